@@ -1,0 +1,205 @@
+/**
+ * The resource server's configuration, read once from the environment.
+ * Every problem is collected and reported together, each naming its variable.
+ */
+import { canonicalResource } from '@mcp-lab/protocol';
+
+/** How the RS derives a token's permissions (see README): from OAuth scopes, or from one claim through a map. */
+export type PermissionSource = { readonly kind: 'scope' } | { readonly kind: 'claim'; readonly claim: string };
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** JWS algorithms the RS may be configured to accept: asymmetric only (never `none`, never HS*). */
+export const ALLOWED_ALGORITHMS = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+] as const;
+
+export interface RsConfig {
+  /** Public origin of the RS, canonical (no trailing slash), e.g. `http://127.0.0.1:3000`. */
+  readonly publicUrl: string;
+  readonly host: string;
+  readonly port: number;
+  /** The one issuer whose tokens are accepted (exact `iss` match, RFC 9068 §4). */
+  readonly issuer: string;
+  /** RFC 9728 `authorization_servers`. */
+  readonly authorizationServers: readonly string[];
+  /** JWKS URL; undefined = discovered lazily from the issuer's metadata (RFC 8414). */
+  readonly jwksUrl: string | undefined;
+  readonly jwksTimeoutMs: number;
+  readonly jwksCooldownMs: number;
+  /** Accepted `aud` values (any one must be present). */
+  readonly audiences: readonly string[];
+  readonly algorithms: readonly string[];
+  readonly permissionsFrom: PermissionSource;
+  /** Claim mode only: permission → accepted claim values (`*` = any valid token). */
+  readonly permissionMap: Readonly<Record<string, readonly string[]>>;
+  readonly scopesSupported: readonly string[];
+  /** Origins allowed to call MCP endpoints from a browser (exact `Origin` match). */
+  readonly allowedOrigins: readonly string[];
+  readonly dbPath: string;
+  readonly clockSkewS: number;
+  readonly logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid resource server configuration:\n  - ${problems.join('\n  - ')}`);
+    this.problems = problems;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Reads the RS configuration from `env` (see the README for every variable and its default).
+ * @throws ConfigError listing every bad variable.
+ */
+export function loadConfig(env: Env): RsConfig {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const httpUrl = (name: string, value: string): string | undefined => {
+    try {
+      const u = new URL(value);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError('not http(s)');
+      if (u.hash) throw new TypeError('has a fragment');
+      return u.href;
+    } catch (cause) {
+      problems.push(`${name}: not an absolute http(s) URL: ${JSON.stringify(value)} (${(cause as Error).message})`);
+      return undefined;
+    }
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const v = get(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
+      problems.push(`${name}: expected an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
+      return fallback;
+    }
+    return n;
+  };
+
+  let publicUrl = 'http://127.0.0.1:3000';
+  const rawPublic = get('MCP_PUBLIC_URL');
+  if (rawPublic !== undefined) {
+    const href = httpUrl('MCP_PUBLIC_URL', rawPublic);
+    if (href !== undefined) {
+      const u = new URL(href);
+      if (u.pathname !== '/' || u.search) problems.push(`MCP_PUBLIC_URL: must be an origin without path or query, got ${JSON.stringify(rawPublic)}`);
+      else publicUrl = canonicalResource(u);
+    }
+  }
+
+  const host = get('MCP_HOST') ?? '127.0.0.1';
+  const port = int('MCP_PORT', 3000, 0, 65535);
+
+  let issuer = '';
+  const rawIssuer = get('MCP_ISSUER');
+  if (rawIssuer === undefined) problems.push('MCP_ISSUER: required (the authorization server issuer identifier)');
+  // The issuer is compared as an exact string (RFC 8414 §3.3), so it is kept as given, only checked.
+  else if (httpUrl('MCP_ISSUER', rawIssuer) !== undefined) issuer = rawIssuer;
+
+  const rawAs = get('MCP_AUTHORIZATION_SERVERS');
+  const authorizationServers: string[] = [];
+  if (rawAs === undefined) {
+    if (issuer) authorizationServers.push(issuer);
+  } else {
+    for (const a of list(rawAs)) if (httpUrl('MCP_AUTHORIZATION_SERVERS', a) !== undefined) authorizationServers.push(a);
+  }
+
+  const rawJwks = get('MCP_JWKS_URL');
+  const jwksUrl = rawJwks === undefined ? undefined : httpUrl('MCP_JWKS_URL', rawJwks);
+  const jwksTimeoutMs = int('MCP_JWKS_TIMEOUT_MS', 5000, 1, 120_000);
+  const jwksCooldownMs = int('MCP_JWKS_COOLDOWN_MS', 30_000, 0, 3_600_000);
+
+  const rawAud = get('MCP_AUDIENCE');
+  const audiences = rawAud === undefined ? [publicUrl, `${publicUrl}/mcp`, `${publicUrl}/sse`] : list(rawAud);
+  if (rawAud !== undefined && audiences.length === 0) problems.push('MCP_AUDIENCE: empty list');
+
+  const rawAlgs = get('MCP_ALGORITHMS');
+  const algorithms = rawAlgs === undefined ? ['RS256', 'ES256', 'PS256', 'EdDSA'] : list(rawAlgs);
+  const badAlgs = algorithms.filter((a) => !(ALLOWED_ALGORITHMS as readonly string[]).includes(a));
+  if (badAlgs.length) problems.push(`MCP_ALGORITHMS: not allowed: ${badAlgs.join(', ')} (allowed: ${ALLOWED_ALGORITHMS.join(', ')})`);
+  if (rawAlgs !== undefined && algorithms.length === 0) problems.push('MCP_ALGORITHMS: empty list');
+
+  let permissionsFrom: PermissionSource = { kind: 'scope' };
+  const rawFrom = get('MCP_PERMISSIONS_FROM');
+  if (rawFrom !== undefined && rawFrom !== 'scope') {
+    const m = /^claim:([A-Za-z0-9_.:-]+)$/.exec(rawFrom);
+    if (m?.[1]) permissionsFrom = { kind: 'claim', claim: m[1] };
+    else problems.push(`MCP_PERMISSIONS_FROM: expected "scope" or "claim:<name>", got ${JSON.stringify(rawFrom)}`);
+  }
+
+  const permissionMap: Record<string, string[]> = {};
+  const rawMap = get('MCP_PERMISSION_MAP');
+  if (rawMap !== undefined) {
+    for (const entry of rawMap.split(';').map((s) => s.trim()).filter(Boolean)) {
+      const eq = entry.indexOf('=');
+      const perm = entry.slice(0, eq).trim();
+      const values = list(entry.slice(eq + 1));
+      if (eq <= 0 || !perm || values.length === 0) {
+        problems.push(`MCP_PERMISSION_MAP: expected "permission=value,value;…", got entry ${JSON.stringify(entry)}`);
+        continue;
+      }
+      permissionMap[perm] = values;
+    }
+  }
+  if (permissionsFrom.kind === 'claim' && rawMap === undefined) {
+    problems.push('MCP_PERMISSION_MAP: required when MCP_PERMISSIONS_FROM=claim:<name>');
+  }
+
+  const rawScopes = get('MCP_SCOPES_SUPPORTED');
+  const scopesSupported = rawScopes === undefined ? ['notes:read', 'notes:write'] : rawScopes.split(/[\s,]+/).filter(Boolean);
+
+  const rawOrigins = get('MCP_ALLOWED_ORIGINS');
+  const allowedOrigins: string[] = [];
+  if (rawOrigins === undefined) allowedOrigins.push(publicUrl);
+  else {
+    for (const o of list(rawOrigins)) {
+      const href = httpUrl('MCP_ALLOWED_ORIGINS', o);
+      if (href !== undefined) allowedOrigins.push(new URL(href).origin);
+    }
+  }
+
+  const dbPath = get('MCP_DB_PATH') ?? ':memory:';
+  const clockSkewS = int('MCP_CLOCK_SKEW_S', 30, 0, 300);
+
+  const rawLevel = get('MCP_LOG_LEVEL') ?? 'info';
+  let logLevel: LogLevel = 'info';
+  if ((LOG_LEVELS as readonly string[]).includes(rawLevel)) logLevel = rawLevel as LogLevel;
+  else problems.push(`MCP_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(rawLevel)}`);
+
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze({
+    publicUrl,
+    host,
+    port,
+    issuer,
+    authorizationServers: Object.freeze(authorizationServers),
+    jwksUrl,
+    jwksTimeoutMs,
+    jwksCooldownMs,
+    audiences: Object.freeze(audiences),
+    algorithms: Object.freeze(algorithms),
+    permissionsFrom: Object.freeze(permissionsFrom),
+    permissionMap: Object.freeze(permissionMap),
+    scopesSupported: Object.freeze(scopesSupported),
+    allowedOrigins: Object.freeze(allowedOrigins),
+    dbPath,
+    clockSkewS,
+    logLevel,
+  });
+}

@@ -1,0 +1,40 @@
+/**
+ * Non-OAuth HTTP failures (origin refused, unknown session, malformed JSON-RPC). Each owns its status;
+ * the one error handler in app.ts turns it into `{error, error_description}`.
+ */
+export type HttpErrorCode = 'forbidden_origin' | 'session_not_found' | 'invalid_request' | 'not_found';
+
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  readonly code: HttpErrorCode;
+  readonly status: 400 | 403 | 404;
+  constructor(code: HttpErrorCode, description: string, options?: { cause?: unknown }) {
+    super(description, options);
+    this.code = code;
+    this.status = statusOf(code);
+  }
+}
+
+function statusOf(code: HttpErrorCode): 400 | 403 | 404 {
+  switch (code) {
+    case 'forbidden_origin':
+      return 403;
+    case 'session_not_found':
+    case 'not_found':
+      return 404;
+    case 'invalid_request':
+      return 400;
+  }
+}
+
+/**
+ * A request that carried no credentials at all (RFC 6750 §3.1): answered 401 with a challenge that has no
+ * `error` parameter. Kept apart from BearerError because it has no RFC 6750 error code.
+ */
+export class CredentialsRequired extends Error {
+  override readonly name = 'CredentialsRequired';
+  readonly status = 401;
+  constructor(description = 'an access token is required') {
+    super(description);
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Hands a request over to an SDK transport, which writes to the raw Node response itself.
+ */
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type { Principal } from '../auth/principal.ts';
+
+/** Takes over the reply, keeping headers hooks already set (CORS) on the raw response. */
+export function hijack(reply: FastifyReply): void {
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (value !== undefined) reply.raw.setHeader(name, value as string | number | string[]);
+  }
+  reply.hijack();
+}
+
+/**
+ * The raw request with the SDK's AuthInfo attached. The token is deliberately left out (empty): tools get the
+ * verified principal, and nothing downstream may transit the token (MCP security considerations).
+ */
+export function withAuth(request: FastifyRequest, principal: Principal): IncomingMessage & { auth: AuthInfo } {
+  const raw = request.raw as IncomingMessage & { auth: AuthInfo };
+  raw.auth = {
+    token: '',
+    clientId: principal.clientId ?? '',
+    scopes: [...principal.permissions],
+    expiresAt: principal.exp,
+    extra: { principal },
+  };
+  return raw;
+}

@@ -1,0 +1,54 @@
+/**
+ * Live MCP transport sessions, each bound to the (iss, sub) that opened it. A request for a session must come
+ * from the same principal; the answer to anyone else says nothing about the session or its owner.
+ */
+import { BearerError } from '@mcp-lab/protocol';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { principalKey } from '../auth/principal.ts';
+import type { Principal } from '../auth/principal.ts';
+import { HttpError } from '../http-error.ts';
+
+export interface McpSession<T extends Transport> {
+  readonly transport: T;
+  readonly server: McpServer;
+  readonly owner: string;
+}
+
+export class SessionRegistry<T extends Transport> {
+  readonly #sessions = new Map<string, McpSession<T>>();
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  add(id: string, session: McpSession<T>): void {
+    this.#sessions.set(id, session);
+  }
+
+  remove(id: string): McpSession<T> | undefined {
+    const s = this.#sessions.get(id);
+    this.#sessions.delete(id);
+    return s;
+  }
+
+  /**
+   * The session, if it exists and belongs to `principal`.
+   * @throws HttpError 404 for an unknown id; BearerError 403 (no scope: stepping up would not help) for a
+   *   session owned by someone else.
+   */
+  claim(id: string, principal: Principal): McpSession<T> {
+    const s = this.#sessions.get(id);
+    if (!s) throw new HttpError('session_not_found', 'unknown or expired session');
+    if (s.owner !== principalKey(principal)) {
+      throw new BearerError('insufficient_scope', 'this session belongs to a different user', { scope: [] });
+    }
+    return s;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.#sessions.values()];
+    this.#sessions.clear();
+    await Promise.allSettled(all.map((s) => s.server.close()));
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Browser sessions: POST /session trades a valid bearer token for an HttpOnly, SameSite=Strict cookie holding
+ * an opaque id (the token stays with the client); DELETE /session forgets it.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import { requirePrincipal } from '../auth/authenticate.ts';
+import type { CookieSessionStore } from '../auth/cookie-sessions.ts';
+import { SESSION_COOKIE } from '../auth/credentials.ts';
+import { checkCookieOrigin, checkOrigin } from '../auth/origin.ts';
+import type { RsConfig } from '../config.ts';
+
+export interface SessionRouteOptions {
+  readonly config: Pick<RsConfig, 'publicUrl' | 'allowedOrigins'>;
+  readonly cookieSessions: CookieSessionStore;
+}
+
+const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async function sessionRoutes(app, { config, cookieSessions }) {
+  const secure = config.publicUrl.startsWith('https:');
+
+  async function rejectForeignOrigin(request: { headers: { origin?: string } }): Promise<void> {
+    checkOrigin(request.headers.origin, config.allowedOrigins);
+  }
+
+  app.post(
+    '/session',
+    { onRequest: [rejectForeignOrigin, app.authenticateBearer], config: { resourcePath: '' } },
+    async function createSession(request, reply) {
+      const principal = requirePrincipal(request);
+      const id = cookieSessions.create(principal);
+      reply.setCookie(SESSION_COOKIE, id, {
+        httpOnly: true,
+        sameSite: 'strict',
+        secure,
+        path: '/',
+        expires: new Date(principal.exp * 1000),
+      });
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete(
+    '/session',
+    { onRequest: [rejectForeignOrigin], config: { resourcePath: '' } },
+    async function deleteSession(request, reply) {
+      const id = request.cookies[SESSION_COOKIE];
+      if (id) {
+        checkCookieOrigin(request.method, request.headers.origin, config.allowedOrigins);
+        cookieSessions.delete(id);
+      }
+      reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure, path: '/' });
+      return reply.code(204).send();
+    },
+  );
+};
+
+export default fp(sessionRoutes, { name: 'mcp-lab-session', fastify: '5.x', dependencies: ['mcp-lab-auth', '@fastify/cookie'] });

@@ -1,0 +1,84 @@
+/**
+ * MCP Streamable HTTP (stateful) at /mcp: initialize opens a session owned by the caller's (iss, sub); later
+ * requests name it with `Mcp-Session-Id`. Authentication and permission checks run before the SDK transport.
+ */
+import { randomUUID } from 'node:crypto';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { requirePrincipal } from '../auth/authenticate.ts';
+import { checkOrigin } from '../auth/origin.ts';
+import { principalKey } from '../auth/principal.ts';
+import type { RsConfig } from '../config.ts';
+import { HttpError } from '../http-error.ts';
+import { hijack, withAuth } from '../mcp/hijack.ts';
+import { isInitialize, parseJsonRpcBody } from '../mcp/jsonrpc.ts';
+import { createMcpServer } from '../mcp/server.ts';
+import type { SessionRegistry } from '../mcp/sessions.ts';
+import { assertPermissions, requiredPermissions } from '../mcp/tool-permissions.ts';
+import type { NotesStore } from '../notes/store.ts';
+
+export interface StreamableRouteOptions {
+  readonly config: Pick<RsConfig, 'allowedOrigins'>;
+  readonly notes: NotesStore;
+  readonly sessions: SessionRegistry<StreamableHTTPServerTransport>;
+}
+
+function sessionIdOf(request: FastifyRequest): string | undefined {
+  const v = request.headers['mcp-session-id'];
+  return typeof v === 'string' && v ? v : undefined;
+}
+
+const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async function streamableRoutes(app, options) {
+  const { config, notes, sessions } = options;
+  async function rejectForeignOrigin(request: FastifyRequest): Promise<void> {
+    checkOrigin(request.headers.origin, config.allowedOrigins);
+  }
+  const routeOptions = { onRequest: [rejectForeignOrigin, app.authenticate], config: { resourcePath: '/mcp' as const } };
+
+  app.post('/mcp', routeOptions, async function postMcp(request, reply) {
+    const principal = requirePrincipal(request);
+    const body = parseJsonRpcBody(request.body);
+    const sessionId = sessionIdOf(request);
+    if (sessionId !== undefined) {
+      const session = sessions.claim(sessionId, principal);
+      assertPermissions(principal, requiredPermissions(body));
+      hijack(reply);
+      await session.transport.handleRequest(withAuth(request, principal), reply.raw, body);
+      return;
+    }
+    if (!isInitialize(body)) throw new HttpError('invalid_request', 'missing Mcp-Session-Id: only initialize opens a session');
+    assertPermissions(principal, requiredPermissions(body));
+    const server = createMcpServer(notes);
+    const owner = principalKey(principal);
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => sessions.add(id, { transport, server, owner }),
+      onsessionclosed: (id) => void sessions.remove(id),
+    });
+    transport.onclose = function forgetSession() {
+      if (transport.sessionId) sessions.remove(transport.sessionId);
+    };
+    await server.connect(transport);
+    hijack(reply);
+    await transport.handleRequest(withAuth(request, principal), reply.raw, body);
+  });
+
+  async function existingSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const principal = requirePrincipal(request);
+    const sessionId = sessionIdOf(request);
+    if (sessionId === undefined) throw new HttpError('invalid_request', 'missing Mcp-Session-Id header');
+    const session = sessions.claim(sessionId, principal);
+    hijack(reply);
+    await session.transport.handleRequest(withAuth(request, principal), reply.raw);
+  }
+
+  app.get('/mcp', routeOptions, async function getMcp(request, reply) {
+    await existingSession(request, reply);
+  });
+  app.delete('/mcp', routeOptions, async function deleteMcp(request, reply) {
+    await existingSession(request, reply);
+  });
+};
+
+export default fp(streamableRoutes, { name: 'mcp-lab-streamable', fastify: '5.x', dependencies: ['mcp-lab-auth'] });

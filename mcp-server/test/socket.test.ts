@@ -1,0 +1,128 @@
+/**
+ * Over a real socket: the SDK's own clients open a Streamable HTTP session and an SSE stream with a self-minted
+ * token and call the tools; a second user is kept out of the first user's SSE session.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../tests/harness/free-port.ts';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { ISSUER, makeKeys, mint, startJwksServer } from './helpers.ts';
+import type { JwksServer, Keys } from './helpers.ts';
+
+let keys: Keys;
+let jwks: JwksServer;
+let app: FastifyInstance;
+let base: string;
+let alice: string;
+let bob: string;
+
+beforeAll(async () => {
+  keys = await makeKeys();
+  jwks = await startJwksServer(() => [keys.publicJwk]);
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  app = await buildApp(
+    loadConfig({ MCP_ISSUER: ISSUER, MCP_PUBLIC_URL: base, MCP_PORT: String(port), MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_LOG_LEVEL: 'silent' }),
+  );
+  await app.listen({ host: '127.0.0.1', port });
+  alice = await mint(keys, { sub: 'alice', aud: `${base}/mcp` });
+  bob = await mint(keys, { sub: 'bob', aud: `${base}/sse` });
+});
+afterAll(async () => {
+  await app?.close();
+  await jwks?.close();
+});
+
+function text(result: unknown): unknown {
+  const content = (result as { content: Array<{ type: string; text: string }> }).content;
+  return JSON.parse(content[0]!.text);
+}
+
+/** Opens GET /sse by hand and returns the message endpoint it announces, plus a way to hang up. */
+async function openRawSse(token: string): Promise<{ endpoint: string; close: () => void }> {
+  const controller = new AbortController();
+  const res = await fetch(`${base}/sse`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: controller.signal });
+  expect(res.status).toBe(200);
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error('stream ended before the endpoint event');
+    buffer += value;
+    const m = /event: endpoint\ndata: (\S+)\n/.exec(buffer);
+    if (m?.[1]) return { endpoint: m[1], close: () => controller.abort() };
+  }
+}
+
+describe('real socket', () => {
+  it('serves a Streamable HTTP session to the SDK client', async () => {
+    const client = new Client({ name: 'rs-test', version: '1' });
+    const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { authorization: `Bearer ${alice}` } } });
+    await client.connect(transport);
+    try {
+      const tools = await client.listTools();
+      expect(tools.tools.map((t) => t.name).sort()).toEqual(['notes_add', 'notes_delete', 'notes_list', 'whoami']);
+      expect(text(await client.callTool({ name: 'whoami', arguments: {} }))).toMatchObject({ iss: ISSUER, sub: 'alice' });
+      const note = text(await client.callTool({ name: 'notes_add', arguments: { text: 'over the wire' } })) as { id: string };
+      const list = text(await client.callTool({ name: 'notes_list', arguments: {} })) as Array<{ id: string }>;
+      expect(list.map((n) => n.id)).toContain(note.id);
+      await transport.terminateSession();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('serves an HTTP+SSE session to the SDK client', async () => {
+    const client = new Client({ name: 'rs-test', version: '1' });
+    const transport = new SSEClientTransport(new URL(`${base}/sse`), { requestInit: { headers: { authorization: `Bearer ${bob}` } } });
+    await client.connect(transport);
+    try {
+      expect(text(await client.callTool({ name: 'whoami', arguments: {} }))).toMatchObject({ sub: 'bob', aud: [`${base}/sse`] });
+      const note = text(await client.callTool({ name: 'notes_add', arguments: { text: 'bob via sse' } })) as { id: string; text: string };
+      expect(note.text).toBe('bob via sse');
+      const list = text(await client.callTool({ name: 'notes_list', arguments: {} })) as Array<{ text: string }>;
+      expect(list.map((n) => n.text)).toEqual(['bob via sse']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("refuses user B's token on user A's SSE session", async () => {
+    const sse = await openRawSse(alice);
+    try {
+      const url = new URL(sse.endpoint, base);
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } });
+      const asBob = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${bob}`, 'content-type': 'application/json' }, body });
+      expect(asBob.status).toBe(403);
+      expect(asBob.headers.get('www-authenticate')).toBe(
+        `Bearer error="insufficient_scope", error_description="this session belongs to a different user", resource_metadata="${base}/.well-known/oauth-protected-resource/sse"`,
+      );
+      const anonymous = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(anonymous.status).toBe(401);
+      const asAlice = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' }, body });
+      expect(asAlice.status).toBe(202);
+    } finally {
+      sse.close();
+    }
+  });
+});
+
+describe('main.ts', () => {
+  it('exits 1 and names every bad variable when the config is bad', () => {
+    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+    const run = spawnSync(process.execPath, [main], {
+      env: { PATH: process.env.PATH ?? '', MCP_PORT: 'x', MCP_LOG_LEVEL: 'loud' },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('MCP_ISSUER:');
+    expect(run.stderr).toContain('MCP_PORT:');
+    expect(run.stderr).toContain('MCP_LOG_LEVEL:');
+  });
+});

@@ -1,0 +1,96 @@
+/** Small units: permission mapping, credential extraction, cookie-session expiry, the notes store. */
+import { BearerError } from '@mcp-lab/protocol';
+import { describe, expect, it } from 'vitest';
+import { createCookieSessionStore } from '../src/auth/cookie-sessions.ts';
+import { extractCredentials } from '../src/auth/credentials.ts';
+import { permissionsOf } from '../src/auth/permissions.ts';
+import { requiredPermissions } from '../src/mcp/tool-permissions.ts';
+import { openNotesStore } from '../src/notes/store.ts';
+
+describe('permissionsOf', () => {
+  const scope = { permissionsFrom: { kind: 'scope' as const }, permissionMap: {} };
+  const claim = {
+    permissionsFrom: { kind: 'claim' as const, claim: 'email' },
+    permissionMap: { 'notes:read': ['*'], 'notes:write': ['alice@example.com', 'admins'] },
+  };
+  it.each([
+    { name: 'scope string', payload: { scope: 'notes:read  notes:write' }, config: scope, expected: ['notes:read', 'notes:write'] },
+    { name: 'scp array', payload: { scp: ['notes:read'] }, config: scope, expected: ['notes:read'] },
+    { name: 'scp string', payload: { scp: 'notes:write' }, config: scope, expected: ['notes:write'] },
+    { name: 'no scope', payload: {}, config: scope, expected: [] },
+    { name: 'claim matches the write list', payload: { email: 'alice@example.com' }, config: claim, expected: ['notes:read', 'notes:write'] },
+    { name: 'claim array matches a group', payload: { email: ['x@example.com', 'admins'] }, config: claim, expected: ['notes:read', 'notes:write'] },
+    { name: 'claim without a match gets only *', payload: { email: 'bob@example.com' }, config: claim, expected: ['notes:read'] },
+    { name: 'claim mode ignores scopes', payload: { scope: 'notes:write' }, config: claim, expected: ['notes:read'] },
+  ])('$name', ({ payload, config, expected }) => {
+    expect(permissionsOf(payload, config)).toEqual(expected);
+  });
+});
+
+describe('requiredPermissions', () => {
+  it('collects every tools/call in a batch, ignoring other methods and unknown tools', () => {
+    expect(
+      requiredPermissions([
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'notes_list' } },
+        { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'notes_add', arguments: { text: 'x' } } },
+        { jsonrpc: '2.0', id: 3, method: 'tools/list' },
+        { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'nope' } },
+      ]),
+    ).toEqual(['notes:read', 'notes:write']);
+  });
+});
+
+describe('extractCredentials', () => {
+  const base = { rawHeaders: [] as string[], query: {}, cookies: {} };
+  it('prefers the bearer header over the cookie', () => {
+    expect(extractCredentials({ ...base, headers: { authorization: 'bearer abc' }, cookies: { mcp_lab_session: 'x' } })).toEqual({ kind: 'bearer', token: 'abc' });
+  });
+  it('falls back to the cookie', () => {
+    expect(extractCredentials({ ...base, headers: {}, cookies: { mcp_lab_session: 'x' } })).toEqual({ kind: 'cookie', sessionId: 'x' });
+  });
+  it.each(['Bearer', 'Bearer a b', 'Token abc', 'Bearer a,b'])('%j is invalid_request', (value) => {
+    const err = (() => {
+      try {
+        extractCredentials({ ...base, headers: { authorization: value } });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(BearerError);
+    expect((err as BearerError).code).toBe('invalid_request');
+  });
+});
+
+describe('cookie sessions', () => {
+  it('forget a session once its token expired', () => {
+    let t = 1_000_000;
+    const store = createCookieSessionStore(() => t);
+    const id = store.create({ iss: 'i', sub: 's', aud: [], permissions: [], exp: 1_000 + 60 });
+    expect(store.get(id)?.sub).toBe('s');
+    t = (1_000 + 60) * 1000;
+    expect(store.get(id)).toBeUndefined();
+  });
+  it('are bounded in number (oldest evicted)', () => {
+    const store = createCookieSessionStore(() => 0, 2);
+    const p = { iss: 'i', sub: 's', aud: [], permissions: [], exp: 10 };
+    const a = store.create(p);
+    store.create(p);
+    store.create(p);
+    expect(store.get(a)).toBeUndefined();
+  });
+});
+
+describe('notes store', () => {
+  it('scopes every operation by issuer and subject', () => {
+    const store = openNotesStore(':memory:');
+    const a = { iss: 'https://as1', sub: 'u' };
+    const sameSubOtherIssuer = { iss: 'https://as2', sub: 'u' };
+    const n = store.add(a, 'hello');
+    expect(store.list(sameSubOtherIssuer)).toEqual([]);
+    expect(store.delete(sameSubOtherIssuer, n.id)).toBe(false);
+    expect(store.list(a)).toEqual([n]);
+    expect(store.delete(a, n.id)).toBe(true);
+    store.close();
+  });
+});
