@@ -1,0 +1,117 @@
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import * as oauth from 'oauth4webapi';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { headlessAuthorize } from '../../tests/harness/idp-login.ts';
+import { startEmbeddedIdp, type RunningIdp } from '../../tests/harness/idp-server.ts';
+import { discover, registerNativeClient } from '../../tests/harness/idp-token.ts';
+import { DEMO_USERS } from '../src/accounts.ts';
+import { pkcePair, REDIRECT_URI, RESOURCE } from './helpers.ts';
+
+const insecure = { [oauth.allowInsecureRequests]: true } as const;
+const alice = DEMO_USERS.find((u) => u.username === 'alice')!;
+
+describe('authorization code flow with DCR, PKCE and a resource indicator', () => {
+  let running: RunningIdp;
+  let as: oauth.AuthorizationServer;
+  let client: oauth.Client;
+  let tokens: oauth.TokenEndpointResponse;
+
+  beforeAll(async () => {
+    running = await startEmbeddedIdp();
+  });
+  afterAll(async () => {
+    await running.close();
+  });
+
+  it('serves RFC 8414 metadata at /.well-known/oauth-authorization-server with the exact issuer', async () => {
+    as = await discover(running.issuer);
+    expect(as.issuer).toBe(running.issuer);
+    expect(as.code_challenge_methods_supported).toEqual(['S256']);
+    expect(as.authorization_response_iss_parameter_supported).toBe(true);
+    expect(as.registration_endpoint).toBe(`${running.issuer}/reg`);
+    expect(as.response_types_supported).toEqual(['code']);
+    expect(as.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'refresh_token']));
+    expect(as.scopes_supported).toEqual(expect.arrayContaining(['notes:read', 'notes:write']));
+    const oidc = await (await fetch(`${running.issuer}/.well-known/openid-configuration`)).json();
+    expect(oidc).toEqual(as);
+  });
+
+  it('registers a native public client with a loopback redirect URI (RFC 7591)', async () => {
+    client = await registerNativeClient(as, 'http://127.0.0.1/callback');
+    expect(client.client_id).toEqual(expect.any(String));
+    expect(client.token_endpoint_auth_method).toBe('none');
+    expect(client.application_type).toBe('native');
+  });
+
+  it('signs alice in headlessly and returns code, state and iss to a loopback redirect on another port (RFC 8252 §7.3)', async () => {
+    const { verifier, challenge } = pkcePair();
+    const state = oauth.generateRandomState();
+    const url = new URL(as.authorization_endpoint!);
+    url.search = new URLSearchParams({
+      client_id: client.client_id,
+      redirect_uri: REDIRECT_URI,
+      response_type: 'code',
+      scope: 'notes:read notes:write',
+      resource: RESOURCE,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state,
+    }).toString();
+    const result = await headlessAuthorize({ authorizationUrl: url, username: 'alice', password: 'alice-password', redirectUri: REDIRECT_URI });
+    expect(result.state).toBe(state);
+    expect(result.iss).toBe(running.issuer);
+    expect(result.code).toEqual(expect.any(String));
+    expect(`${result.callbackUrl.origin}${result.callbackUrl.pathname}`).toBe(REDIRECT_URI);
+
+    const params = oauth.validateAuthResponse(as, client, result.callbackUrl, state);
+    const res = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, REDIRECT_URI, verifier, {
+      additionalParameters: { resource: RESOURCE },
+      ...insecure,
+    });
+    tokens = await oauth.processAuthorizationCodeResponse(as, client, res);
+    expect(tokens.token_type).toBe('bearer');
+    expect(tokens.expires_in).toBe(600);
+    expect(tokens.scope).toBe('notes:read notes:write');
+    expect(tokens.refresh_token).toEqual(expect.any(String));
+  });
+
+  it('issues an RFC 9068 JWT access token for the resource, verifiable with the published JWKS', async () => {
+    const jwks = createRemoteJWKSet(new URL(as.jwks_uri!));
+    const { payload, protectedHeader } = await jwtVerify(tokens.access_token, jwks, {
+      issuer: running.issuer,
+      audience: RESOURCE,
+      typ: 'at+jwt',
+      algorithms: ['RS256'],
+    });
+    expect(protectedHeader.alg).toBe('RS256');
+    expect(payload).toMatchObject({
+      iss: running.issuer,
+      aud: RESOURCE,
+      sub: alice.sub,
+      client_id: client.client_id,
+      scope: 'notes:read notes:write',
+      email: 'alice@example.com',
+    });
+    expect(payload.exp! - payload.iat!).toBe(600);
+  });
+
+  it('rotates the refresh token of a public client and keeps the audience', async () => {
+    const res = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), tokens.refresh_token!, {
+      additionalParameters: { resource: RESOURCE },
+      ...insecure,
+    });
+    const refreshed = await oauth.processRefreshTokenResponse(as, client, res);
+    expect(refreshed.refresh_token).toEqual(expect.any(String));
+    expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+    expect(decodeProtectedHeader(refreshed.access_token).typ).toBe('at+jwt');
+    const { payload } = await jwtVerify(refreshed.access_token, createRemoteJWKSet(new URL(as.jwks_uri!)), {
+      issuer: running.issuer,
+      audience: RESOURCE,
+    });
+    expect(payload.scope).toBe('notes:read notes:write');
+
+    // The rotated-away refresh token is spent.
+    const reuse = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), tokens.refresh_token!, insecure);
+    await expect(oauth.processRefreshTokenResponse(as, client, reuse)).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+});

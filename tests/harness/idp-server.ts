@@ -1,0 +1,35 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildIdp, loadConfig, type Idp, type IdpEnv } from '@mcp-lab/embedded-idp';
+
+export interface RunningIdp {
+  readonly issuer: string;
+  readonly idp: Idp;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the embedded IdP in this process on a free loopback port: listens on port 0 first, then builds the IdP
+ * with the issuer of that port. `env` adds IDP_* settings (IDP_RESOURCES, IDP_SCOPES, …); logs are silent unless
+ * IDP_LOG_LEVEL says otherwise.
+ */
+export async function startEmbeddedIdp(env: IdpEnv = {}): Promise<RunningIdp> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const config = loadConfig({ IDP_LOG_LEVEL: 'silent', ...env, IDP_ISSUER: `http://127.0.0.1:${port}`, IDP_PORT: String(port) });
+  const idp = await buildIdp(config);
+  server.on('request', idp.handler);
+  return {
+    issuer: idp.issuer,
+    idp,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
