@@ -1,0 +1,53 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AuthorizationServerMetadata } from '@mcp-lab/protocol';
+import type { AuthzMetadataConfig } from './config.ts';
+import { metadataRoute } from './metadata-route.ts';
+import { proxyRoutes } from './proxy.ts';
+
+export { loadConfig, type AuthzMetadataConfig } from './config.ts';
+export { loadMetadataDocument } from './document.ts';
+export { ConfigError, BadGatewayError } from './errors.ts';
+export { metadataPath } from './metadata-route.ts';
+export { dexAuthorizationServerMetadata, formatMetadataDocument } from './dex-metadata.ts';
+
+export interface AppDeps {
+  /** The RFC 8414 document read at start; required when config.metadataEnabled. */
+  readonly document?: Readonly<AuthorizationServerMetadata>;
+  /** Replaces the pino logger (tests pass false). */
+  readonly logger?: boolean;
+}
+
+function sendError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const status = error.statusCode ?? 500;
+  if (status >= 500) request.log.error({ err: error }, error.message);
+  else request.log.info({ err: error }, error.message);
+  return reply
+    .code(status)
+    .type('application/json')
+    .send({ error: error.code ?? 'server_error', error_description: error.message });
+}
+
+/**
+ * The public origin of an authorization server that lacks RFC 8414: the document at
+ * `/.well-known/oauth-authorization-server{issuer path}` is answered here (RFC 8414 §3), everything else is
+ * reverse-proxied to the upstream unchanged. Never listens; main.ts does.
+ */
+export async function buildApp(config: AuthzMetadataConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      deps.logger === false
+        ? false
+        : {
+            level: config.logLevel,
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+          },
+  });
+  app.setErrorHandler(sendError);
+
+  if (config.metadataEnabled) {
+    if (!deps.document) throw new TypeError('buildApp: metadata is enabled but no document was given');
+    await app.register(metadataRoute, { issuer: config.issuer, document: deps.document });
+  }
+  await app.register(proxyRoutes, { upstream: config.upstream });
+  return app;
+}
