@@ -1,0 +1,175 @@
+/**
+ * The whole Dex lab on free loopback ports: Dex behind authz-metadata (tests/harness/dex-stack.ts) and the MCP
+ * resource server as a real child process (`node mcp-server/src/main.ts`) with the RS's Dex profile.
+ *
+ *   client ──► RS (MCP_ISSUER = Dex's issuer, aud mcp-lab-rs, permissions from the email claim)
+ *          └─► authz-metadata (public origin) ──► Dex
+ *
+ * Dex knows neither RFC 8707 resource indicators nor RS permissions as scopes, so the profile makes the RS's
+ * 401 challenge name the scopes Dex needs to put `mcp-lab-rs` into `aud` (claim mode: challenge scope =
+ * MCP_SCOPES_SUPPORTED). A client that follows the MCP spec and requests the challenge's `scope` gets a token
+ * the RS accepts.
+ */
+import { fileURLToPath } from 'node:url';
+import * as oauth from 'oauth4webapi';
+import { dexPasswordLogin } from './dex-login.ts';
+import { startDexStack, findDexBinary, type DexStack } from './dex-stack.ts';
+import { freePort } from './free-port.ts';
+import { startProcess, type RunningProcess } from './processes.ts';
+
+const RS_MAIN = fileURLToPath(new URL('../../mcp-server/src/main.ts', import.meta.url));
+
+/** Dex's client id for the RS; the scope below makes Dex list it in `aud`. */
+export const DEX_RS_AUDIENCE = 'mcp-lab-rs';
+/** The scope that makes Dex issue a token for the RS (mcp-lab-cli is one of mcp-lab-rs's trusted peers). */
+export const DEX_RS_AUDIENCE_SCOPE = `audience:server:client_id:${DEX_RS_AUDIENCE}`;
+/** What the RS advertises (PRM scopes_supported and, in claim mode, the 401 challenge's `scope`). */
+export const DEX_RS_SCOPES = ['openid', 'email', 'offline_access', DEX_RS_AUDIENCE_SCOPE] as const;
+/** Everyone with a valid token reads; alice and bob write. */
+export const DEX_PERMISSION_MAP = 'notes:read=*;notes:write=alice@example.com,bob@example.com';
+
+/** The RS environment for a Dex issuer: the lab's Dex profile. */
+export function dexRsEnv(issuer: string): Record<string, string> {
+  return {
+    MCP_ISSUER: issuer,
+    MCP_AUDIENCE: DEX_RS_AUDIENCE,
+    MCP_PERMISSIONS_FROM: 'claim:email',
+    MCP_PERMISSION_MAP: DEX_PERMISSION_MAP,
+    MCP_SCOPES_SUPPORTED: DEX_RS_SCOPES.join(' '),
+  };
+}
+
+export interface DexLabOptions {
+  /** Dex binary; default: scripts/ensure-dex.sh (throws when it is unavailable — check findDexBinary first). */
+  readonly dexBin?: string;
+  /** false starts authz-metadata as a pure proxy: no RFC 8414 document, clients must use OIDC discovery. */
+  readonly metadataEnabled?: boolean;
+  /**
+   * RS environment on top of the Dex profile (e.g. MCP_ISSUER for an RS that trusts another issuer, MCP_AUDIENCE).
+   * `undefined` removes a profile variable. MCP_HOST, MCP_PORT and MCP_PUBLIC_URL are set by the harness.
+   */
+  readonly rsEnv?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface DexLab {
+  /** Dex's issuer on the public origin, `http://127.0.0.1:<port>/dex`. */
+  readonly issuer: string;
+  /** authz-metadata's origin (what clients talk to for the AS). */
+  readonly publicOrigin: string;
+  /** The RS's public origin, `http://127.0.0.1:<port>` (MCP endpoint at `/mcp`, legacy SSE at `/sse`). */
+  readonly rsUrl: string;
+  readonly dex: DexStack;
+  /** All three processes' output so far, for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts Dex, authz-metadata and the RS; resolves once all three answer HTTP. */
+export async function startDexLab(opts: DexLabOptions = {}): Promise<DexLab> {
+  const dexBin = opts.dexBin ?? resolveDexBin();
+  const rsPort = await freePort();
+  const dex = await startDexStack({
+    dexBin,
+    ...(opts.metadataEnabled === undefined ? {} : { metadataEnabled: opts.metadataEnabled }),
+    // Dex's CORS: the RS origin stands for a browser client served next to the RS.
+    allowedOrigins: [`http://127.0.0.1:${rsPort}`, `http://localhost:${rsPort}`],
+  });
+  let rs: DexRs;
+  try {
+    rs = await startDexRs({ issuer: dex.issuer, port: rsPort, ...(opts.rsEnv ? { env: opts.rsEnv } : {}) });
+  } catch (err) {
+    await dex.stop();
+    throw err;
+  }
+  return {
+    issuer: dex.issuer,
+    publicOrigin: dex.publicOrigin,
+    rsUrl: rs.rsUrl,
+    dex,
+    output: () => `${dex.output()}\n${rs.output()}`,
+    stop: async () => {
+      await rs.stop();
+      await dex.stop();
+    },
+  };
+}
+
+export interface DexRsOptions {
+  /** The Dex issuer the profile is built for. */
+  readonly issuer: string;
+  /** Default: a free port. */
+  readonly port?: number;
+  /** Overrides on top of the profile, as in DexLabOptions.rsEnv. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface DexRs {
+  readonly rsUrl: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts one RS process with the Dex profile for `issuer` (e.g. a second RS next to a running lab). */
+export async function startDexRs(opts: DexRsOptions): Promise<DexRs> {
+  const port = opts.port ?? (await freePort());
+  const rsUrl = `http://127.0.0.1:${port}`;
+  const rs: RunningProcess = await startProcess({
+    command: process.execPath,
+    args: [RS_MAIN],
+    env: {
+      ...dexRsEnv(opts.issuer),
+      MCP_LOG_LEVEL: 'warn',
+      ...opts.env,
+      MCP_HOST: '127.0.0.1',
+      MCP_PORT: String(port),
+      MCP_PUBLIC_URL: rsUrl,
+    },
+    readyUrl: `${rsUrl}/.well-known/oauth-protected-resource`,
+    name: 'mcp-server',
+  });
+  return { rsUrl, output: () => rs.output(), stop: () => rs.stop() };
+}
+
+function resolveDexBin(): string {
+  const found = findDexBinary();
+  if (!found.available) throw new Error(`Dex unavailable: ${found.reason}`);
+  return found.path;
+}
+
+/** Dex's pre-registered public client (no DCR), as oauth4webapi sees it. */
+export const DEX_CLI_CLIENT: oauth.Client = { client_id: 'mcp-lab-cli', token_endpoint_auth_method: 'none' };
+const INSECURE = { [oauth.allowInsecureRequests]: true } as const;
+
+/**
+ * A Dex access token obtained the way a native client does (authorization code + PKCE S256 for mcp-lab-cli,
+ * loopback redirect), with the headless password login instead of a browser. Discovery is OpenID Connect
+ * (Dex's own document), so it works with authz-metadata's document on or off.
+ */
+export async function dexAccessToken(
+  issuer: string,
+  { scope, login, password }: { readonly scope: string; readonly login: string; readonly password: string },
+): Promise<string> {
+  const issuerUrl = new URL(issuer);
+  const as = await oauth.processDiscoveryResponse(
+    issuerUrl,
+    await oauth.discoveryRequest(issuerUrl, { algorithm: 'oidc', ...INSECURE }),
+  );
+  const redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
+  const verifier = oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+  const url = new URL(as.authorization_endpoint!);
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: DEX_CLI_CLIENT.client_id,
+    redirect_uri: redirectUri,
+    scope,
+    state,
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  }).toString();
+  const outcome = await dexPasswordLogin(url, redirectUri, login, password);
+  if (outcome.kind !== 'redirected') throw new Error(`Dex refused the login of ${login} (HTTP ${outcome.status})`);
+  const params = oauth.validateAuthResponse(as, DEX_CLI_CLIENT, outcome.location, state);
+  const response = await oauth.authorizationCodeGrantRequest(as, DEX_CLI_CLIENT, oauth.None(), params, redirectUri, verifier, INSECURE);
+  return (await oauth.processAuthorizationCodeResponse(as, DEX_CLI_CLIENT, response)).access_token;
+}
