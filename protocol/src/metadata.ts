@@ -47,7 +47,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function absoluteUrl(doc: Record<string, unknown>, field: string, required: boolean): void {
+function absoluteUrl(doc: Record<string, unknown>, field: string, required: boolean, noQuery = false): void {
   const v = doc[field];
   if (v === undefined && !required) return;
   if (typeof v !== 'string') throw new MetadataError(`"${field}" must be a string URL`, field);
@@ -57,7 +57,8 @@ function absoluteUrl(doc: Record<string, unknown>, field: string, required: bool
   } catch (cause) {
     throw new MetadataError(`"${field}" is not an absolute URL: ${v}`, field, { cause });
   }
-  if (u.hash) throw new MetadataError(`"${field}" must not have a fragment: ${v}`, field);
+  if (u.hash || v.includes('#')) throw new MetadataError(`"${field}" must not have a fragment: ${v}`, field);
+  if (noQuery && (u.search || v.includes('?'))) throw new MetadataError(`"${field}" must not have a query: ${v}`, field);
 }
 
 function stringArray(doc: Record<string, unknown>, field: string): void {
@@ -85,7 +86,8 @@ export function parseProtectedResourceMetadata(json: unknown): ProtectedResource
 /** Checks the shape of an RFC 8414 / OIDC discovery document; the issuer comparison is the caller's. */
 export function parseAuthorizationServerMetadata(json: unknown): AuthorizationServerMetadata {
   if (!isRecord(json)) throw new MetadataError('authorization server metadata must be a JSON object');
-  absoluteUrl(json, 'issuer', true);
+  // RFC 8414 §2: the issuer has no query or fragment component.
+  absoluteUrl(json, 'issuer', true, true);
   for (const f of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'registration_endpoint']) {
     absoluteUrl(json, f, false);
   }

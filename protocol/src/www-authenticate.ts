@@ -6,6 +6,8 @@
  *
  * A header may carry several challenges separated by commas, and a comma also separates a challenge's
  * parameters; a new challenge starts where a token is followed by whitespace and then something that is not "=".
+ * List elements must be separated by commas (empty elements are skipped, RFC 9110 §5.6.1.2): anything else
+ * after a parameter or token68 is a syntax error, never silently a new challenge.
  */
 
 export interface Challenge {
@@ -78,7 +80,7 @@ function readQuoted(c: Cursor): string {
   }
 }
 
-/** Skips the list separators (and the empty list elements RFC 9110 §5.6.1 allows) that follow a list element. */
+/** Skips the list separators (and the empty list elements RFC 9110 §5.6.1.2 allows) that follow a list element. */
 function skipCommas(c: Cursor): void {
   for (;;) {
     c.skipWs();
@@ -87,19 +89,53 @@ function skipCommas(c: Cursor): void {
   }
 }
 
-/** True when the cursor sits on `token BWS "="` but not on a token68 ending in "=" padding. */
-function atAuthParam(c: Cursor): boolean {
+/** Ends a list element: only whitespace, then a comma or the end of the value, may follow it. */
+function endElement(c: Cursor, what: string): void {
+  c.skipWs();
+  if (!c.done() && c.peek() !== ',') c.fail(`expected "," after ${what}`);
+  skipCommas(c);
+}
+
+/** True when the cursor sits on `token BWS "="`: in a parameter list that can only be an auth-param. */
+function atParamName(c: Cursor): boolean {
   let i = c.pos;
   while (isTchar(c.s[i])) i++;
   if (i === c.pos) return false;
   while (c.s[i] === ' ' || c.s[i] === '\t') i++;
-  if (c.s[i] !== '=') return false;
+  return c.s[i] === '=';
+}
+
+/** Right after the scheme: true on `token BWS "=" value`, false on a token68 ending in "=" padding. */
+function atAuthParam(c: Cursor): boolean {
+  if (!atParamName(c)) return false;
+  const i = c.s.indexOf('=', c.pos);
   // token68 may end in "=" padding; a param's "=" is followed by a value, never by another "=" or the end.
   let j = i + 1;
   while (c.s[j] === '=') j++;
   if (j > i + 1) return false;
   while (c.s[j] === ' ' || c.s[j] === '\t') j++;
   return c.s[j] !== undefined && c.s[j] !== ',';
+}
+
+/** Reads `#auth-param` into `params`; stops at the end or where the next challenge's scheme begins. */
+function readParams(c: Cursor, params: Record<string, string>): void {
+  for (;;) {
+    const name = c.token().toLowerCase();
+    c.skipWs();
+    if (c.peek() !== '=') c.fail('expected "=" after parameter name');
+    c.pos++;
+    c.skipWs();
+    let v: string;
+    if (c.peek() === '"') v = readQuoted(c);
+    else {
+      v = c.token();
+      if (!v) c.fail(`expected a value for parameter "${name}"`);
+    }
+    if (Object.hasOwn(params, name)) c.fail(`parameter "${name}" repeated`);
+    params[name] = v;
+    endElement(c, `parameter "${name}"`);
+    if (c.done() || !atParamName(c)) return;
+  }
 }
 
 /**
@@ -117,37 +153,24 @@ export function parseWwwAuthenticate(value: string): Challenge[] {
     const params: Record<string, string> = {};
     let token68: string | undefined;
     const ws = c.skipWs();
-    if (ws > 0 && !c.done() && c.peek() !== ',') {
-      if (atAuthParam(c)) {
-        for (;;) {
-          const name = c.token().toLowerCase();
-          c.skipWs();
-          if (c.peek() !== '=') c.fail('expected "=" after parameter name');
-          c.pos++;
-          c.skipWs();
-          let v: string;
-          if (c.peek() === '"') v = readQuoted(c);
-          else {
-            v = c.token();
-            if (!v) c.fail(`expected a value for parameter "${name}"`);
-          }
-          if (Object.hasOwn(params, name)) c.fail(`parameter "${name}" repeated`);
-          params[name] = v;
-          skipCommas(c);
-          if (c.done() || !atAuthParam(c)) break;
-        }
-      } else {
-        const start = c.pos;
-        while (TOKEN68_CHAR.test(c.peek() ?? '')) c.pos++;
-        while (c.peek() === '=') c.pos++;
-        if (c.pos === start) c.fail('expected token68 or auth-param');
-        token68 = value.slice(start, c.pos);
-        skipCommas(c);
-      }
-    } else {
+    if (c.done()) {
+      // a scheme without parameters ends the value
+    } else if (c.peek() === ',') {
+      // `#auth-param` may begin with empty list elements ("Bearer , realm=x"); otherwise the next challenge follows.
       skipCommas(c);
+      if (ws > 0 && atParamName(c)) readParams(c, params);
+    } else if (ws === 0) {
+      c.fail('expected whitespace or "," after the auth-scheme');
+    } else if (atAuthParam(c)) {
+      readParams(c, params);
+    } else {
+      const start = c.pos;
+      while (TOKEN68_CHAR.test(c.peek() ?? '')) c.pos++;
+      while (c.peek() === '=') c.pos++;
+      if (c.pos === start) c.fail('expected token68 or auth-param');
+      token68 = value.slice(start, c.pos);
+      endElement(c, 'token68');
     }
-    if (!c.done() && !isTchar(c.peek())) c.fail('unexpected character');
     challenges.push(token68 === undefined ? { scheme, params } : { scheme, params, token68 });
   }
   return challenges;
