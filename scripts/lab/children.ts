@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A child service of the lab launcher: its output is prefixed with its name, and it is stopped with SIGTERM. */
@@ -17,6 +18,7 @@ export interface ServiceSpec {
   /** Polled until it answers with a status below 500. */
   readonly readyUrl: string;
   readonly readyTimeoutMs?: number;
+  readonly cwd?: string;
 }
 
 function pipeWithPrefix(stream: NodeJS.ReadableStream | null, prefix: string, out: NodeJS.WritableStream): void {
@@ -34,6 +36,7 @@ function pipeWithPrefix(stream: NodeJS.ReadableStream | null, prefix: string, ou
 /** Starts a service and resolves once it answers HTTP; rejects (and stops it) when it exits or times out first. */
 export async function startService(spec: ServiceSpec, log: NodeJS.WritableStream = process.stderr): Promise<Service> {
   const child = spawn(spec.command, [...spec.args], {
+    ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),
     env: { ...process.env, ...spec.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -74,4 +77,16 @@ export async function startService(spec: ServiceSpec, log: NodeJS.WritableStream
     }
     await sleep(150);
   }
+}
+
+/** A stream that keeps what services write, for tests that print it only when something fails. */
+export function captureSink(): { readonly stream: Writable; text(): string } {
+  let out = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      out += chunk.toString();
+      done();
+    },
+  });
+  return { stream, text: () => out };
 }

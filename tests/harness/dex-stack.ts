@@ -1,36 +1,12 @@
 /**
- * Real Dex behind real authz-metadata, on free loopback ports, for integration tests.
- *
- *   client ──► authz-metadata (public origin, serves RFC 8414 for Dex) ──► Dex (web.http, issuer on the public origin)
+ * Real Dex behind real authz-metadata, on free loopback ports, for integration tests (the launcher's own code,
+ * scripts/lab/idp/dex.ts, with output captured instead of printed).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { renderDexConfig, DEX_DEFAULTS } from '../../scripts/dex-config.ts';
-import { renderDexMetadataDocument } from '../../scripts/dex-metadata.ts';
+import { captureSink } from '../../scripts/lab/children.ts';
+import { startDex } from '../../scripts/lab/idp/dex.ts';
 import { freePort } from './free-port.ts';
-import { startProcess, type RunningProcess } from './processes.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-
-export type DexBinary = { readonly available: true; readonly path: string } | { readonly available: false; readonly reason: string };
-
-/** Finds the Dex binary through scripts/ensure-dex.sh (DEX_BIN wins); never throws. */
-export function findDexBinary(): DexBinary {
-  try {
-    const path = execFileSync('bash', [join(REPO, 'scripts/ensure-dex.sh')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 600_000,
-    }).trim();
-    return { available: true, path };
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr?.trim();
-    return { available: false, reason: stderr || (err as Error).message };
-  }
-}
+export { findDexBinary, type DexBinary } from '../../scripts/lab/idp/dex.ts';
 
 export interface DexStackOptions {
   readonly dexBin: string;
@@ -53,61 +29,12 @@ export interface DexStack {
 
 /** Starts Dex, then authz-metadata in front of it; resolves once both answer through the public origin. */
 export async function startDexStack(opts: DexStackOptions): Promise<DexStack> {
+  const sink = captureSink();
   const [publicPort, dexPort] = await Promise.all([freePort(), freePort()]);
-  const publicOrigin = `http://127.0.0.1:${publicPort}`;
-  const issuer = `${publicOrigin}/dex`;
-  const dexOrigin = `http://127.0.0.1:${dexPort}`;
-
-  const dir = mkdtempSync(join(tmpdir(), 'mcp-lab-dex-'));
-  const configPath = join(dir, 'config.yaml');
-  const documentPath = join(dir, 'dex-metadata.json');
-  writeFileSync(
-    configPath,
-    renderDexConfig({
-      ...DEX_DEFAULTS,
-      issuer,
-      listen: `127.0.0.1:${dexPort}`,
-      allowedOrigins: opts.allowedOrigins ?? DEX_DEFAULTS.allowedOrigins,
-    }),
-  );
-  writeFileSync(documentPath, renderDexMetadataDocument(issuer));
-
-  const running: RunningProcess[] = [];
-  const stop = async (): Promise<void> => {
-    await Promise.all(running.splice(0).reverse().map((p) => p.stop()));
-    rmSync(dir, { recursive: true, force: true });
-  };
   try {
-    // /keys answers 500 until Dex has made its first signing key: ready means tokens can be verified.
-    running.push(
-      await startProcess({ command: opts.dexBin, args: ['serve', configPath], readyUrl: `${dexOrigin}/dex/keys` }),
-    );
-    running.push(
-      await startProcess({
-        command: process.execPath,
-        args: [join(REPO, 'authz-metadata/src/main.ts')],
-        env: {
-          AUTHZ_METADATA_HOST: '127.0.0.1',
-          AUTHZ_METADATA_PORT: String(publicPort),
-          AUTHZ_METADATA_UPSTREAM: dexOrigin,
-          AUTHZ_METADATA_ISSUER: issuer,
-          AUTHZ_METADATA_DOCUMENT: documentPath,
-          AUTHZ_METADATA_ENABLED: opts.metadataEnabled === false ? 'false' : 'true',
-          AUTHZ_METADATA_LOG_LEVEL: 'warn',
-        },
-        readyUrl: `${publicOrigin}/dex/keys`,
-      }),
-    );
+    const dex = await startDex({ ...opts, publicPort, dexPort, log: sink.stream });
+    return { ...dex, output: sink.text };
   } catch (err) {
-    await stop();
-    throw err;
+    throw new Error(`${(err as Error).message}\n--- output ---\n${sink.text()}`, { cause: err });
   }
-  const procs = [...running];
-  return {
-    issuer,
-    publicOrigin,
-    dexOrigin,
-    output: () => procs.map((p) => p.output()).join('\n'),
-    stop,
-  };
 }

@@ -1,6 +1,5 @@
-import { Writable } from 'node:stream';
 import type { ChildProcess } from 'node:child_process';
-import { startService } from '../../scripts/lab/children.ts';
+import { captureSink, startService } from '../../scripts/lab/children.ts';
 
 export interface RunningProcess {
   readonly child: ChildProcess;
@@ -18,17 +17,12 @@ export interface StartOptions {
   readonly readyTimeoutMs?: number;
   /** Prefix of the captured lines; defaults to the command's base name. */
   readonly name?: string;
+  readonly cwd?: string;
 }
 
 /** Starts a real process for a test and waits until it answers HTTP at `readyUrl`; its output is captured, not printed. */
 export async function startProcess(opts: StartOptions): Promise<RunningProcess> {
-  let out = '';
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      out += chunk.toString();
-      done();
-    },
-  });
+  const sink = captureSink();
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.env ?? {})) if (v !== undefined) env[k] = v;
   try {
@@ -40,11 +34,12 @@ export async function startProcess(opts: StartOptions): Promise<RunningProcess> 
         env,
         readyUrl: opts.readyUrl,
         ...(opts.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: opts.readyTimeoutMs }),
+        ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
       },
-      sink,
+      sink.stream,
     );
-    return { child: svc.child, output: () => out, stop: () => svc.stop() };
+    return { child: svc.child, output: sink.text, stop: () => svc.stop() };
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- output ---\n${out}`, { cause: err });
+    throw new Error(`${(err as Error).message}\n--- output ---\n${sink.text()}`, { cause: err });
   }
 }
