@@ -1,0 +1,151 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../tests/harness/free-port.ts';
+import type { BenchIssuer } from './jwt.ts';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { BENCH_SUBJECT, openSession, STREAMABLE_ACCEPT } from './mcp.ts';
+import { startChild, type ChildServer } from './proc.ts';
+
+/** The three servers the throughput scenario compares. */
+export type TargetKey = 'a' | 'b' | 'c';
+
+export interface RunningTarget {
+  readonly key: TargetKey;
+  readonly label: string;
+  readonly server: ChildServer;
+  /** Where tools/call is POSTed. */
+  readonly mcpUrl: string;
+  /** Headers of every tools/call (bearer, Accept, and for (c) the session). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface TargetContext {
+  readonly issuer: BenchIssuer;
+  /** Extra Node flags for the server process (e.g. --cpu-prof). */
+  readonly nodeArgs?: readonly string[];
+  /** Level of the RS's pino logger; the bench servers do not log. */
+  readonly rsLogLevel: string;
+}
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const RS_MAIN = fileURLToPath(new URL('../mcp-server/src/main.ts', import.meta.url));
+export const IDP_MAIN = fileURLToPath(new URL('../embedded-idp/src/main.ts', import.meta.url));
+export const CLI_BIN = fileURLToPath(new URL('../mcp-client/bin.ts', import.meta.url));
+const SERVERS_DIR = new URL('./servers/', import.meta.url);
+
+export const TARGET_LABELS: Readonly<Record<TargetKey, string>> = {
+  a: 'a bare Fastify (ceiling)',
+  b: 'b SDK Express peer',
+  c: 'c lab RS',
+};
+
+/** True when the resource server's entry point exists (it is written by another engineer). */
+export function rsAvailable(): boolean {
+  return existsSync(RS_MAIN);
+}
+
+const SCOPE = 'notes:read notes:write';
+
+/** Starts one target as a child process and prepares the headers of its tools/call requests. */
+export async function startTarget(key: TargetKey, ctx: TargetContext): Promise<RunningTarget> {
+  switch (key) {
+    case 'a':
+      return startBare(ctx);
+    case 'b':
+      return startPeer(ctx);
+    case 'c':
+      return startRs(ctx);
+  }
+}
+
+async function startBare(ctx: TargetContext): Promise<RunningTarget> {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const server = await startChild({
+    name: 'bare-fastify',
+    script: fileURLToPath(new URL('bare-fastify.ts', SERVERS_DIR)),
+    nodeArgs: ctx.nodeArgs ?? [],
+    env: { BENCH_PORT: String(port) },
+    readyUrl: `${origin}/health`,
+  });
+  // Same headers as the others (a token included) so that request size and parsing are alike.
+  const token = await ctx.issuer.mint({ audience: `${origin}/mcp`, scope: SCOPE, subject: BENCH_SUBJECT });
+  return { key: 'a', label: TARGET_LABELS.a, server, mcpUrl: `${origin}/mcp`, headers: streamableHeaders(token) };
+}
+
+async function startPeer(ctx: TargetContext): Promise<RunningTarget> {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const audience = `${origin}/mcp`;
+  const server = await startChild({
+    name: 'sdk-express-peer',
+    script: fileURLToPath(new URL('sdk-express-peer.ts', SERVERS_DIR)),
+    nodeArgs: ctx.nodeArgs ?? [],
+    env: {
+      BENCH_PORT: String(port),
+      BENCH_ISSUER: ctx.issuer.issuer,
+      BENCH_JWKS_URL: ctx.issuer.jwksUrl,
+      BENCH_AUDIENCE: audience,
+    },
+    readyUrl: `${origin}/health`,
+  });
+  const token = await ctx.issuer.mint({ audience, scope: SCOPE, subject: BENCH_SUBJECT });
+  return { key: 'b', label: TARGET_LABELS.b, server, mcpUrl: audience, headers: streamableHeaders(token) };
+}
+
+/**
+ * Environment of the lab RS (see the RS's loadConfig). With `jwksUrl` unset the RS discovers it from the issuer's
+ * metadata, as in a real deployment.
+ */
+export function rsEnv(port: number, issuer: string, jwksUrl: string | undefined, logLevel: string): Record<string, string> {
+  return {
+    MCP_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    MCP_HOST: '127.0.0.1',
+    MCP_PORT: String(port),
+    MCP_ISSUER: issuer,
+    ...(jwksUrl === undefined ? {} : { MCP_JWKS_URL: jwksUrl }),
+    MCP_DB_PATH: ':memory:',
+    MCP_LOG_LEVEL: logLevel,
+  };
+}
+
+/** Starts `node mcp-server/src/main.ts` against the bench issuer. */
+export async function startRsProcess(ctx: TargetContext): Promise<{ server: ChildServer; origin: string }> {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const server = await startChild({
+    name: 'lab-rs',
+    script: RS_MAIN,
+    nodeArgs: ctx.nodeArgs ?? [],
+    env: rsEnv(port, ctx.issuer.issuer, ctx.issuer.jwksUrl, ctx.rsLogLevel),
+    readyUrl: `${origin}/.well-known/oauth-protected-resource`,
+  });
+  return { server, origin };
+}
+
+/** A bearer token the lab RS accepts: aud = its /mcp resource identifier (RFC 8707). */
+export function rsToken(issuer: BenchIssuer, origin: string, resourcePath: '/mcp' | '/sse' = '/mcp'): Promise<string> {
+  return issuer.mint({ audience: `${origin}${resourcePath}`, scope: SCOPE, subject: BENCH_SUBJECT });
+}
+
+async function startRs(ctx: TargetContext): Promise<RunningTarget> {
+  const { server, origin } = await startRsProcess(ctx);
+  try {
+    const token = await rsToken(ctx.issuer, origin);
+    // Stateful Streamable HTTP: one session, then every tools/call of the load runs in it.
+    const session = await openSession(`${origin}/mcp`, token);
+    return { key: 'c', label: TARGET_LABELS.c, server, mcpUrl: `${origin}/mcp`, headers: session.headers };
+  } catch (err) {
+    await server.stop();
+    throw new Error(`${(err as Error).message}\n--- lab-rs output ---\n${server.output()}`, { cause: err });
+  }
+}
+
+function streamableHeaders(token: string): Record<string, string> {
+  return {
+    authorization: `Bearer ${token}`,
+    accept: STREAMABLE_ACCEPT,
+    'content-type': 'application/json',
+    'mcp-protocol-version': LATEST_PROTOCOL_VERSION,
+  };
+}
