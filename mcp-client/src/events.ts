@@ -1,0 +1,56 @@
+/**
+ * The step events the orchestrator emits. Renderers (pretty, JSON lines) read only these; they are the whole
+ * contract between the flow and the terminal.
+ */
+
+export type StepName =
+  | 'probe'
+  | 'resource-metadata'
+  | 'as-metadata'
+  | 'registration'
+  | 'stored-token'
+  | 'refresh'
+  | 'authorize'
+  | 'callback'
+  | 'token'
+  | 'session'
+  | 'initialize'
+  | 'tools-list'
+  | 'tools-call'
+  | 'step-up'
+  | 'logout';
+
+/** One HTTP exchange as shown to the user: selected headers only, credentials redacted. */
+export interface HttpRecord {
+  readonly method: string;
+  readonly url: string;
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** One protocol check the client made, passed or not. */
+export interface Check {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
+export interface StepEvent {
+  readonly step: StepName;
+  readonly status: 'ok' | 'fail';
+  readonly http: readonly HttpRecord[];
+  readonly checks: readonly Check[];
+  readonly ms: number;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** A free-text line for the person at the terminal (browser prompt, hints); rendered on stderr. */
+export interface Diagnostic {
+  readonly level: 'info' | 'warn';
+  readonly message: string;
+}
+
+export interface FlowObserver {
+  step(event: StepEvent): void;
+  diagnostic(d: Diagnostic): void;
+}

@@ -1,0 +1,250 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FlowError } from '../src/errors.ts';
+import type { StepEvent } from '../src/events.ts';
+import { runFlow, type FlowOptions } from '../src/flow.ts';
+import { browserAgent, type UserAgent } from '../src/steps/authorize.ts';
+import { createStepContext } from '../src/step-context.ts';
+import { TokenStore } from '../src/store.ts';
+import { ISSUER, MCP, fakeLab, type FakeLab } from './fake-lab.ts';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mcp-lab-client-flow-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function run(lab: FakeLab, userAgent: UserAgent, extra: Partial<FlowOptions> = {}) {
+  const events: StepEvent[] = [];
+  const promise = runFlow({
+    command: 'tools',
+    serverUrl: MCP,
+    transport: 'http',
+    cookie: false,
+    loginDriver: 'auto',
+    store: new TokenStore(dir),
+    fetch: lab.net.fetch,
+    observer: { step: (e) => events.push(e), diagnostic: () => undefined },
+    openBrowser: async () => false,
+    userAgent,
+    ...extra,
+  });
+  return { events, promise, steps: () => events.map((e) => `${e.step}:${e.status}`) };
+}
+
+const sawTokenRequest = (lab: FakeLab) => lab.net.calls().includes(`POST ${ISSUER}/token`);
+
+describe('flow: the whole sequence', () => {
+  it('probe → discovery → DCR → authorize → callback → token → initialize → tools/list', async () => {
+    const lab = fakeLab();
+    const r = run(lab, lab.userAgent());
+    const result = await r.promise;
+    expect(r.steps()).toEqual([
+      'probe:ok', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'initialize:ok', 'tools-list:ok',
+    ]);
+    expect(result.tools?.map((t) => t.name)).toEqual(['notes_add']);
+    // Challenge scope first, offline_access because the AS lists it.
+    expect(lab.authorizations).toEqual([['notes:read', 'offline_access']]);
+    const authorize = r.events.find((e) => e.step === 'authorize')!;
+    const url = new URL(String(authorize.data.authorization_url));
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(url.searchParams.get('resource')).toBe(MCP);
+  });
+
+  it('never prints a token: event data and headers are redacted', async () => {
+    const lab = fakeLab();
+    const r = run(lab, lab.userAgent());
+    await r.promise;
+    const text = JSON.stringify(r.events);
+    for (const token of lab.tokens.keys()) expect(text).not.toContain(token);
+    expect(text).not.toContain('refresh-token-');
+  });
+
+  it('a warm second run uses the stored token (no authorize step)', async () => {
+    const lab = fakeLab();
+    await run(lab, lab.userAgent()).promise;
+    const second = run(lab, lab.userAgent());
+    await second.promise;
+    expect(second.steps()).toEqual(['probe:ok', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'stored-token:ok', 'initialize:ok', 'tools-list:ok']);
+    expect(lab.net.calls().filter((c) => c === `POST ${ISSUER}/register`)).toHaveLength(1);
+  });
+
+  it('a 401 with a stored token refreshes before authorizing again', async () => {
+    const lab = fakeLab();
+    await run(lab, lab.userAgent()).promise;
+    lab.tokens.clear(); // the RS no longer accepts the access token
+    const second = run(lab, lab.userAgent());
+    await second.promise;
+    expect(second.steps()).toEqual([
+      'probe:ok', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'stored-token:ok', 'initialize:fail', 'refresh:ok', 'initialize:ok', 'tools-list:ok',
+    ]);
+    expect(lab.authorizations).toHaveLength(1);
+  });
+});
+
+describe('flow: offline_access', () => {
+  it('retries once without offline_access when the AS refuses it, and does not ask again at a step-up', async () => {
+    const lab = fakeLab({ refuseOfflineAccess: true });
+    const r = run(lab, lab.userAgent(), { command: 'call', call: { tool: 'notes_add', args: {} } });
+    await r.promise;
+    expect(lab.authorizations).toEqual([['notes:read', 'offline_access'], ['notes:read'], ['notes:read', 'notes:write']]);
+    expect(r.steps().slice(4, 8)).toEqual(['authorize:ok', 'callback:fail', 'authorize:ok', 'callback:ok']);
+  });
+
+  it('retries at most once: an invalid_scope without offline_access stands', async () => {
+    const lab = fakeLab();
+    const r = run(lab, lab.userAgent((p) => {
+      p.delete('code');
+      p.set('error', 'invalid_scope');
+    }));
+    await expect(r.promise).rejects.toThrow(/invalid_scope/);
+    expect(lab.authorizations).toEqual([['notes:read', 'offline_access'], ['notes:read']]);
+  });
+
+  it('does not retry other authorization errors', async () => {
+    const lab = fakeLab();
+    const r = run(lab, lab.userAgent((p) => {
+      p.delete('code');
+      p.set('error', 'access_denied');
+    }));
+    await expect(r.promise).rejects.toThrow(/access_denied/);
+    expect(lab.authorizations).toHaveLength(1);
+  });
+});
+
+describe('flow: browser mode', () => {
+  it('prints the URL, "opens" it, and takes the code from the loopback listener (127.0.0.1, /callback)', async () => {
+    const lab = fakeLab();
+    const grant = lab.userAgent();
+    const diagnostics: string[] = [];
+    let listenerHit: Response | undefined;
+    const agent: UserAgent = async (ctx, url, listener) =>
+      browserAgent(async (href) => {
+        // The "browser": the AS grants at once, then the browser follows the redirect to the real listener.
+        const redirect = await grant(createStepContext(lab.net.fetch), new URL(href), listener);
+        expect(redirect.host).toMatch(/^127\.0\.0\.1:\d+$/);
+        expect(redirect.pathname).toBe('/callback');
+        listenerHit = await fetch(redirect);
+        return true;
+      })(ctx, url, listener);
+    const events: StepEvent[] = [];
+    await runFlow({
+      command: 'tools',
+      serverUrl: MCP,
+      transport: 'http',
+      cookie: false,
+      loginDriver: 'auto',
+      store: new TokenStore(dir),
+      fetch: lab.net.fetch,
+      observer: { step: (e) => events.push(e), diagnostic: (d) => diagnostics.push(d.message) },
+      openBrowser: async () => false,
+      userAgent: agent,
+    });
+    expect(listenerHit?.status).toBe(200);
+    expect(diagnostics.join('\n')).toMatch(/Open this URL in a browser/);
+    expect(events.map((e) => e.step)).toContain('tools-list');
+  });
+});
+
+describe('flow: step-up on insufficient_scope', () => {
+  it('re-authorizes with the union of requested and challenged scopes, then retries the call', async () => {
+    const lab = fakeLab();
+    const r = run(lab, lab.userAgent(), { command: 'call', call: { tool: 'notes_add', args: { text: 'x' } } });
+    await r.promise;
+    expect(r.steps().slice(8)).toEqual(['tools-call:fail', 'step-up:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'initialize:ok', 'tools-call:ok']);
+    expect(lab.authorizations[1]).toEqual(['notes:read', 'notes:write', 'offline_access']);
+    expect(r.events.find((e) => e.step === 'tools-call' && e.status === 'fail')?.data.next).toBe('step-up');
+  });
+
+  it('gives up with a clear error after two step-ups', async () => {
+    const lab = fakeLab({ alwaysForbidCalls: true });
+    const r = run(lab, lab.userAgent(), { command: 'call', call: { tool: 'notes_add', args: {} } });
+    const err = await r.promise.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FlowError);
+    expect((err as FlowError).message).toMatch(/still insufficient_scope after 2 step-up/);
+    expect(lab.authorizations).toHaveLength(3);
+    expect(r.steps().filter((s) => s === 'step-up:ok')).toHaveLength(2);
+  });
+});
+
+describe('flow: the callback is validated before any token request', () => {
+  it('refuses a state mismatch and sends no token request', async () => {
+    const lab = fakeLab();
+    const r = run(lab, lab.userAgent((p) => p.set('state', 'forged')));
+    const err = (await r.promise.catch((e: unknown) => e)) as FlowError;
+    expect(err.step).toBe('callback');
+    expect(err.message).toMatch(/state matches/);
+    expect(sawTokenRequest(lab)).toBe(false);
+  });
+
+  it('refuses a missing state and sends no token request', async () => {
+    const lab = fakeLab();
+    const r = run(lab, lab.userAgent((p) => p.delete('state')));
+    const err = (await r.promise.catch((e: unknown) => e)) as FlowError;
+    expect(err.step).toBe('callback');
+    expect(sawTokenRequest(lab)).toBe(false);
+  });
+
+  it('refuses an iss mismatch (mix-up) and sends no token request', async () => {
+    const lab = fakeLab();
+    const r = run(lab, lab.userAgent((p) => p.set('iss', 'https://attacker.example.com')));
+    const err = (await r.promise.catch((e: unknown) => e)) as FlowError;
+    expect(err.step).toBe('callback');
+    expect(err.message).toMatch(/iss matches the recorded issuer/);
+    expect(sawTokenRequest(lab)).toBe(false);
+  });
+
+  it('does not act on or show an error response whose iss mismatches', async () => {
+    const lab = fakeLab();
+    const r = run(lab, lab.userAgent((p) => {
+      p.delete('code');
+      p.set('iss', 'https://attacker.example.com');
+      p.set('error', 'access_denied');
+      p.set('error_description', 'CALL-THIS-PHONE-NUMBER');
+    }));
+    const err = (await r.promise.catch((e: unknown) => e)) as FlowError;
+    expect(err.step).toBe('callback');
+    expect(JSON.stringify(r.events)).not.toContain('CALL-THIS-PHONE-NUMBER');
+    expect(err.message).not.toContain('access_denied');
+  });
+
+  it('refuses a missing iss when the AS advertises it, and sends no token request', async () => {
+    const lab = fakeLab({ issParameterSupported: true });
+    const r = run(lab, lab.userAgent((p) => p.delete('iss')));
+    const err = (await r.promise.catch((e: unknown) => e)) as FlowError;
+    expect(err.step).toBe('callback');
+    expect(err.message).toMatch(/iss present when advertised/);
+    expect(sawTokenRequest(lab)).toBe(false);
+  });
+
+  it('proceeds without iss when the AS does not advertise it', async () => {
+    const lab = fakeLab({ issParameterSupported: false });
+    const r = run(lab, lab.userAgent((p) => p.delete('iss')));
+    await r.promise;
+    expect(sawTokenRequest(lab)).toBe(true);
+  });
+
+  it('compares a present iss even when the AS does not advertise it', async () => {
+    const lab = fakeLab({ issParameterSupported: false });
+    const r = run(lab, lab.userAgent((p) => p.set('iss', `${ISSUER}/`)));
+    const err = (await r.promise.catch((e: unknown) => e)) as FlowError;
+    expect(err.step).toBe('callback');
+    expect(sawTokenRequest(lab)).toBe(false);
+  });
+
+  it('shows an authorization error response whose iss matches', async () => {
+    const lab = fakeLab();
+    const r = run(lab, lab.userAgent((p) => {
+      p.delete('code');
+      p.set('error', 'access_denied');
+      p.set('error_description', 'user said no');
+    }));
+    const err = (await r.promise.catch((e: unknown) => e)) as FlowError;
+    expect(err.message).toMatch(/access_denied \(user said no\)/);
+    expect(sawTokenRequest(lab)).toBe(false);
+  });
+});

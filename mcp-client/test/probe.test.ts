@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { FlowError } from '../src/errors.ts';
+import { createStepContext } from '../src/step-context.ts';
+import { probe } from '../src/steps/probe.ts';
+import { fakeNetwork, json } from './fake-http.ts';
+
+const MCP = 'https://rs.example.com/mcp';
+
+function unauthorized(header: string | undefined): Response {
+  return json({ error: 'unauthorized' }, 401, header === undefined ? {} : { 'www-authenticate': header });
+}
+
+describe('probe: WWW-Authenticate parsing', () => {
+  it.each([
+    {
+      name: 'quoted resource_metadata and scope',
+      header: 'Bearer resource_metadata="https://rs.example.com/.well-known/oauth-protected-resource/mcp", scope="notes:read"',
+      prm: 'https://rs.example.com/.well-known/oauth-protected-resource/mcp',
+      scope: ['notes:read'],
+    },
+    {
+      name: 'scheme in another case and a second scheme before it',
+      header: 'Basic realm="x", bearer resource_metadata="https://rs.example.com/prm", scope="a b"',
+      prm: 'https://rs.example.com/prm',
+      scope: ['a', 'b'],
+    },
+    {
+      name: 'token (unquoted) value and an escaped quote elsewhere',
+      header: 'Bearer realm="a \\"q\\"", error=invalid_token, resource_metadata="https://rs.example.com/prm"',
+      prm: 'https://rs.example.com/prm',
+      scope: undefined,
+    },
+    { name: 'Bearer without parameters', header: 'Bearer', prm: undefined, scope: undefined },
+    { name: 'no WWW-Authenticate at all', header: undefined, prm: undefined, scope: undefined },
+  ])('$name', async ({ header, prm, scope }) => {
+    const net = fakeNetwork();
+    net.on('POST', MCP, unauthorized(header));
+    const ctx = createStepContext(net.fetch);
+    const r = await probe(ctx, MCP, 'http');
+    expect(r.authRequired).toBe(true);
+    expect(r.resourceMetadataUrl).toBe(prm);
+    expect(r.scope).toEqual(scope);
+  });
+
+  it('refuses a malformed header with a FlowError naming the grammar', async () => {
+    const net = fakeNetwork();
+    net.on('POST', MCP, unauthorized('Bearer resource_metadata="unterminated'));
+    await expect(probe(createStepContext(net.fetch), MCP, 'http')).rejects.toThrow(/WWW-Authenticate header is malformed/);
+  });
+
+  it('sends an MCP initialize POST without credentials for the http transport', async () => {
+    const net = fakeNetwork();
+    net.on('POST', MCP, unauthorized('Bearer'));
+    await probe(createStepContext(net.fetch), MCP, 'http');
+    const req = net.seen[0]!;
+    expect(req.headers.get('authorization')).toBeNull();
+    expect(JSON.parse(req.body).method).toBe('initialize');
+  });
+
+  it('sends a GET for the sse transport', async () => {
+    const net = fakeNetwork();
+    net.on('GET', 'https://rs.example.com/sse', unauthorized('Bearer'));
+    await probe(createStepContext(net.fetch), 'https://rs.example.com/sse', 'sse');
+    expect(net.calls()).toEqual(['GET https://rs.example.com/sse']);
+  });
+
+  it('reports a server that needs no authorization', async () => {
+    const net = fakeNetwork();
+    net.on('POST', MCP, json({ jsonrpc: '2.0', id: 0, result: {} }));
+    const r = await probe(createStepContext(net.fetch), MCP, 'http');
+    expect(r.authRequired).toBe(false);
+  });
+
+  it('refuses a status other than 401 with a failed check', async () => {
+    const net = fakeNetwork();
+    const ctx = createStepContext(net.fetch);
+    const err = await probe(ctx, MCP, 'http').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FlowError);
+    expect(ctx.checks.at(-1)).toMatchObject({ name: 'unauthenticated request answered 401', ok: false, detail: 'HTTP 404' });
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * The official MCP conformance suite (@modelcontextprotocol/conformance) runs mcp-lab-client in its
+ * conformance mode against the suite's own mock servers. The 2025-03-26 back-compat scenarios (no Protected
+ * Resource Metadata) are not run: the 2026-07-28 spec requires PRM discovery, and this client refuses without it.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SUITE_CLI = join(ROOT, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
+const CLIENT = `${process.execPath} ${join(ROOT, 'mcp-client', 'bin.ts')}`;
+
+let cwd: string;
+beforeAll(async () => {
+  cwd = await mkdtemp(join(tmpdir(), 'mcp-lab-client-conformance-'));
+});
+afterAll(async () => {
+  await rm(cwd, { recursive: true, force: true });
+});
+
+function conformance(...args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SUITE_CLI, 'client', '--command', CLIENT, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+function summary(output: string): string {
+  return output.slice(output.indexOf('=== SUITE SUMMARY ===')).trim() || output.slice(-2000);
+}
+
+describe('MCP conformance suite (client, auth)', () => {
+  it('the suite is installed', () => {
+    expect(existsSync(SUITE_CLI), `missing ${SUITE_CLI}; run npm install`).toBe(true);
+  });
+
+  it('--suite auth: every scenario passes', async () => {
+    const r = await conformance('--suite', 'auth');
+    expect(r.output, summary(r.output)).toMatch(/Total: \d+ passed, 0 failed/);
+    expect(r.code).toBe(0);
+  }, 180_000);
+
+  it.each(['auth/resource-mismatch', 'auth/offline-access-scope', 'auth/offline-access-not-supported'])('draft scenario %s passes', async (scenario) => {
+    const r = await conformance('--scenario', scenario);
+    expect(r.output, r.output.slice(-3000)).toMatch(/Passed: (\d+)\/\1, 0 failed/);
+  }, 60_000);
+});
