@@ -1,0 +1,56 @@
+/**
+ * A real Keycloak for a test file: the lab's own launcher (scripts/lab/idp/keycloak.ts), with its output captured
+ * the way processes.ts captures a service's, on a free port, from the cache only (never downloads).
+ */
+import { Writable } from 'node:stream';
+import {
+  cachedKeycloakHome,
+  KEYCLOAK_CLIENT_ID,
+  KEYCLOAK_REALM,
+  startKeycloakIdp,
+  type RunningKeycloakIdp,
+} from '../../scripts/lab/idp/keycloak.ts';
+import { freePort } from './free-port.ts';
+
+export { KEYCLOAK_CLIENT_ID, KEYCLOAK_REALM };
+
+/** The cached Keycloak home, or undefined when scripts/ensure-keycloak.sh has not provided it (use with requirePrereq). */
+export const keycloakHome = (): string | undefined => cachedKeycloakHome();
+
+export interface KeycloakOptions {
+  /** HTTP port on 127.0.0.1; a free one when absent. */
+  readonly port?: number;
+  /** RS origin whose identifiers (origin, /mcp, /sse) go into `aud`; default http://127.0.0.1:3000. */
+  readonly rsUrl?: string;
+  readonly readyTimeoutMs?: number;
+}
+
+export interface RunningKeycloak extends RunningKeycloakIdp {
+  /** Everything Keycloak wrote so far. */
+  output(): string;
+}
+
+/** Starts Keycloak with the mcp-lab realm; resolves once the realm's discovery document and JWKS answer 200. */
+export async function startKeycloak(opts: KeycloakOptions = {}): Promise<RunningKeycloak> {
+  const home = keycloakHome();
+  if (home === undefined) throw new Error('Keycloak is not in the cache: run scripts/ensure-keycloak.sh first');
+  let out = '';
+  const log = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      out += chunk.toString();
+      done();
+    },
+  });
+  try {
+    const kc = await startKeycloakIdp({
+      port: opts.port ?? (await freePort()),
+      home,
+      log,
+      ...(opts.rsUrl === undefined ? {} : { rsUrl: opts.rsUrl }),
+      ...(opts.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: opts.readyTimeoutMs }),
+    });
+    return { ...kc, output: () => out };
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- keycloak output ---\n${out}`, { cause: err });
+  }
+}
