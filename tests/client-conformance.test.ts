@@ -1,7 +1,9 @@
 /**
  * The official MCP conformance suite (@modelcontextprotocol/conformance) runs mcp-lab-client in its
- * conformance mode against the suite's own mock servers. The 2025-03-26 back-compat scenarios (no Protected
- * Resource Metadata) are not run: the 2026-07-28 spec requires PRM discovery, and this client refuses without it.
+ * conformance mode against the suite's own mock servers: `--suite auth` (2026-07-28 flow with Protected Resource
+ * Metadata) and `--suite backcompat` (2025-03-26-era servers without PRM: AS metadata at the server origin, or
+ * the default /authorize, /token, /register endpoints), which the client reaches through its deprecated
+ * legacy-discovery step — used only when the server publishes no PRM at all. Both must pass fully.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -38,7 +40,7 @@ function summary(output: string): string {
   return output.slice(output.indexOf('=== SUITE SUMMARY ===')).trim() || output.slice(-2000);
 }
 
-describe('MCP conformance suite (client, auth)', () => {
+describe('MCP conformance suite (client: auth, backcompat)', () => {
   it('the suite is installed', () => {
     expect(existsSync(SUITE_CLI), `missing ${SUITE_CLI}; run npm install`).toBe(true);
   });
@@ -48,6 +50,12 @@ describe('MCP conformance suite (client, auth)', () => {
     expect(r.output, summary(r.output)).toMatch(/Total: \d+ passed, 0 failed/);
     expect(r.code).toBe(0);
   }, 180_000);
+
+  it('--suite backcompat: every 2025-03-26 scenario passes', async () => {
+    const r = await conformance('--suite', 'backcompat');
+    expect(r.output, summary(r.output)).toMatch(/Total: [1-9]\d* passed, 0 failed/);
+    expect(r.code).toBe(0);
+  }, 120_000);
 
   it.each(['auth/resource-mismatch', 'auth/offline-access-scope', 'auth/offline-access-not-supported'])('draft scenario %s passes', async (scenario) => {
     const r = await conformance('--scenario', scenario);

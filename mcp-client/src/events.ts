@@ -7,6 +7,8 @@ export type StepName =
   | 'probe'
   | 'resource-metadata'
   | 'as-metadata'
+  /** Deprecated 2025-03-26 discovery, only for servers without any Protected Resource Metadata. */
+  | 'legacy-discovery'
   | 'registration'
   | 'stored-token'
   | 'refresh'

@@ -22,7 +22,8 @@ import { validateCallback } from './steps/callback.ts';
 import { AuthFailureError, connectMcp, openCookieSession, type McpAuth, type McpConnection } from './steps/mcp.ts';
 import { probe, splitScope, type TransportKind } from './steps/probe.ts';
 import { register, type ClientRegistration } from './steps/registration.ts';
-import { discoverResourceMetadata } from './steps/resource-metadata.ts';
+import { discoverLegacyAuthorizationServer } from './steps/legacy-discovery.ts';
+import { ResourceMetadataNotFoundError, discoverResourceMetadata, type ResourceMetadataResult } from './steps/resource-metadata.ts';
 import { describeTokens, exchangeCode, refreshTokens } from './steps/token.ts';
 
 export type Command = 'connect' | 'tools' | 'call';
@@ -133,30 +134,28 @@ export class Flow {
   }
 
   /**
-   * resource-metadata → as-metadata → registration, then a token (stored, refreshed or new). Runs after the
-   * probe's 401, or later when a server that let the probe through answers 401 to an operation.
+   * resource-metadata → as-metadata (or, when the server has no PRM at all, the deprecated legacy-discovery) →
+   * registration, then a token (stored, refreshed or new). Runs after the probe's 401, or later when a server
+   * that let the probe through answers 401 to an operation.
    */
   async #discover(serverUrl: string, resourceMetadataUrl: string | undefined, challengeScope: readonly string[] | undefined): Promise<Authorized> {
     const o = this.#opts;
-    const prm = await this.#step('resource-metadata', async (ctx) => {
-      const r = await discoverResourceMetadata(ctx, serverUrl, resourceMetadataUrl);
-      return [r, { url: r.url, via: r.via, resource: r.metadata.resource, authorization_servers: r.metadata.authorization_servers, scopes_supported: r.metadata.scopes_supported, issuer: r.issuer }];
-    });
-    const asm = await this.#step('as-metadata', async (ctx) => {
-      const r = await discoverAuthorizationServer(ctx, prm.issuer);
-      const as = r.as;
-      return [r, {
-        url: r.url,
-        issuer: as.issuer,
-        authorization_endpoint: as.authorization_endpoint,
-        token_endpoint: as.token_endpoint,
-        registration_endpoint: as.registration_endpoint,
-        code_challenge_methods_supported: as.code_challenge_methods_supported,
-        scopes_supported: as.scopes_supported,
-        authorization_response_iss_parameter_supported: as.authorization_response_iss_parameter_supported,
-        client_id_metadata_document_supported: as.client_id_metadata_document_supported,
-      }];
-    });
+    const prm = await this.#resourceMetadata(serverUrl, resourceMetadataUrl);
+    const asm = prm
+      ? await this.#step('as-metadata', async (ctx) => {
+          const r = await discoverAuthorizationServer(ctx, prm.issuer);
+          return [r, { url: r.url, ...describeAs(r.as) }];
+        })
+      : await this.#step('legacy-discovery', async (ctx) => {
+          const r = await discoverLegacyAuthorizationServer(ctx, serverUrl);
+          return [r, {
+            deprecated: 'MCP 2025-03-26 authorization discovery: the server publishes no Protected Resource Metadata',
+            authorization_base_url: r.authorizationBaseUrl,
+            metadata_url: r.metadataUrl,
+            source: r.source,
+            ...describeAs(r.as),
+          }];
+        });
     const registration = () =>
       this.#step('registration', async (ctx) => {
         const r = await register(ctx, asm.as, o.store, {
@@ -172,7 +171,7 @@ export class Flow {
       as: asm.as,
       resource: canonicalResource(serverUrl),
       challengeScope,
-      prmScopes: prm.metadata.scopes_supported,
+      prmScopes: prm?.metadata.scopes_supported,
     };
     const auth: AuthContext = { ...base, client };
     try {
@@ -185,6 +184,25 @@ export class Flow {
       await o.store.forgetRegistration(asm.as.issuer);
       const again: AuthContext = { ...base, client: await registration() };
       return { auth: again, tokens: await this.#initialTokens(again) };
+    }
+  }
+
+  /**
+   * PRM discovery. Returns undefined only when the server has no PRM at all (no resource_metadata in its
+   * challenge, 404 at every well-known URI): the one case that continues with the deprecated legacy-discovery
+   * step. A PRM document that exists but fails a check (resource mismatch, no authorization_servers, invalid
+   * JSON), a challenge URL that fails, or a 5xx/network error refuses as before.
+   */
+  async #resourceMetadata(serverUrl: string, resourceMetadataUrl: string | undefined): Promise<ResourceMetadataResult | undefined> {
+    const legacyAllowed = (err: FlowError) => err instanceof ResourceMetadataNotFoundError && err.legacyFallbackAllowed;
+    try {
+      return await this.#step('resource-metadata', async (ctx) => {
+        const r = await discoverResourceMetadata(ctx, serverUrl, resourceMetadataUrl);
+        return [r, { url: r.url, via: r.via, resource: r.metadata.resource, authorization_servers: r.metadata.authorization_servers, scopes_supported: r.metadata.scopes_supported, issuer: r.issuer }];
+      }, (err) => (legacyAllowed(err) ? { next: 'legacy-discovery' } : {}));
+    } catch (err) {
+      if (err instanceof FlowError && legacyAllowed(err)) return undefined;
+      throw err;
     }
   }
 
@@ -409,6 +427,20 @@ export class Flow {
       await conn?.close(true);
     }
   }
+}
+
+/** What the discovery steps show of the authorization server metadata they settled on. */
+function describeAs(as: oauth.AuthorizationServer): StepData {
+  return {
+    issuer: as.issuer,
+    authorization_endpoint: as.authorization_endpoint,
+    token_endpoint: as.token_endpoint,
+    registration_endpoint: as.registration_endpoint,
+    code_challenge_methods_supported: as.code_challenge_methods_supported,
+    scopes_supported: as.scopes_supported,
+    authorization_response_iss_parameter_supported: as.authorization_response_iss_parameter_supported,
+    client_id_metadata_document_supported: as.client_id_metadata_document_supported,
+  };
 }
 
 function toolText(content: unknown): string {

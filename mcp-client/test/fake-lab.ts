@@ -16,6 +16,13 @@ export interface FakeLabOptions {
   readonly issParameterSupported?: boolean;
   /** The user agent answers invalid_scope when offline_access is requested (as Keycloak does for some clients). */
   readonly refuseOfflineAccess?: boolean;
+  /**
+   * A 2025-03-26-era server: no PRM and no resource_metadata in its challenges; the AS lives on the RS origin,
+   * with RFC 8414 metadata at `${RS}/.well-known/oauth-authorization-server` (`metadata`, issuer `legacyIssuer`,
+   * default RS) or without any (`default-endpoints`: ${RS}/authorize, /token, /register).
+   */
+  readonly legacy?: 'metadata' | 'default-endpoints';
+  readonly legacyIssuer?: string;
 }
 
 export interface FakeLab {
@@ -35,24 +42,30 @@ export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
   const refreshTokens = new Map<string, string[]>();
   const authorizations: string[][] = [];
   let n = 0;
-  const challenge = 'Bearer resource_metadata="https://rs.example.com/.well-known/oauth-protected-resource/mcp", scope="notes:read"';
+  const issuer = opts.legacy === 'metadata' ? (opts.legacyIssuer ?? RS) : opts.legacy ? RS : ISSUER;
+  const prmParam = opts.legacy ? '' : 'resource_metadata="https://rs.example.com/.well-known/oauth-protected-resource/mcp", ';
+  const challenge = opts.legacy ? 'Bearer error="invalid_token", error_description="Missing Authorization header"' : `Bearer ${prmParam}scope="notes:read"`;
 
-  net.on('GET', `${RS}/.well-known/oauth-protected-resource/mcp`, json({ resource: MCP, authorization_servers: [ISSUER], scopes_supported: ['notes:read', 'notes:write'] }));
-  net.on('GET', `${ISSUER}/.well-known/oauth-authorization-server`, json({
-    issuer: ISSUER,
-    authorization_endpoint: `${ISSUER}/authorize`,
-    token_endpoint: `${ISSUER}/token`,
-    registration_endpoint: `${ISSUER}/register`,
-    response_types_supported: ['code'],
-    code_challenge_methods_supported: ['S256'],
-    scopes_supported: ['notes:read', 'notes:write', 'offline_access'],
-    authorization_response_iss_parameter_supported: opts.issParameterSupported ?? true,
-  }));
-  net.on('POST', `${ISSUER}/register`, (req) => {
+  if (!opts.legacy) {
+    net.on('GET', `${RS}/.well-known/oauth-protected-resource/mcp`, json({ resource: MCP, authorization_servers: [ISSUER], scopes_supported: ['notes:read', 'notes:write'] }));
+  }
+  if (opts.legacy !== 'default-endpoints') {
+    net.on('GET', `${opts.legacy ? RS : ISSUER}/.well-known/oauth-authorization-server`, json({
+      issuer,
+      authorization_endpoint: `${issuer}/authorize`,
+      token_endpoint: `${issuer}/token`,
+      registration_endpoint: `${issuer}/register`,
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
+      scopes_supported: ['notes:read', 'notes:write', 'offline_access'],
+      authorization_response_iss_parameter_supported: opts.issParameterSupported ?? true,
+    }));
+  }
+  net.on('POST', `${issuer}/register`, (req) => {
     const body = JSON.parse(req.body) as Record<string, unknown>;
     return json({ ...body, client_id: 'dcr-client' }, 201);
   });
-  net.on('POST', `${ISSUER}/token`, (req) => {
+  net.on('POST', `${issuer}/token`, (req) => {
     const p = new URLSearchParams(req.body);
     let scope: string[];
     if (p.get('grant_type') === 'authorization_code') {
@@ -90,7 +103,7 @@ export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
       case 'tools/call':
         if (opts.alwaysForbidCalls || !scopes.includes('notes:write')) {
           return json({ error: 'insufficient_scope' }, 403, {
-            'www-authenticate': 'Bearer error="insufficient_scope", scope="notes:write", resource_metadata="https://rs.example.com/.well-known/oauth-protected-resource/mcp"',
+            'www-authenticate': `Bearer error="insufficient_scope", ${prmParam}scope="notes:write"`,
           });
         }
         return reply({ content: [{ type: 'text', text: 'added' }] });
@@ -108,12 +121,12 @@ export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
         const scope = (url.searchParams.get('scope') ?? '').split(' ').filter(Boolean);
         authorizations.push(scope);
         if (opts.refuseOfflineAccess && scope.includes('offline_access')) {
-          const err = new URLSearchParams({ error: 'invalid_scope', error_description: 'Invalid scopes', state: url.searchParams.get('state') ?? '', iss: ISSUER });
+          const err = new URLSearchParams({ error: 'invalid_scope', error_description: 'Invalid scopes', state: url.searchParams.get('state') ?? '', iss: issuer });
           return new URL(`${listener.redirectUri}?${err}`);
         }
         const code = `code-${++n}`;
         codes.set(code, { scope, resource: url.searchParams.get('resource') ?? '', challenge: url.searchParams.get('code_challenge') ?? '' });
-        const params = new URLSearchParams({ code, state: url.searchParams.get('state') ?? '', iss: ISSUER });
+        const params = new URLSearchParams({ code, state: url.searchParams.get('state') ?? '', iss: issuer });
         tamper?.(params);
         return new URL(`${listener.redirectUri}?${params}`);
       };

@@ -25,6 +25,19 @@ export interface ResourceMetadataResult {
 }
 
 /**
+ * No location had a PRM document. `legacyFallbackAllowed` is true only for what a 2025-03-26-era server looks
+ * like: the 401 challenge named no resource_metadata URL and every well-known URI answered exactly 404. Anything
+ * else (a challenge URL that failed, a 5xx, a network error) means PRM was meant to be there, and the client stops.
+ */
+export class ResourceMetadataNotFoundError extends FlowError {
+  readonly legacyFallbackAllowed: boolean;
+  constructor(message: string, options: { hint: string; legacyFallbackAllowed: boolean }) {
+    super(message, { hint: options.hint });
+    this.legacyFallbackAllowed = options.legacyFallbackAllowed;
+  }
+}
+
+/**
  * Finds and validates the PRM document for `serverUrl`.
  * Refuses a document whose `resource` does not cover the server URL (RFC 9728 §3.3): a metadata document for
  * another resource could send the client's token to an authorization server the resource never named.
@@ -48,15 +61,19 @@ export async function discoverResourceMetadata(
   for (const url of protectedResourceMetadataUrls(serverUrl)) {
     if (!candidates.some((c) => c.url === url)) candidates.push({ url, via: 'well-known' });
   }
+  // Whether every location answered a plain 404, i.e. the server has no PRM at all (see ResourceMetadataNotFoundError).
+  let all404 = challengeUrl === undefined;
   for (const candidate of candidates) {
     let response: Response;
     try {
       response = await ctx.fetch(candidate.url, { headers: { accept: 'application/json' }, redirect: 'manual' });
     } catch (cause) {
+      all404 = false;
       ctx.record({ name: `fetch ${candidate.url}`, ok: false, detail: messageOf(cause) });
       continue;
     }
     if (response.status !== 200) {
+      if (response.status !== 404) all404 = false;
       await response.body?.cancel();
       ctx.record({ name: `fetch ${candidate.url}`, ok: false, detail: `HTTP ${response.status}; trying the next location` });
       continue;
@@ -92,8 +109,9 @@ export async function discoverResourceMetadata(
     }
     return { metadata, url: candidate.url, via: candidate.via, issuer };
   }
-  throw new FlowError(`no protected resource metadata found for ${serverUrl}`, {
+  throw new ResourceMetadataNotFoundError(`no protected resource metadata found for ${serverUrl}`, {
     hint: `tried ${candidates.map((c) => c.url).join(', ')}; the server must implement RFC 9728`,
+    legacyFallbackAllowed: all404,
   });
 }
 
