@@ -5,7 +5,6 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import { BearerError, bearerChallenge, bearerErrorBody, insertWellKnown } from '@mcp-lab/protocol';
-import type { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -13,11 +12,13 @@ import authPlugin from './auth/authenticate.ts';
 import { createCookieSessionStore } from './auth/cookie-sessions.ts';
 import type { CookieSessionStore } from './auth/cookie-sessions.ts';
 import { createJwksResolver } from './auth/jwks.ts';
-import type { KeyResolver } from './auth/jwks.ts';
+import type { KeySource } from './auth/jwks.ts';
+import { VerifiedTokenCache } from './auth/token-cache.ts';
 import { createTokenVerifier } from './auth/verify-token.ts';
 import type { RsConfig } from './config.ts';
 import { CredentialsRequired, HttpError } from './http-error.ts';
 import { SessionRegistry } from './mcp/sessions.ts';
+import type { EarlyStartSseTransport } from './mcp/sse-transport.ts';
 import { openNotesStore } from './notes/store.ts';
 import type { NotesStore } from './notes/store.ts';
 import prmRoutes from './routes/prm.ts';
@@ -28,8 +29,8 @@ import streamableRoutes from './routes/streamable.ts';
 
 /** Seams for tests and embedding; every field is optional. */
 export interface AppDeps {
-  /** Resolves token signing keys; default: jose remote JWKS from config.jwksUrl or the issuer's metadata. */
-  readonly keyResolver?: KeyResolver;
+  /** Token signing keys; default: jose remote JWKS from config.jwksUrl or the issuer's metadata. */
+  readonly keySource?: KeySource;
   /** fetch used for metadata discovery and the JWKS (default: global fetch). */
   readonly fetch?: typeof fetch;
   /** Clock in milliseconds since the epoch (default Date.now). */
@@ -80,12 +81,13 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
   }) as unknown as FastifyInstance;
 
-  const keys = deps.keyResolver ?? createJwksResolver({ config, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
-  const verifyToken = createTokenVerifier({ config, keys, now });
+  const keys = deps.keySource ?? createJwksResolver({ config, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  const tokenCache = new VerifiedTokenCache(config.tokenCacheMaxEntries, config.clockSkewS);
+  const verifyToken = createTokenVerifier({ config, keys, now, cache: tokenCache });
   const cookieSessions: CookieSessionStore = createCookieSessionStore(now);
   const notes = deps.notes ?? openNotesStore(config.dbPath, now);
   const streamableSessions = new SessionRegistry<StreamableHTTPServerTransport>();
-  const sseSessions = new SessionRegistry<SSEServerTransport>();
+  const sseSessions = new SessionRegistry<EarlyStartSseTransport>();
   // What a client without credentials is told to ask for: basic access. In claim mode permissions do not come
   // from scopes, so the scopes the AS needs to mint the claim are named instead.
   const challengeScope = config.permissionsFrom.kind === 'scope' ? ['notes:read'] : [...config.scopesSupported];
@@ -121,10 +123,12 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   });
 
   await app.register(cookie);
+  // Built once: the delegator runs on every request.
+  const metadataCors = { origin: '*', methods: ['GET'] };
+  const mcpCors = { ...MCP_CORS, origin: [...config.allowedOrigins] };
   await app.register(cors, {
     delegator: function corsFor(req, callback) {
-      if (req.url?.startsWith('/.well-known/')) callback(null, { origin: '*', methods: ['GET'] });
-      else callback(null, { ...MCP_CORS, origin: [...config.allowedOrigins] });
+      callback(null, req.url?.startsWith('/.well-known/') ? metadataCors : mcpCors);
     },
   });
   await app.register(authPlugin, { config, verifyToken, cookieSessions });

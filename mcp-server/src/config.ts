@@ -39,6 +39,8 @@ export interface RsConfig {
   readonly allowedOrigins: readonly string[];
   readonly dbPath: string;
   readonly clockSkewS: number;
+  /** Most verified access tokens kept (by exact token, until `exp`); 0 = verify every request in full. */
+  readonly tokenCacheMaxEntries: number;
   readonly logLevel: LogLevel;
 }
 
@@ -176,6 +178,7 @@ export function loadConfig(env: Env): RsConfig {
 
   const dbPath = get('MCP_DB_PATH') ?? ':memory:';
   const clockSkewS = int('MCP_CLOCK_SKEW_S', 30, 0, 300);
+  const tokenCacheMaxEntries = int('MCP_TOKEN_CACHE_SIZE', 10_000, 0, 1_000_000);
 
   const rawLevel = get('MCP_LOG_LEVEL') ?? 'info';
   let logLevel: LogLevel = 'info';
@@ -200,6 +203,7 @@ export function loadConfig(env: Env): RsConfig {
     allowedOrigins: Object.freeze(allowedOrigins),
     dbPath,
     clockSkewS,
+    tokenCacheMaxEntries,
     logLevel,
   });
 }

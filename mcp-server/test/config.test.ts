@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       allowedOrigins: ['http://127.0.0.1:3000'],
       dbPath: ':memory:',
       clockSkewS: 30,
+      tokenCacheMaxEntries: 10_000,
       logLevel: 'info',
     });
     expect(Object.isFrozen(c)).toBe(true);
@@ -60,6 +61,11 @@ describe('loadConfig', () => {
       expect(message).toContain(`${name}:`);
     }
     expect((error as ConfigError).problems).toHaveLength(10);
+  });
+
+  it('reads the verified-token cache size (0 turns it off) and refuses a bad one', () => {
+    expect(loadConfig({ MCP_ISSUER: 'http://127.0.0.1:4000', MCP_TOKEN_CACHE_SIZE: '0' }).tokenCacheMaxEntries).toBe(0);
+    expect(() => loadConfig({ MCP_ISSUER: 'http://127.0.0.1:4000', MCP_TOKEN_CACHE_SIZE: '-5' })).toThrow(/MCP_TOKEN_CACHE_SIZE:/);
   });
 
   it('requires a permission map in claim mode', () => {

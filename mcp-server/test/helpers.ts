@@ -126,6 +126,6 @@ export async function openSession(app: FastifyInstance, token: string): Promise<
   return id;
 }
 
-export function toolCall(name: string, args: Record<string, unknown> = {}, id = 2) {
+export function toolCall(name: string, args: Record<string, unknown> = {}, id: string | number = 2) {
   return { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } };
 }

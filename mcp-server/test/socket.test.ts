@@ -78,6 +78,35 @@ describe('real socket', () => {
     }
   });
 
+  it("answers the SDK client's tools/call in its session as JSON (the lean path), which the client reads", async () => {
+    const seen: Array<{ method: string; contentType: string | null }> = [];
+    const recordingFetch: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as { method?: string }) : {};
+      seen.push({ method: body.method ?? '', contentType: res.headers.get('content-type') });
+      return res;
+    };
+    const client = new Client({ name: 'rs-test', version: '1' });
+    const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${alice}` } },
+      fetch: recordingFetch,
+    });
+    await client.connect(transport);
+    try {
+      const note = text(await client.callTool({ name: 'notes_add', arguments: { text: 'lean over the wire' } })) as { text: string };
+      expect(note.text).toBe('lean over the wire');
+      expect(text(await client.callTool({ name: 'whoami', arguments: {} }))).toMatchObject({ sub: 'alice' });
+      expect(seen.filter((s) => s.method === 'tools/call').map((s) => s.contentType)).toEqual([
+        'application/json; charset=utf-8',
+        'application/json; charset=utf-8',
+      ]);
+      expect(seen.find((s) => s.method === 'initialize')?.contentType).toBe('text/event-stream');
+      await transport.terminateSession();
+    } finally {
+      await client.close();
+    }
+  });
+
   it('serves an HTTP+SSE session to the SDK client', async () => {
     const client = new Client({ name: 'rs-test', version: '1' });
     const transport = new SSEClientTransport(new URL(`${base}/sse`), { requestInit: { headers: { authorization: `Bearer ${bob}` } } });

@@ -4,11 +4,12 @@
  */
 import { BearerError } from '@mcp-lab/protocol';
 import { errors, jwtVerify } from 'jose';
-import type { JWTPayload } from 'jose';
+import type { JWTHeaderParameters, JWTPayload } from 'jose';
 import type { RsConfig } from '../config.ts';
-import type { KeyResolver } from './jwks.ts';
+import type { KeySource } from './jwks.ts';
 import { permissionsOf } from './permissions.ts';
 import type { Principal } from './principal.ts';
+import type { VerifiedTokenCache } from './token-cache.ts';
 
 /** `typ` values accepted when the header carries one (RFC 9068 §2.1 allows `at+jwt`; many ASes send `JWT`). */
 const ACCEPTED_TYP = new Set(['at+jwt', 'jwt']);
@@ -31,9 +32,11 @@ export type TokenVerifier = (token: string) => Promise<Principal>;
 
 export interface VerifierOptions {
   readonly config: Pick<RsConfig, 'issuer' | 'audiences' | 'algorithms' | 'clockSkewS' | 'permissionsFrom' | 'permissionMap'>;
-  readonly keys: KeyResolver;
+  readonly keys: KeySource;
   /** Milliseconds since the epoch; injectable for tests. */
   readonly now: () => number;
+  /** Verified tokens (default: none cached). Keys removed from the JWKS are dropped from it. */
+  readonly cache?: VerifiedTokenCache;
 }
 
 function describe(err: InstanceType<typeof errors.JOSEError>): string {
@@ -70,40 +73,64 @@ function claimString(payload: JWTPayload, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Builds the verifier: exact issuer, audience list, exp/nbf with skew, algorithm allow-list, `typ` when present. */
+/**
+ * Builds the verifier: exact issuer, audience list, exp/nbf with skew, algorithm allow-list, `typ` when present
+ * (RFC 9068 §4, RFC 8707). With a cache, a token verified before is answered from it while its time claims hold
+ * and the JWKS is fresh (a stale JWKS is refetched by a full verification first).
+ */
 export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
-  const { config, keys, now } = options;
-  return async function verifyToken(token) {
+  const { config, keys, now, cache } = options;
+  const audience = [...config.audiences];
+  const algorithms = [...config.algorithms];
+  if (cache) keys.onKeysRemoved((kids) => cache.dropKeys(kids));
+
+  async function verifyFully(token: string): Promise<Principal> {
+    const generation = cache?.generation ?? 0;
     let payload: JWTPayload;
-    let typ: string | undefined;
+    let header: JWTHeaderParameters;
     try {
-      const result = await jwtVerify(token, keys, {
+      const result = await jwtVerify(token, keys.getKey, {
         issuer: config.issuer,
-        audience: [...config.audiences],
-        algorithms: [...config.algorithms],
+        audience,
+        algorithms,
         clockTolerance: config.clockSkewS,
         currentDate: new Date(now()),
         requiredClaims: ['iss', 'sub', 'aud', 'exp'],
       });
       payload = result.payload;
-      typ = result.protectedHeader.typ;
+      header = result.protectedHeader;
     } catch (err) {
       throw translateVerifyError(err);
     }
+    const typ = header.typ;
     if (typ !== undefined && !ACCEPTED_TYP.has(typ.toLowerCase().replace(/^application\//, ''))) {
       throw new BearerError('invalid_token', 'the token is not an access token (typ)');
     }
-    const aud = typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? []);
-    const clientId = claimString(payload, 'client_id') ?? claimString(payload, 'azp');
-    const email = claimString(payload, 'email');
-    return {
-      iss: payload.iss as string,
-      sub: payload.sub as string,
-      aud,
-      permissions: permissionsOf(payload, config),
-      exp: payload.exp as number,
-      ...(clientId !== undefined ? { clientId } : {}),
-      ...(email !== undefined ? { email } : {}),
-    };
+    const principal = principalOf(payload, config);
+    cache?.set(token, { principal, kid: header.kid ?? '', nbf: payload.nbf }, generation);
+    return principal;
+  }
+
+  return async function verifyToken(token) {
+    if (cache && keys.fresh()) {
+      const hit = cache.get(token, Math.floor(now() / 1000));
+      if (hit) return hit;
+    }
+    return verifyFully(token);
   };
+}
+
+function principalOf(payload: JWTPayload, config: VerifierOptions['config']): Principal {
+  const aud = typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? []);
+  const clientId = claimString(payload, 'client_id') ?? claimString(payload, 'azp');
+  const email = claimString(payload, 'email');
+  return Object.freeze({
+    iss: payload.iss as string,
+    sub: payload.sub as string,
+    aud: Object.freeze(aud),
+    permissions: Object.freeze(permissionsOf(payload, config)),
+    exp: payload.exp as number,
+    ...(clientId !== undefined ? { clientId } : {}),
+    ...(email !== undefined ? { email } : {}),
+  });
 }

@@ -11,7 +11,10 @@ import { HttpError } from '../http-error.ts';
 
 export interface McpSession<T extends Transport> {
   readonly transport: T;
-  readonly server: McpServer;
+  /** The session's MCP server, once connected (HTTP+SSE sessions connect one on their first message). */
+  server: McpServer | undefined;
+  /** The connection in progress or made, so that concurrent first messages connect one server. */
+  connected?: Promise<void>;
   readonly owner: string;
 }
 
@@ -49,6 +52,7 @@ export class SessionRegistry<T extends Transport> {
   async closeAll(): Promise<void> {
     const all = [...this.#sessions.values()];
     this.#sessions.clear();
-    await Promise.allSettled(all.map((s) => s.server.close()));
+    // A session without a server yet still has an open transport (an SSE stream) to end.
+    await Promise.allSettled(all.map((s) => (s.server ?? s.transport).close()));
   }
 }

@@ -5,13 +5,12 @@
 import { BearerError } from '@mcp-lab/protocol';
 import type { Principal } from '../auth/principal.ts';
 import { missingPermissions } from '../auth/permissions.ts';
+import { TOOLS } from './tools.ts';
 
-export const TOOL_PERMISSIONS: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  whoami: [],
-  notes_list: ['notes:read'],
-  notes_add: ['notes:write'],
-  notes_delete: ['notes:write'],
-});
+/** Each tool's permissions, from the one tool table. */
+export const TOOL_PERMISSIONS: Readonly<Record<string, readonly string[]>> = Object.freeze(
+  Object.fromEntries(Object.entries(TOOLS).map(([name, tool]) => [name, tool.permissions])),
+);
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -2,7 +2,7 @@
  * The legacy MCP HTTP+SSE transport (protocol 2024-11-05): GET /sse opens a stream whose first event names
  * `/messages?sessionId=…`; POSTs there carry the client's messages. Each stream is owned by its opener.
  */
-import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { requirePrincipal } from '../auth/authenticate.ts';
@@ -12,15 +12,25 @@ import type { RsConfig } from '../config.ts';
 import { HttpError } from '../http-error.ts';
 import { hijack, withAuth } from '../mcp/hijack.ts';
 import { parseJsonRpcBody } from '../mcp/jsonrpc.ts';
+import { leanToolCall, runLeanToolCall } from '../mcp/lean-tool-call.ts';
 import { createMcpServer } from '../mcp/server.ts';
-import type { SessionRegistry } from '../mcp/sessions.ts';
+import type { McpSession, SessionRegistry } from '../mcp/sessions.ts';
+import { EarlyStartSseTransport } from '../mcp/sse-transport.ts';
 import { assertPermissions, requiredPermissions } from '../mcp/tool-permissions.ts';
 import type { NotesStore } from '../notes/store.ts';
 
 export interface SseRouteOptions {
   readonly config: Pick<RsConfig, 'allowedOrigins'>;
   readonly notes: NotesStore;
-  readonly sessions: SessionRegistry<SSEServerTransport>;
+  readonly sessions: SessionRegistry<EarlyStartSseTransport>;
+}
+
+/**
+ * The Content-Type values the SDK's SSE transport certainly reads as JSON in UTF-8; anything else (other
+ * parameters, odd spellings) is left to it.
+ */
+function isPlainJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^application\/json(?:; ?charset=utf-8)?$/i.test(contentType);
 }
 
 const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(app, options) {
@@ -33,15 +43,24 @@ const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(
   app.get('/sse', routeOptions, async function openSseStream(request, reply) {
     const principal = requirePrincipal(request);
     hijack(reply);
-    const transport = new SSEServerTransport('/messages', reply.raw);
-    const server = createMcpServer(notes);
+    const transport = new EarlyStartSseTransport('/messages', reply.raw);
     const id = transport.sessionId;
-    sessions.add(id, { transport, server, owner: principalKey(principal) });
+    sessions.add(id, { transport, server: undefined, owner: principalKey(principal) });
     transport.onclose = function forgetSession() {
       sessions.remove(id);
     };
-    await server.connect(transport);
+    await transport.start();
   });
+
+  /** Connects the session's MCP server on its first message (once, however many arrive together). */
+  function connectServer(session: McpSession<EarlyStartSseTransport>): Promise<void> {
+    session.connected ??= (async () => {
+      const server = createMcpServer(notes);
+      await server.connect(session.transport);
+      session.server = server;
+    })();
+    return session.connected;
+  }
 
   app.post('/messages', routeOptions, async function postSseMessage(request, reply) {
     const principal = requirePrincipal(request);
@@ -49,8 +68,21 @@ const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(
     const sessionId = typeof query.sessionId === 'string' ? query.sessionId : undefined;
     if (!sessionId) throw new HttpError('invalid_request', 'missing sessionId query parameter');
     const session = sessions.claim(sessionId, principal);
-    const body = parseJsonRpcBody(request.body);
-    assertPermissions(principal, requiredPermissions(body));
+    const lean = leanToolCall(request.body);
+    const body = lean ? (request.body as JSONRPCMessage) : parseJsonRpcBody(request.body);
+    assertPermissions(principal, lean ? lean.tool.permissions : requiredPermissions(body));
+    if (lean && isPlainJson(request.headers['content-type'])) {
+      // As the SDK transport answers a POST (202, then the result as an event on the stream), minus the dispatch.
+      hijack(reply);
+      reply.raw.writeHead(202).end('Accepted');
+      try {
+        await session.transport.send(runLeanToolCall(lean, principal, notes));
+      } catch (err) {
+        request.log.warn({ err }, 'the SSE stream closed before the tool result could be sent');
+      }
+      return;
+    }
+    await connectServer(session);
     hijack(reply);
     await session.transport.handlePostMessage(withAuth(request, principal), reply.raw, body);
   });

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { requirePrincipal } from '../auth/authenticate.ts';
@@ -13,6 +14,7 @@ import type { RsConfig } from '../config.ts';
 import { HttpError } from '../http-error.ts';
 import { hijack, withAuth } from '../mcp/hijack.ts';
 import { isInitialize, parseJsonRpcBody } from '../mcp/jsonrpc.ts';
+import { leanHeadersOk, leanToolCall, runLeanToolCall } from '../mcp/lean-tool-call.ts';
 import { createMcpServer } from '../mcp/server.ts';
 import type { SessionRegistry } from '../mcp/sessions.ts';
 import { assertPermissions, requiredPermissions } from '../mcp/tool-permissions.ts';
@@ -38,11 +40,17 @@ const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async funct
 
   app.post('/mcp', routeOptions, async function postMcp(request, reply) {
     const principal = requirePrincipal(request);
-    const body = parseJsonRpcBody(request.body);
     const sessionId = sessionIdOf(request);
+    // The common case first: one tools/call in a live session, answered without the SDK transport.
+    const lean = sessionId !== undefined ? leanToolCall(request.body) : undefined;
+    const body = lean ? (request.body as JSONRPCMessage) : parseJsonRpcBody(request.body);
     if (sessionId !== undefined) {
       const session = sessions.claim(sessionId, principal);
-      assertPermissions(principal, requiredPermissions(body));
+      assertPermissions(principal, lean ? lean.tool.permissions : requiredPermissions(body));
+      if (lean && leanHeadersOk(request.headers)) {
+        const response = JSON.stringify(runLeanToolCall(lean, principal, notes));
+        return reply.header('content-type', 'application/json').header('mcp-session-id', sessionId).send(response);
+      }
       hijack(reply);
       await session.transport.handleRequest(withAuth(request, principal), reply.raw, body);
       return;

@@ -1,0 +1,131 @@
+/**
+ * HTTP+SSE sessions over a real socket: the stream opens before any MCP server exists, the server is connected
+ * once on the first message, and a plain tools/call is answered on the stream exactly as the SDK transport would.
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../tests/harness/free-port.ts';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { INIT_BODY, ISSUER, makeKeys, mint, startJwksServer, toolCall } from './helpers.ts';
+import type { JwksServer, Keys } from './helpers.ts';
+
+let keys: Keys;
+let jwks: JwksServer;
+let app: FastifyInstance;
+let base: string;
+let alice: string;
+let reader: string;
+
+beforeAll(async () => {
+  keys = await makeKeys();
+  jwks = await startJwksServer(() => [keys.publicJwk]);
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  app = await buildApp(
+    loadConfig({ MCP_ISSUER: ISSUER, MCP_PUBLIC_URL: base, MCP_PORT: String(port), MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_LOG_LEVEL: 'silent' }),
+  );
+  await app.listen({ host: '127.0.0.1', port });
+  alice = await mint(keys, { sub: 'alice', aud: `${base}/sse` });
+  reader = await mint(keys, { sub: 'reader', aud: `${base}/sse`, scope: 'notes:read' });
+});
+afterAll(async () => {
+  await app?.close();
+  await jwks?.close();
+});
+
+interface RawSse {
+  readonly endpoint: URL;
+  /** The `data` of the next `message` event. */
+  nextMessage(): Promise<string>;
+  close(): void;
+}
+
+async function openRawSse(token: string): Promise<RawSse> {
+  const controller = new AbortController();
+  const res = await fetch(`${base}/sse`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: controller.signal });
+  expect(res.status).toBe(200);
+  const stream = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  async function nextEvent(): Promise<{ event: string; data: string }> {
+    for (;;) {
+      const end = buffer.indexOf('\n\n');
+      if (end >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+        const data = /^data: (.*)$/m.exec(block)?.[1] ?? '';
+        return { event, data };
+      }
+      const { value, done } = await stream.read();
+      if (done) throw new Error('stream ended');
+      buffer += value;
+    }
+  }
+  const first = await nextEvent();
+  expect(first.event).toBe('endpoint');
+  return {
+    endpoint: new URL(first.data, base),
+    async nextMessage() {
+      const e = await nextEvent();
+      expect(e.event).toBe('message');
+      return e.data;
+    },
+    close: () => controller.abort(),
+  };
+}
+
+function postMessage(sse: RawSse, token: string, body: unknown) {
+  return fetch(sse.endpoint, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+describe('HTTP+SSE sessions', () => {
+  it('answers a tools/call on the stream with the same event and 202 as the SDK transport', async () => {
+    const sse = await openRawSse(alice);
+    try {
+      const lean = await postMessage(sse, alice, toolCall('whoami', {}, 7));
+      expect(lean.status).toBe(202);
+      expect(await lean.text()).toBe('Accepted');
+      const leanEvent = await sse.nextMessage();
+      // `_meta` sends the same call through the SDK transport and McpServer.
+      const sdk = await postMessage(sse, alice, { ...toolCall('whoami', {}, 7), params: { name: 'whoami', arguments: {}, _meta: {} } });
+      expect(sdk.status).toBe(202);
+      expect(await sdk.text()).toBe('Accepted');
+      expect(leanEvent).toBe(await sse.nextMessage());
+      expect(JSON.parse(leanEvent).result.content[0].text).toContain('"sub":"alice"');
+    } finally {
+      sse.close();
+    }
+  });
+
+  it('still refuses a tool the token lacks the permission for, with nothing sent on the stream', async () => {
+    const sse = await openRawSse(reader);
+    try {
+      const res = await postMessage(sse, reader, toolCall('notes_add', { text: 'x' }));
+      expect(res.status).toBe(403);
+      expect(res.headers.get('www-authenticate')).toContain('scope="notes:write"');
+      const ok = await postMessage(sse, reader, toolCall('notes_list', {}, 3));
+      expect(ok.status).toBe(202);
+      expect(JSON.parse(await sse.nextMessage()).id).toBe(3);
+    } finally {
+      sse.close();
+    }
+  });
+
+  it('answers concurrent first messages (initialize, tools/list) on a stream opened without a server', async () => {
+    const sse = await openRawSse(alice);
+    try {
+      const [a, b] = await Promise.all([
+        postMessage(sse, alice, INIT_BODY),
+        postMessage(sse, alice, { jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+      ]);
+      expect([a.status, b.status]).toEqual([202, 202]);
+      const answers = [JSON.parse(await sse.nextMessage()), JSON.parse(await sse.nextMessage())];
+      const byId = new Map(answers.map((m) => [m.id, m]));
+      expect(byId.get(1)?.result?.serverInfo?.name).toBe('mcp-lab-notes');
+      expect(byId.get(2)?.result?.tools?.map((t: { name: string }) => t.name)).toEqual(['whoami', 'notes_list', 'notes_add', 'notes_delete']);
+    } finally {
+      sse.close();
+    }
+  });
+});
