@@ -13,7 +13,7 @@ import { startLab, type Lab } from './lab/stack.ts';
 
 const USAGE = `usage: npm start -- [--idp embedded|dex|keycloak] [--profile FILE] [--rs-port 3000] [--idp-port N]
   --idp NAME       a profile from profiles/ (default: $MCP_LAB_PROFILE or embedded)
-  --profile FILE   a profile file of your own (see README "IdP profiles")
+  --profile FILE   a profile file of your own (see profiles/README.md)
   --rs-port N      the resource server's port (default 3000)
   --idp-port N     the IdP's port (default: the profile's)`;
 

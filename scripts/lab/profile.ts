@@ -11,7 +11,8 @@ export const IDP_KINDS = ['embedded', 'dex', 'keycloak', 'external'] as const;
 export const METADATA_SOURCES = ['rfc8414', 'oidc', 'static-rfc8414'] as const;
 export const REGISTRATION_METHODS = ['dcr', 'pre-registered', 'cimd'] as const;
 export const AUDIENCE_STRATEGIES = ['resource-indicator', 'audience-scope', 'audience-mapper', 'client-id'] as const;
-export const LOGIN_DRIVERS = ['embedded', 'dex', 'keycloak'] as const;
+/** The CLI's `--login-driver` values; `auto` suits hosted IdPs, where a person signs in in the browser. */
+export const LOGIN_DRIVERS = ['auto', 'embedded', 'dex', 'keycloak'] as const;
 
 export type IdpKind = (typeof IDP_KINDS)[number];
 

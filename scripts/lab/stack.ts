@@ -17,10 +17,19 @@ export interface LabOptions {
   readonly rsPort?: number;
   /** IdP (public) port; absent picks a free one. The launcher passes the profile's default. */
   readonly idpPort?: number;
-  /** Extra RS environment on top of the profile's (e.g. MCP_AUDIENCE for a negative test). */
-  readonly rsEnv?: Readonly<Record<string, string>>;
+  /**
+   * Extra RS environment on top of the profile's (e.g. MCP_AUDIENCE for a negative test); `undefined` removes a
+   * profile variable. MCP_HOST, MCP_PORT and MCP_PUBLIC_URL are the launcher's.
+   */
+  readonly rsEnv?: Readonly<Record<string, string | undefined>>;
+  /** Embedded only: extra IdP environment (e.g. IDP_ACCESS_TOKEN_TTL_S). */
+  readonly idpEnv?: Readonly<Record<string, string>>;
   /** Dex only: false serves no RFC 8414 document (clients fall back to OpenID discovery). */
   readonly metadataEnabled?: boolean;
+  /** Dex only: the binary (default: scripts/ensure-dex.sh). */
+  readonly dexBin?: string;
+  /** Dex only: Dex's own listener behind authz-metadata; absent picks a free one. */
+  readonly dexPort?: number;
   /** Where every service's output goes, each line prefixed with its name. */
   readonly log: NodeJS.WritableStream;
 }
@@ -45,14 +54,17 @@ async function startIdp(profile: Profile, idpPort: number, rsUrl: string, opts: 
   const rsIdentifiers = [rsUrl, `${rsUrl}/mcp`, `${rsUrl}/sse`];
   switch (profile.idp.kind) {
     case 'embedded':
-      return startEmbedded({ port: idpPort, resources: rsIdentifiers, log: opts.log });
+      return startEmbedded({
+        port: idpPort,
+        resources: rsIdentifiers,
+        ...(opts.idpEnv === undefined ? {} : { env: opts.idpEnv }),
+        log: opts.log,
+      });
     case 'dex': {
-      const dex = findDexBinary();
-      if (!dex.available) throw new Error(`the dex profile needs a Dex binary: ${dex.reason}`);
       return startDex({
-        dexBin: dex.path,
+        dexBin: opts.dexBin ?? dexBinary(),
         publicPort: idpPort,
-        dexPort: await freePort(),
+        dexPort: opts.dexPort || (await freePort()),
         allowedOrigins: [rsUrl],
         ...(opts.metadataEnabled === undefined ? {} : { metadataEnabled: opts.metadataEnabled }),
         log: opts.log,
@@ -63,6 +75,19 @@ async function startIdp(profile: Profile, idpPort: number, rsUrl: string, opts: 
     case 'external':
       return { issuer: profile.idp.issuer, stop: async () => {} };
   }
+}
+
+function dexBinary(): string {
+  const dex = findDexBinary();
+  if (!dex.available) throw new Error(`the dex profile needs a Dex binary: ${dex.reason}`);
+  return dex.path;
+}
+
+/** The RS environment with `undefined` entries (removals) dropped. */
+function definedEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
 }
 
 /** Starts the profile's IdP (unless external) and the RS trusting it; resolves once both answer HTTP. */
@@ -79,14 +104,14 @@ export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab>
         name: 'mcp-server',
         command: process.execPath,
         args: [RS_MAIN],
-        env: {
-          MCP_HOST: '127.0.0.1',
-          MCP_PORT: String(rsPort),
-          MCP_PUBLIC_URL: rsUrl,
+        env: definedEnv({
           MCP_LOG_LEVEL: process.env.MCP_LOG_LEVEL ?? 'warn',
           ...profileRsEnv(profile, issuer, rsUrl),
           ...opts.rsEnv,
-        },
+          MCP_HOST: '127.0.0.1',
+          MCP_PORT: String(rsPort),
+          MCP_PUBLIC_URL: rsUrl,
+        }),
         readyUrl: `${rsUrl}/.well-known/oauth-protected-resource`,
       },
       opts.log,

@@ -2,7 +2,7 @@
  * A real Keycloak for a test file: the lab's own launcher (scripts/lab/idp/keycloak.ts), with its output captured
  * the way processes.ts captures a service's, on a free port, from the cache only (never downloads).
  */
-import { Writable } from 'node:stream';
+import { captureSink } from '../../scripts/lab/children.ts';
 import {
   cachedKeycloakHome,
   KEYCLOAK_CLIENT_ID,
@@ -34,23 +34,17 @@ export interface RunningKeycloak extends RunningKeycloakIdp {
 export async function startKeycloak(opts: KeycloakOptions = {}): Promise<RunningKeycloak> {
   const home = keycloakHome();
   if (home === undefined) throw new Error('Keycloak is not in the cache: run scripts/ensure-keycloak.sh first');
-  let out = '';
-  const log = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      out += chunk.toString();
-      done();
-    },
-  });
+  const sink = captureSink();
   try {
     const kc = await startKeycloakIdp({
       port: opts.port ?? (await freePort()),
       home,
-      log,
+      log: sink.stream,
       ...(opts.rsUrl === undefined ? {} : { rsUrl: opts.rsUrl }),
       ...(opts.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: opts.readyTimeoutMs }),
     });
-    return { ...kc, output: () => out };
+    return { ...kc, output: sink.text };
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- keycloak output ---\n${out}`, { cause: err });
+    throw new Error(`${(err as Error).message}\n--- keycloak output ---\n${sink.text()}`, { cause: err });
   }
 }

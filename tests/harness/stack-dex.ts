@@ -1,6 +1,6 @@
 /**
- * The whole Dex lab on free loopback ports: Dex behind authz-metadata (tests/harness/dex-stack.ts) and the MCP
- * resource server as a real child process (`node mcp-server/src/main.ts`) with the RS's Dex profile.
+ * The whole Dex lab on free loopback ports — the launcher's own code (scripts/lab/stack.ts with profiles/dex.json),
+ * output captured — plus helpers for Dex tokens and for extra resource servers next to a lab.
  *
  *   client ──► RS (MCP_ISSUER = Dex's issuer, aud mcp-lab-rs, permissions from the email claim)
  *          └─► authz-metadata (public origin) ──► Dex
@@ -12,31 +12,39 @@
  */
 import { fileURLToPath } from 'node:url';
 import * as oauth from 'oauth4webapi';
+import { captureSink } from '../../scripts/lab/children.ts';
+import { loadProfile, profileRsEnv } from '../../scripts/lab/profile.ts';
+import { startLab } from '../../scripts/lab/stack.ts';
 import { dexPasswordLogin } from './dex-login.ts';
-import { startDexStack, findDexBinary, type DexStack } from './dex-stack.ts';
+import type { DexStack } from './dex-stack.ts';
 import { freePort } from './free-port.ts';
 import { startProcess, type RunningProcess } from './processes.ts';
 
 const RS_MAIN = fileURLToPath(new URL('../../mcp-server/src/main.ts', import.meta.url));
 
-/** Dex's client id for the RS; the scope below makes Dex list it in `aud`. */
-export const DEX_RS_AUDIENCE = 'mcp-lab-rs';
-/** The scope that makes Dex issue a token for the RS (mcp-lab-cli is one of mcp-lab-rs's trusted peers). */
-export const DEX_RS_AUDIENCE_SCOPE = `audience:server:client_id:${DEX_RS_AUDIENCE}`;
-/** What the RS advertises (PRM scopes_supported and, in claim mode, the 401 challenge's `scope`). */
-export const DEX_RS_SCOPES = ['openid', 'email', 'offline_access', DEX_RS_AUDIENCE_SCOPE] as const;
-/** Everyone with a valid token reads; alice and bob write. */
-export const DEX_PERMISSION_MAP = 'notes:read=*;notes:write=alice@example.com,bob@example.com';
+/** profiles/dex.json: every constant below is read from it, so the tests and `npm start -- --idp dex` agree. */
+export const DEX_PROFILE = loadProfile('dex');
 
-/** The RS environment for a Dex issuer: the lab's Dex profile. */
-export function dexRsEnv(issuer: string): Record<string, string> {
-  return {
-    MCP_ISSUER: issuer,
-    MCP_AUDIENCE: DEX_RS_AUDIENCE,
-    MCP_PERMISSIONS_FROM: 'claim:email',
-    MCP_PERMISSION_MAP: DEX_PERMISSION_MAP,
-    MCP_SCOPES_SUPPORTED: DEX_RS_SCOPES.join(' '),
-  };
+function fromProfile<T>(what: string, value: T | undefined): T {
+  if (value === undefined) throw new Error(`profiles/dex.json lacks ${what}`);
+  return value;
+}
+
+/** Dex's client id for the RS; the scope below makes Dex list it in `aud`. */
+export const DEX_RS_AUDIENCE = fromProfile('audience.rsAccepts[0]', DEX_PROFILE.audience.rsAccepts[0]);
+/** The scope that makes Dex issue a token for the RS (mcp-lab-cli is one of mcp-lab-rs's trusted peers). */
+export const DEX_RS_AUDIENCE_SCOPE = fromProfile(
+  `the scope audience:server:client_id:${DEX_RS_AUDIENCE} in scopesSupported`,
+  DEX_PROFILE.scopesSupported.find((s) => s === `audience:server:client_id:${DEX_RS_AUDIENCE}`),
+);
+/** What the RS advertises (PRM scopes_supported and, in claim mode, the 401 challenge's `scope`). */
+export const DEX_RS_SCOPES: readonly string[] = DEX_PROFILE.scopesSupported;
+/** Everyone with a valid token reads; alice and bob write. */
+export const DEX_PERMISSION_MAP = fromProfile('permissions.map', DEX_PROFILE.permissions.map);
+
+/** The RS environment for a Dex issuer: the lab's Dex profile (no `{rs}` in it, so the RS origin does not matter). */
+export function dexRsEnv(issuer: string, rsOrigin = 'http://127.0.0.1:3000'): Record<string, string> {
+  return profileRsEnv(DEX_PROFILE, issuer, rsOrigin);
 }
 
 export interface DexLabOptions {
@@ -58,6 +66,7 @@ export interface DexLab {
   readonly publicOrigin: string;
   /** The RS's public origin, `http://127.0.0.1:<port>` (MCP endpoint at `/mcp`, legacy SSE at `/sse`). */
   readonly rsUrl: string;
+  /** The IdP side (Dex and authz-metadata). The lab owns every process: its `stop()` stops the whole lab. */
   readonly dex: DexStack;
   /** All three processes' output so far, for failure messages. */
   output(): string;
@@ -66,32 +75,30 @@ export interface DexLab {
 
 /** Starts Dex, authz-metadata and the RS; resolves once all three answer HTTP. */
 export async function startDexLab(opts: DexLabOptions = {}): Promise<DexLab> {
-  const dexBin = opts.dexBin ?? resolveDexBin();
-  const rsPort = await freePort();
-  const dex = await startDexStack({
-    dexBin,
-    ...(opts.metadataEnabled === undefined ? {} : { metadataEnabled: opts.metadataEnabled }),
-    // Dex's CORS: the RS origin stands for a browser client served next to the RS.
-    allowedOrigins: [`http://127.0.0.1:${rsPort}`, `http://localhost:${rsPort}`],
-  });
-  let rs: DexRs;
+  const sink = captureSink();
+  const [idpPort, dexPort] = await Promise.all([freePort(), freePort()]);
   try {
-    rs = await startDexRs({ issuer: dex.issuer, port: rsPort, ...(opts.rsEnv ? { env: opts.rsEnv } : {}) });
+    const lab = await startLab(DEX_PROFILE, {
+      idpPort,
+      dexPort,
+      ...(opts.dexBin === undefined ? {} : { dexBin: opts.dexBin }),
+      ...(opts.metadataEnabled === undefined ? {} : { metadataEnabled: opts.metadataEnabled }),
+      ...(opts.rsEnv === undefined ? {} : { rsEnv: opts.rsEnv }),
+      log: sink.stream,
+    });
+    const publicOrigin = new URL(lab.issuer).origin;
+    const stop = () => lab.stop();
+    return {
+      issuer: lab.issuer,
+      publicOrigin,
+      rsUrl: lab.rsUrl,
+      dex: { issuer: lab.issuer, publicOrigin, dexOrigin: `http://127.0.0.1:${dexPort}`, output: sink.text, stop },
+      output: sink.text,
+      stop,
+    };
   } catch (err) {
-    await dex.stop();
-    throw err;
+    throw new Error(`${(err as Error).message}\n--- output ---\n${sink.text()}`, { cause: err });
   }
-  return {
-    issuer: dex.issuer,
-    publicOrigin: dex.publicOrigin,
-    rsUrl: rs.rsUrl,
-    dex,
-    output: () => `${dex.output()}\n${rs.output()}`,
-    stop: async () => {
-      await rs.stop();
-      await dex.stop();
-    },
-  };
 }
 
 export interface DexRsOptions {
@@ -117,7 +124,7 @@ export async function startDexRs(opts: DexRsOptions): Promise<DexRs> {
     command: process.execPath,
     args: [RS_MAIN],
     env: {
-      ...dexRsEnv(opts.issuer),
+      ...dexRsEnv(opts.issuer, rsUrl),
       MCP_LOG_LEVEL: 'warn',
       ...opts.env,
       MCP_HOST: '127.0.0.1',
@@ -130,14 +137,14 @@ export async function startDexRs(opts: DexRsOptions): Promise<DexRs> {
   return { rsUrl, output: () => rs.output(), stop: () => rs.stop() };
 }
 
-function resolveDexBin(): string {
-  const found = findDexBinary();
-  if (!found.available) throw new Error(`Dex unavailable: ${found.reason}`);
-  return found.path;
-}
-
 /** Dex's pre-registered public client (no DCR), as oauth4webapi sees it. */
-export const DEX_CLI_CLIENT: oauth.Client = { client_id: 'mcp-lab-cli', token_endpoint_auth_method: 'none' };
+export const DEX_CLI_CLIENT: oauth.Client = {
+  client_id: fromProfile(
+    'registration.clientId',
+    DEX_PROFILE.registration.method === 'pre-registered' ? DEX_PROFILE.registration.clientId : undefined,
+  ),
+  token_endpoint_auth_method: 'none',
+};
 const INSECURE = { [oauth.allowInsecureRequests]: true } as const;
 
 /**

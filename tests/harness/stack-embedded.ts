@@ -1,14 +1,13 @@
 /**
- * The embedded IdP and the resource server as real child processes on free loopback ports, for integration tests.
+ * The embedded IdP and the resource server as real child processes on free loopback ports, for integration tests:
+ * the lab launcher's own code (scripts/lab/stack.ts with profiles/embedded.json), with output captured.
  *
- *   test ──► embedded IdP (node embedded-idp/src/main.ts)   tokens for <rs>/mcp and <rs>/sse
+ *   test ──► embedded IdP (node embedded-idp/src/main.ts)   tokens for <rs>, <rs>/mcp and <rs>/sse
  *        └─► resource server (node mcp-server/src/main.ts)  trusts the IdP's issuer, finds its JWKS by RFC 8414
  */
-import { fileURLToPath } from 'node:url';
-import { freePort } from './free-port.ts';
-import { startProcess, type RunningProcess } from './processes.ts';
-
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
+import { captureSink } from '../../scripts/lab/children.ts';
+import { loadProfile } from '../../scripts/lab/profile.ts';
+import { startLab } from '../../scripts/lab/stack.ts';
 
 export interface EmbeddedStackOptions {
   /** Added to (and overriding) the RS environment, e.g. `{ MCP_AUDIENCE: 'https://other.example' }`. */
@@ -30,51 +29,15 @@ export interface EmbeddedStack {
 
 /** Starts the embedded IdP, then the RS trusting it; resolves once both answer HTTP. */
 export async function startEmbeddedStack(opts: EmbeddedStackOptions = {}): Promise<EmbeddedStack> {
-  const [idpPort, rsPort] = await Promise.all([freePort(), freePort()]);
-  const idpIssuer = `http://127.0.0.1:${idpPort}`;
-  const rsUrl = `http://127.0.0.1:${rsPort}`;
-
-  const running: RunningProcess[] = [];
-  const stop = async (): Promise<void> => {
-    for (const p of running.splice(0).reverse()) await p.stop();
-  };
+  const sink = captureSink();
   try {
-    running.push(
-      await startProcess({
-        name: 'embedded-idp',
-        command: process.execPath,
-        args: [`${REPO}embedded-idp/src/main.ts`],
-        env: {
-          IDP_HOST: '127.0.0.1',
-          IDP_PORT: String(idpPort),
-          IDP_ISSUER: idpIssuer,
-          IDP_RESOURCES: [rsUrl, `${rsUrl}/mcp`, `${rsUrl}/sse`].join(','),
-          IDP_LOG_LEVEL: 'warn',
-          ...opts.idpEnv,
-        },
-        readyUrl: `${idpIssuer}/.well-known/oauth-authorization-server`,
-      }),
-    );
-    running.push(
-      await startProcess({
-        name: 'mcp-server',
-        command: process.execPath,
-        args: [`${REPO}mcp-server/src/main.ts`],
-        env: {
-          MCP_HOST: '127.0.0.1',
-          MCP_PORT: String(rsPort),
-          MCP_PUBLIC_URL: rsUrl,
-          MCP_ISSUER: idpIssuer,
-          MCP_LOG_LEVEL: 'warn',
-          ...opts.rsEnv,
-        },
-        readyUrl: `${rsUrl}/.well-known/oauth-protected-resource`,
-      }),
-    );
+    const lab = await startLab(loadProfile('embedded'), {
+      ...(opts.rsEnv === undefined ? {} : { rsEnv: opts.rsEnv }),
+      ...(opts.idpEnv === undefined ? {} : { idpEnv: opts.idpEnv }),
+      log: sink.stream,
+    });
+    return { idpIssuer: lab.issuer, rsUrl: lab.rsUrl, output: sink.text, stop: () => lab.stop() };
   } catch (err) {
-    await stop();
-    throw err;
+    throw new Error(`${(err as Error).message}\n--- output ---\n${sink.text()}`, { cause: err });
   }
-  const procs = [...running];
-  return { idpIssuer, rsUrl, output: () => procs.map((p) => p.output()).join('\n'), stop };
 }
