@@ -1,7 +1,6 @@
 /**
  * The CLI as a subprocess (--json) against the real embedded IdP and resource server on free loopback ports.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,25 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { freePort } from './harness/free-port.ts';
 import { startProcess, type RunningProcess } from './harness/processes.ts';
+import { runCli, toolText, type CliRun } from './harness/cli.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'mcp-client', 'bin.ts');
 
-interface StepLine {
-  step: string;
-  status: 'ok' | 'fail';
-  http: { method: string; url: string; status: number; headers: Record<string, string> }[];
-  checks: { name: string; ok: boolean; detail?: string }[];
-  data: Record<string, unknown>;
-}
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  events: StepLine[];
-  steps: string[];
-}
 
 let idp: RunningProcess;
 let rs: RunningProcess;
@@ -68,36 +52,13 @@ afterEach(async () => {
 });
 
 function cli(...args: string[]): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--json', '--store', store], {
-      cwd: ROOT,
-      env: { ...process.env, MCP_CONFORMANCE_SCENARIO: '', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const events = stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as StepLine);
-      resolve({ code, stdout, stderr, events, steps: events.map((e) => (e.status === 'ok' ? e.step : `${e.step}:fail`)) });
-    });
-  });
+  return runCli([...args, '--store', store]);
 }
 
 const LOGIN = ['--login', 'alice:alice-password'];
 const DISCOVERY = ['probe', 'resource-metadata', 'as-metadata', 'registration'];
 const AUTHORIZATION = ['authorize', 'callback', 'token'];
 
-function toolText(run: CliRun): string {
-  const call = run.events.find((e) => e.step === 'tools-call' && e.status === 'ok');
-  const content = call?.data.content as { type: string; text: string }[] | undefined;
-  return content?.[0]?.text ?? '';
-}
 
 describe('mcp-lab-client against the embedded IdP and the RS', () => {
   it('--transport http: the full sequence, then whoami with a token for the /mcp resource', async () => {

@@ -10,12 +10,10 @@
  *
  * Each lab starts once for the whole file (Keycloak alone takes 15-60 s); all start together in beforeAll.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChallenge, insertWellKnown, parseWwwAuthenticate, type Challenge } from '@mcp-lab/protocol';
 import type { StoredTokens } from '../mcp-client/src/store.ts';
@@ -25,9 +23,8 @@ import { cachedKeycloakHome } from '../scripts/lab/idp/keycloak.ts';
 import { loadProfile, type Profile, type ProfileUser } from '../scripts/lab/profile.ts';
 import { startLab, type Lab } from '../scripts/lab/stack.ts';
 import { requirePrereq } from './harness/prereq.ts';
+import { runCli, type CliRun } from './harness/cli.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'mcp-client', 'bin.ts');
 
 const PROFILE_NAMES = ['embedded', 'dex', 'keycloak'] as const;
 type ProfileName = (typeof PROFILE_NAMES)[number];
@@ -104,44 +101,7 @@ async function newStore(): Promise<string> {
 // ---------------------------------------------------------------------------------------------------------------
 // The CLI as a subprocess.
 
-interface StepLine {
-  step: string;
-  status: 'ok' | 'fail';
-  http: { method: string; url: string; status: number }[];
-  checks: { name: string; ok: boolean; detail?: string }[];
-  data: Record<string, unknown>;
-}
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  events: StepLine[];
-  /** Step names, failed ones suffixed `:fail`. */
-  steps: string[];
-}
-
-function cli(args: readonly string[]): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--json'], {
-      cwd: ROOT,
-      env: { ...process.env, MCP_CONFORMANCE_SCENARIO: '', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const events = stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as StepLine);
-      resolve({ code, stdout, stderr, events, steps: events.map((e) => (e.status === 'ok' ? e.step : `${e.step}:fail`)) });
-    });
-  });
-}
+const cli = (args: readonly string[]): Promise<CliRun> => runCli(args);
 
 /** `connect <rs>/mcp --call tool` as `user`, with the profile's client options and its own token store. */
 async function connect(lab: Lab, user: ProfileUser, store: string, tool: string, args?: unknown): Promise<CliRun> {

@@ -1,0 +1,62 @@
+/**
+ * mcp-lab-client as a subprocess with `--json`: one parsed step event per stdout line.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = `${ROOT}mcp-client/bin.ts`;
+
+export interface StepLine {
+  step: string;
+  status: 'ok' | 'fail';
+  http: { method: string; url: string; status: number; headers: Record<string, string> }[];
+  checks: { name: string; ok: boolean; detail?: string }[];
+  ms: number;
+  data: Record<string, unknown>;
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  events: StepLine[];
+  /** Step names in order, failed ones suffixed `:fail`. */
+  steps: string[];
+}
+
+/** Runs `mcp-lab-client <args> --json` and collects its step events (conformance mode explicitly off). */
+export function runCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args, '--json'], {
+      cwd: ROOT,
+      env: { ...process.env, MCP_CONFORMANCE_SCENARIO: '', NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      let events: StepLine[];
+      try {
+        events = stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as StepLine);
+      } catch (err) {
+        reject(new Error(`the CLI printed a line that is not JSON:\n${stdout}\n${stderr}`, { cause: err }));
+        return;
+      }
+      resolve({ code, stdout, stderr, events, steps: events.map((e) => (e.status === 'ok' ? e.step : `${e.step}:fail`)) });
+    });
+  });
+}
+
+/** The text of the first successful tools-call result. */
+export function toolText(run: CliRun): string {
+  const call = run.events.find((e) => e.step === 'tools-call' && e.status === 'ok');
+  const content = call?.data.content as { type: string; text: string }[] | undefined;
+  return content?.[0]?.text ?? '';
+}
