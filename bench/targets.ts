@@ -30,7 +30,7 @@ export interface TargetContext {
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const RS_MAIN = fileURLToPath(new URL('../mcp-server/src/main.ts', import.meta.url));
 export const IDP_MAIN = fileURLToPath(new URL('../embedded-idp/src/main.ts', import.meta.url));
-export const CLI_BIN = fileURLToPath(new URL('../mcp-client/bin.ts', import.meta.url));
+export const CLI_BIN = fileURLToPath(new URL('../mcp-client/bin.mjs', import.meta.url));
 const SERVERS_DIR = new URL('./servers/', import.meta.url);
 
 export const TARGET_LABELS: Readonly<Record<TargetKey, string>> = {

@@ -5,15 +5,18 @@
  */
 import { spawn } from 'node:child_process';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { canonicalResource } from '@mcp-lab/protocol';
-import { ConfigError, loadConfig } from './src/config.ts';
-import { runConformance } from './src/conformance.ts';
+import { enableCliCompileCache } from './src/compile-cache.ts';
+import { ConfigError, compileCacheDir, loadConfig } from './src/config.ts';
 import { FlowError, messageOf } from './src/errors.ts';
-import { runFlow, type Command, type FlowOptions } from './src/flow.ts';
-import { LOGIN_DRIVERS, type LoginDriverName } from './src/login/drivers.ts';
-import { jsonObserver, type Sink } from './src/render/json.ts';
-import { prettyObserver } from './src/render/pretty.ts';
-import { TokenStore } from './src/store.ts';
+import type { Command, FlowOptions } from './src/flow.ts';
+import type { LoginDriverName } from './src/login/drivers.ts';
+import type { Sink } from './src/render/json.ts';
+
+// Start-up is most of a CLI run: only the modules above (all small) are loaded before the command is known;
+// the rest is imported when a command needs it (the MCP SDK only by the MCP steps, the login drivers only when
+// logging in). V8's compile cache keeps the compiled code of those JavaScript modules between runs; a cache
+// directory that cannot be made only means no cache.
+enableCliCompileCache(compileCacheDir(process.env));
 
 const USAGE: Record<string, string> = {
   main: `Usage: mcp-lab-client <command> [options]
@@ -116,6 +119,7 @@ async function main(argv: string[]): Promise<number> {
   if (config.conformance) {
     const url = argv.at(-1);
     if (!url) throw new UsageError('conformance mode: the server URL must be the last argument');
+    const { runConformance } = await import('./src/conformance.ts');
     return runConformance({ serverUrl: url, scenario: config.conformance.scenario, context: config.conformance.context, sink });
   }
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -129,11 +133,15 @@ async function main(argv: string[]): Promise<number> {
     sink.out(USAGE[command] as string);
     return 0;
   }
-  const observer = values.json ? jsonObserver(sink) : prettyObserver(sink, { color: config.color });
+  const observer = values.json
+    ? (await import('./src/render/json.ts')).jsonObserver(sink)
+    : (await import('./src/render/pretty.ts')).prettyObserver(sink, { color: config.color });
+  const { TokenStore } = await import('./src/store.ts');
   const store = new TokenStore(values.store ?? config.storeDir);
 
   if (command === 'logout') {
     if (rest.length > 1) throw new UsageError('logout takes at most one URL');
+    const { canonicalResource } = await import('@mcp-lab/protocol');
     const resource = rest[0] === undefined ? undefined : canonicalResource(rest[0]);
     const started = performance.now();
     const forgotten = await store.forgetTokens(resource);
@@ -161,6 +169,7 @@ async function main(argv: string[]): Promise<number> {
   const transport = values.transport ?? 'http';
   if (transport !== 'http' && transport !== 'sse') throw new UsageError('--transport must be http or sse');
   const loginDriver = (values['login-driver'] ?? 'auto') as LoginDriverName;
+  const { LOGIN_DRIVERS } = await import('./src/login/drivers.ts');
   if (!LOGIN_DRIVERS.includes(loginDriver)) throw new UsageError(`--login-driver must be one of ${LOGIN_DRIVERS.join(', ')}`);
   let login: FlowOptions['login'];
   if (values.login !== undefined) {
@@ -171,6 +180,7 @@ async function main(argv: string[]): Promise<number> {
   if (values['client-secret'] !== undefined && values['client-id'] === undefined) throw new UsageError('--client-secret needs --client-id');
   const scope = values.scope?.split(' ').filter(Boolean);
 
+  const { runFlow } = await import('./src/flow.ts');
   try {
     await runFlow({
       command: command as Command,

@@ -118,7 +118,7 @@ describe('mcp-lab-client against the embedded IdP and the RS', () => {
 
     const list = await cli('call', `${rsOrigin}/mcp`, 'notes_list', ...LOGIN);
     expect(list.code, list.stderr).toBe(0);
-    expect(list.steps).toEqual([...DISCOVERY, 'stored-token', 'initialize', 'tools-call']);
+    expect(list.steps).toEqual(['stored-token', 'initialize', 'tools-call']);
     expect((JSON.parse(toolText(list)) as { text: string }[]).map((n) => n.text)).toContain('from the CLI');
   });
 
@@ -127,8 +127,9 @@ describe('mcp-lab-client against the embedded IdP and the RS', () => {
     expect(first.code, first.stderr).toBe(0);
     const second = await cli('tools', `${rsOrigin}/mcp`);
     expect(second.code, second.stderr).toBe(0);
-    expect(second.steps).toEqual([...DISCOVERY, 'stored-token', 'initialize', 'tools-list']);
-    expect(second.events.find((e) => e.step === 'registration')?.data.method).toBe('stored-dcr');
+    expect(second.steps).toEqual(['stored-token', 'initialize', 'tools-list']);
+    const registered = first.events.find((e) => e.step === 'registration')?.data.client_id;
+    expect(second.events[0]?.data).toMatchObject({ issuer, client_id: registered, resource: `${rsOrigin}/mcp`, discovery: 'skipped' });
   });
 
   it('logout forgets the token: the next run authorizes again', async () => {

@@ -38,3 +38,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, st
   if (problems.length) throw new ConfigError(`invalid environment:\n  ${problems.join('\n  ')}`);
   return Object.freeze({ storeDir, conformance, color: stdoutIsTty && !env.NO_COLOR });
 }
+
+/**
+ * Where V8's compile cache for the CLI lives (module.enableCompileCache): $XDG_CACHE_HOME/mcp-lab-client/compile-cache,
+ * else ~/.cache/mcp-lab-client/compile-cache. Read before loadConfig because it must be in place before the
+ * command's modules load; a cache is only an optimisation, so it has no error of its own.
+ */
+export function compileCacheDir(env: Readonly<Record<string, string | undefined>>): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mcp-lab-client', 'compile-cache');
+}

@@ -11,7 +11,7 @@ import type { FlowObserver, StepName } from './events.ts';
 import { HttpRecorder, type FetchLike } from './http.ts';
 import { CookieJar } from './login/cookie-jar.ts';
 import type { LoginDriverName } from './login/drivers.ts';
-import { headlessLogin, type Credentials } from './login/headless.ts';
+import type { Credentials } from './login/headless.ts';
 import { redactToken } from './redact.ts';
 import { selectScopes, withOfflineAccess, type ScopeChoice } from './scopes.ts';
 import { createStepContext, type StepContext } from './step-context.ts';
@@ -19,7 +19,7 @@ import type { StoredTokens, TokenStore } from './store.ts';
 import { discoverAuthorizationServer } from './steps/as-metadata.ts';
 import { authorize, browserAgent, buildAuthorizationRequest, type UserAgent } from './steps/authorize.ts';
 import { validateCallback } from './steps/callback.ts';
-import { AuthFailureError, connectMcp, openCookieSession, type McpAuth, type McpConnection } from './steps/mcp.ts';
+import { AuthFailureError, connectMcp, loadMcpSdk, openCookieSession, type McpAuth, type McpConnection } from './steps/mcp.ts';
 import { probe, splitScope, type TransportKind } from './steps/probe.ts';
 import { register, type ClientRegistration } from './steps/registration.ts';
 import { discoverLegacyAuthorizationServer } from './steps/legacy-discovery.ts';
@@ -125,6 +125,11 @@ export class Flow {
       throw new FlowError(`not a URL: ${o.serverUrl}`, { hint: 'pass the MCP endpoint, e.g. http://127.0.0.1:3000/mcp', cause });
     }
     if (o.cookie && o.transport !== 'sse') throw new FlowError('--cookie works with --transport sse only');
+    // Every command ends with MCP steps: start loading the SDK now, so that it overlaps the requests before
+    // initialize. A failed load is reported by connectMcp, which awaits the same promise.
+    loadMcpSdk(o.transport).catch(() => undefined);
+    const warm = await this.#warmToken(serverUrl);
+    if (warm) return this.#mcp(serverUrl, undefined, warm);
     const probed = await this.#step('probe', async (ctx) => {
       const r = await probe(ctx, serverUrl, o.transport);
       return [r, { status: r.status, auth_required: r.authRequired, resource_metadata: r.resourceMetadataUrl, scope: r.scope?.join(' ') }];
@@ -138,7 +143,12 @@ export class Flow {
    * registration, then a token (stored, refreshed or new). Runs after the probe's 401, or later when a server
    * that let the probe through answers 401 to an operation.
    */
-  async #discover(serverUrl: string, resourceMetadataUrl: string | undefined, challengeScope: readonly string[] | undefined): Promise<Authorized> {
+  async #discover(
+    serverUrl: string,
+    resourceMetadataUrl: string | undefined,
+    challengeScope: readonly string[] | undefined,
+    rejected?: StoredTokens,
+  ): Promise<Authorized> {
     const o = this.#opts;
     const prm = await this.#resourceMetadata(serverUrl, resourceMetadataUrl);
     const asm = prm
@@ -175,7 +185,7 @@ export class Flow {
     };
     const auth: AuthContext = { ...base, client };
     try {
-      return { auth, tokens: await this.#initialTokens(auth) };
+      return { auth, tokens: await this.#initialTokens(auth, rejected) };
     } catch (err) {
       // A stored dynamic registration the authorization server no longer knows (e.g. an IdP with in-memory
       // storage restarted): forget it, register again, and try once more.
@@ -183,7 +193,7 @@ export class Flow {
       o.observer.diagnostic({ level: 'warn', message: `the authorization server no longer knows client ${client.client_id}; registering again` });
       await o.store.forgetRegistration(asm.as.issuer);
       const again: AuthContext = { ...base, client: await registration() };
-      return { auth: again, tokens: await this.#initialTokens(again) };
+      return { auth: again, tokens: await this.#initialTokens(again, rejected) };
     }
   }
 
@@ -206,12 +216,45 @@ export class Flow {
     }
   }
 
-  /** A stored token if still valid, else a refresh, else a new authorization. */
-  async #initialTokens(auth: AuthContext): Promise<StoredTokens> {
+  /**
+   * The warm path: a stored, unexpired access token issued for exactly this resource (the canonical server
+   * URL, as sent in the `resource` parameter, RFC 8707) goes straight to initialize, without probe and
+   * discovery. The (issuer, client_id, resource) recorded at issuance is the authority: a token is never sent
+   * to another resource, and with several candidates (other authorization servers or clients) discovery
+   * decides. A 401/403 from the server then leads to full discovery (see #mcp).
+   */
+  async #warmToken(serverUrl: string): Promise<StoredTokens | undefined> {
+    const o = this.#opts;
+    const resource = canonicalResource(serverUrl);
+    const wantedClient = o.clientId ?? o.clientMetadataUrl;
+    const candidates = (await o.store.getTokensForResource(resource)).filter(
+      (t) => t.resource === resource && (wantedClient === undefined || t.client_id === wantedClient) && this.#unexpired(t),
+    );
+    const stored = candidates.length === 1 ? candidates[0] : undefined;
+    if (!stored) return undefined;
+    return this.#step('stored-token', async (ctx) => {
+      ctx.record({ name: 'stored token for this resource', ok: true, detail: resource });
+      ctx.record({ name: 'issued by (recorded at issuance)', ok: true, detail: `${stored.issuer}, client ${stored.client_id}` });
+      ctx.record({ name: 'not expired', ok: true, detail: stored.expires_at ? new Date(stored.expires_at).toISOString() : 'no expiry known' });
+      ctx.record({ name: 'discovery skipped', ok: true, detail: 'the store names the authorization server; a 401/403 from the server leads to full discovery' });
+      return [stored, { ...describeTokens(stored), source: 'store', issuer: stored.issuer, client_id: stored.client_id, resource, discovery: 'skipped' }];
+    });
+  }
+
+  #unexpired(t: StoredTokens): boolean {
+    return t.expires_at === undefined || t.expires_at - (this.#opts.expiryMarginMs ?? 30_000) > Date.now();
+  }
+
+  /**
+   * A stored token if still valid, else a refresh, else a new authorization. `rejected` is a token the server
+   * just refused on the warm path: when discovery leads back to it, it is returned as it is, and #mcp answers
+   * the server's refusal (refresh or authorize on 401, step-up on 403) as for any other token.
+   */
+  async #initialTokens(auth: AuthContext, rejected?: StoredTokens): Promise<StoredTokens> {
     const o = this.#opts;
     const stored = await o.store.getTokens(auth.as.issuer, auth.client.client_id, auth.resource);
-    const margin = o.expiryMarginMs ?? 30_000;
-    if (stored && (stored.expires_at === undefined || stored.expires_at - margin > Date.now())) {
+    if (stored && rejected && stored.access_token === rejected.access_token) return stored;
+    if (stored && this.#unexpired(stored)) {
       return this.#step('stored-token', async (ctx) => {
         ctx.record({ name: 'stored token for (issuer, client_id, resource)', ok: true, detail: `${auth.as.issuer}, ${auth.client.client_id}, ${auth.resource}` });
         ctx.record({ name: 'not expired', ok: true, detail: stored.expires_at ? new Date(stored.expires_at).toISOString() : 'no expiry known' });
@@ -274,7 +317,11 @@ export class Flow {
       const agent: UserAgent =
         o.userAgent ??
         (o.login
-          ? (ctx, url) => headlessLogin(ctx, { authorizationUrl: url, redirectUri: listener.redirectUri, credentials: o.login, driver: o.loginDriver, jar: this.#jar })
+          ? async (ctx, url) => {
+              // Imported only when logging in: a warm run never needs the HTML form drivers.
+              const { headlessLogin } = await import('./login/headless.ts');
+              return headlessLogin(ctx, { authorizationUrl: url, redirectUri: listener.redirectUri, credentials: o.login, driver: o.loginDriver, jar: this.#jar });
+            }
           : browserAgent(o.openBrowser));
       const callbackUrl = await this.#step('authorize', async (ctx) => {
         ctx.record({ name: 'scope selection', ok: true, detail: `${choice.source}${scopes.length > choice.scopes.length ? ' + offline_access (AS supports it)' : ''}` });
@@ -304,10 +351,12 @@ export class Flow {
   }
 
   /** MCP: initialize, then the command's operations, with refresh / re-authorization / step-up on auth failures. */
-  async #mcp(serverUrl: string, authorized: Authorized | undefined): Promise<FlowResult> {
+  async #mcp(serverUrl: string, authorized: Authorized | undefined, warm?: StoredTokens): Promise<FlowResult> {
     const o = this.#opts;
     let auth = authorized?.auth;
-    let tokens = authorized?.tokens;
+    /** Set while a stored token is in use without discovery (warm path). */
+    let warmToken = warm;
+    let tokens = authorized?.tokens ?? warm;
     const ops: ('tools-list' | 'tools-call')[] = [];
     if (o.command !== 'call') ops.push('tools-list');
     if (o.call) ops.push('tools-call');
@@ -321,6 +370,7 @@ export class Flow {
     const nextAction = (err: FlowError): StepData => {
       if (!(err instanceof AuthFailureError)) return {};
       const f = err.failure;
+      if (warmToken) return { next: 'discovery' };
       if (f.status === 403 && f.challenge?.params.error === 'insufficient_scope') return { next: stepUps < maxStepUps ? 'step-up' : 'give up' };
       if (f.status === 401) return { next: !refreshTried && tokens?.refresh_token ? 'refresh' : reauthorized ? 'give up' : 'authorize' };
       return {};
@@ -371,7 +421,17 @@ export class Flow {
           await conn?.close();
           conn = undefined;
           const f = err.failure;
-          if (!auth || !tokens) {
+          if (warmToken) {
+            // The server refused the stored token sent without discovery: discover now, from its challenge. When
+            // discovery leads back to the same issuer, client and resource, the refusal is answered below as for
+            // any token; a challenge naming another authorization server leads to that one.
+            const rejected = warmToken;
+            warmToken = undefined;
+            const found = await this.#discover(serverUrl, f.challenge?.params.resource_metadata, splitScope(f.challenge?.params.scope), rejected);
+            auth = found.auth;
+            tokens = found.tokens;
+            if (tokens.access_token !== rejected.access_token) continue;
+          } else if (!auth || !tokens) {
             // The probe got through without a token, but this operation needs one: discover now.
             if (f.status !== 401) throw err;
             const found = await this.#discover(serverUrl, f.challenge?.params.resource_metadata, splitScope(f.challenge?.params.scope));

@@ -86,6 +86,11 @@ export class TokenStore {
     return data.tokens.find((t) => t.issuer === issuer && t.client_id === clientId && t.resource === resource);
   }
 
+  /** Every stored token issued for exactly this resource (canonical server URL), whichever issuer and client. */
+  async getTokensForResource(resource: string): Promise<StoredTokens[]> {
+    return (await this.#read()).tokens.filter((t) => t.resource === resource);
+  }
+
   async putTokens(tokens: StoredTokens): Promise<void> {
     const data = await this.#read();
     data.tokens = data.tokens.filter(

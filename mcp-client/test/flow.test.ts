@@ -67,9 +67,12 @@ describe('flow: the whole sequence', () => {
   it('a warm second run uses the stored token (no authorize step)', async () => {
     const lab = fakeLab();
     await run(lab, lab.userAgent()).promise;
+    const before = lab.net.calls().length;
     const second = run(lab, lab.userAgent());
     await second.promise;
-    expect(second.steps()).toEqual(['probe:ok', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'stored-token:ok', 'initialize:ok', 'tools-list:ok']);
+    // Warm path: the stored record names issuer, client and resource, so no probe and no discovery.
+    expect(second.steps()).toEqual(['stored-token:ok', 'initialize:ok', 'tools-list:ok']);
+    expect(lab.net.calls().slice(before).every((c) => c === `POST ${MCP}` || c === `DELETE ${MCP}`)).toBe(true);
     expect(lab.net.calls().filter((c) => c === `POST ${ISSUER}/register`)).toHaveLength(1);
   });
 
@@ -80,7 +83,7 @@ describe('flow: the whole sequence', () => {
     const second = run(lab, lab.userAgent());
     await second.promise;
     expect(second.steps()).toEqual([
-      'probe:ok', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'stored-token:ok', 'initialize:fail', 'refresh:ok', 'initialize:ok', 'tools-list:ok',
+      'stored-token:ok', 'initialize:fail', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'refresh:ok', 'initialize:ok', 'tools-list:ok',
     ]);
     expect(lab.authorizations).toHaveLength(1);
   });

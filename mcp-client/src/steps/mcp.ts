@@ -3,9 +3,8 @@
  * The token travels in the Authorization header of every request (MCP Access Token Usage), added by a custom
  * fetch; or, in the lab's cookie mode, a session cookie from POST /session plus an Origin header.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Challenge } from '@mcp-lab/protocol';
 import { FlowError, messageOf } from '../errors.ts';
@@ -43,6 +42,41 @@ export interface McpConnection {
   close(terminate?: boolean): Promise<void>;
 }
 
+/** What a run needs of the MCP SDK: the client class and a factory for the one transport it uses. */
+export interface McpSdk {
+  readonly Client: typeof Client;
+  /** `streamable` is set for Streamable HTTP (its session can be terminated). */
+  createTransport(url: URL, fetch: FetchLike): { readonly transport: Transport; readonly streamable?: StreamableHTTPClientTransport };
+}
+const sdkLoads = new Map<TransportKind, Promise<McpSdk>>();
+
+/**
+ * Loads the MCP SDK client and the one transport a run uses. The SDK (zod schemas, ajv) is the largest part of
+ * the CLI's start-up, so it is imported only when MCP steps run; the orchestrator starts this early so that the
+ * loading overlaps the requests before initialize. Memoized: the preload and connectMcp share the promise.
+ */
+export function loadMcpSdk(kind: TransportKind): Promise<McpSdk> {
+  let load = sdkLoads.get(kind);
+  if (!load) {
+    const client = import('@modelcontextprotocol/sdk/client/index.js');
+    load =
+      kind === 'http'
+        ? Promise.all([client, import('@modelcontextprotocol/sdk/client/streamableHttp.js')]).then(([c, m]) => ({
+            Client: c.Client,
+            createTransport: (url, fetch) => {
+              const t = new m.StreamableHTTPClientTransport(url, { fetch });
+              return { transport: t, streamable: t };
+            },
+          }))
+        : Promise.all([client, import('@modelcontextprotocol/sdk/client/sse.js')]).then(([c, m]) => ({
+            Client: c.Client,
+            createTransport: (url, fetch) => ({ transport: new m.SSEClientTransport(url, { fetch, eventSourceInit: { fetch } }) }),
+          }));
+    sdkLoads.set(kind, load);
+  }
+  return load;
+}
+
 /** Wraps fetch to add the credentials and to notice the resource server's 401/403 challenges. */
 function authorizedFetch(
   base: FetchLike,
@@ -73,6 +107,21 @@ function authorizedFetch(
   };
 }
 
+/**
+ * Streamable HTTP: a client MAY open a GET stream for server-initiated messages (MCP Transports, Listening for
+ * Messages from the Server). A one-shot command (list or call, then exit) has no use for one, so it is not
+ * opened: the SDK starts it after notifications/initialized and takes 405 as "the server offers none", so that
+ * answer is given here, without a request (and so without a recorded exchange). A resumption GET
+ * (Last-Event-ID, after a response stream broke) still goes out.
+ */
+function withoutListeningStream(base: FetchLike): FetchLike {
+  return async (input, init) => {
+    const headers = new Headers(init?.headers);
+    if ((init?.method ?? 'GET').toUpperCase() === 'GET' && !headers.has('last-event-id')) return new Response(null, { status: 405 });
+    return base(input, init);
+  };
+}
+
 /** Connects and runs initialize (the SDK sends initialize and notifications/initialized in connect()). */
 export async function connectMcp(
   ctx: StepContext,
@@ -81,14 +130,12 @@ export async function connectMcp(
   transport: TransportKind,
   auth: McpAuth,
 ): Promise<McpConnection> {
+  const sdk = await loadMcpSdk(transport);
   let failure: AuthFailure | undefined;
-  const f = authorizedFetch(fetch, auth, (x) => (failure = x), (m) => ctx.diagnostic(m, 'warn'));
-  const url = new URL(serverUrl);
-  const t: Transport =
-    transport === 'http'
-      ? new StreamableHTTPClientTransport(url, { fetch: f })
-      : new SSEClientTransport(url, { fetch: f, eventSourceInit: { fetch: f } });
-  const client = new Client({ name: 'mcp-lab-client', version: '0.1.0' });
+  const authorized = authorizedFetch(fetch, auth, (x) => (failure = x), (m) => ctx.diagnostic(m, 'warn'));
+  const f = transport === 'http' ? withoutListeningStream(authorized) : authorized;
+  const { transport: t, streamable } = sdk.createTransport(new URL(serverUrl), f);
+  const client = new sdk.Client({ name: 'mcp-lab-client', version: '0.1.0' });
   const run = async <T>(operation: string, fn: (c: Client) => Promise<T>): Promise<T> => {
     failure = undefined;
     try {
@@ -104,7 +151,7 @@ export async function connectMcp(
     run,
     async close(terminate = false) {
       try {
-        if (terminate && t instanceof StreamableHTTPClientTransport && t.sessionId !== undefined) await t.terminateSession();
+        if (terminate && streamable?.sessionId !== undefined) await streamable.terminateSession();
         await client.close();
       } catch (err) {
         ctx.diagnostic(`closing the MCP connection failed: ${messageOf(err)}`, 'warn');
@@ -116,6 +163,7 @@ export async function connectMcp(
   await run('initialize', (c) => c.connect(t));
   const version = client.getServerVersion();
   ctx.record({ name: 'initialized', ok: true, detail: `${version?.name ?? 'server'} ${version?.version ?? ''} over ${transport === 'http' ? 'Streamable HTTP' : 'HTTP+SSE'}`.trim() });
+  if (transport === 'http') ctx.record({ name: 'GET stream for server-initiated messages', ok: true, detail: 'not opened (optional; a one-shot command needs none)' });
   return connection;
 }
 
