@@ -36,6 +36,7 @@ export function parseSteps(stdout: string): StepLine[] {
     .map((l) => JSON.parse(l) as StepLine);
 }
 
+/** A finished CLI run (on the host or in a container) from its exit code and output. */
 export function cliRun(code: number, stdout: string, stderr: string): CliRun {
   const events = parseSteps(stdout);
   return { code, stdout, stderr, events, steps: events.map((e) => (e.status === 'ok' ? e.step : `${e.step}:fail`)) };

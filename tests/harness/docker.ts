@@ -11,6 +11,8 @@ import { execFile, execFileSync } from 'node:child_process';
 export const OFFICIAL_DEX_IMAGE = 'ghcr.io/dexidp/dex:v2.45.1';
 export const LOCAL_DEX_IMAGE = 'mcp-lab/dex:v2.45.1';
 export const LOCAL_APP_IMAGE = 'mcp-lab/app:local';
+/** What docker-compose.yml tags the app image it builds (no public registry serves `localhost/`). */
+export const OFFICIAL_APP_TAG = 'localhost/mcp-lab/app';
 
 export interface LabImages {
   readonly dex: string;
@@ -33,6 +35,12 @@ export function labImages(env: NodeJS.ProcessEnv = process.env): LabImages {
     local,
   };
 }
+
+/**
+ * How the engine says a host port it was asked to publish is in use (docker-proxy's bind, or its own allocator).
+ * Suites pick free ports some seconds before the engine binds them and may retry on this.
+ */
+export const PORT_TAKEN = /address already in use|port is already allocated/i;
 
 export interface CommandResult {
   readonly code: number;
@@ -65,9 +73,9 @@ export function run(command: string, args: readonly string[], opts: RunOptions =
   });
 }
 
-function answers(command: string, args: readonly string[]): string | undefined {
+function answers(command: string, args: readonly string[], timeoutMs = 20_000): string | undefined {
   try {
-    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 }).trim();
+    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs }).trim();
   } catch {
     // A missing command, a daemon that does not answer or a missing image: the caller turns this into a reason.
     return undefined;
@@ -76,7 +84,11 @@ function answers(command: string, args: readonly string[]): string | undefined {
 
 export type DockerStatus = { readonly available: true } | { readonly available: false; readonly reason: string };
 
-/** Whether a Docker engine answers and `images` exist locally (when they must: the local images are never pulled). */
+/**
+ * Whether a Docker engine answers and the images can be had: the local ones must exist (they are never pulled); the
+ * official Dex image is pulled now when absent, so that a machine without registry access skips (or, in CI, fails)
+ * with a reason instead of failing inside compose.
+ */
 export function dockerStatus(images: LabImages): DockerStatus {
   if (!answers('docker', ['version', '--format', '{{.Server.Version}}'])) {
     return { available: false, reason: 'no Docker engine answers (bash scripts/ensure-docker.sh starts one)' };
@@ -86,6 +98,11 @@ export function dockerStatus(images: LabImages): DockerStatus {
     if (missing.length > 0) {
       return { available: false, reason: `MCP_LAB_LOCAL_IMAGES is set but ${missing.join(', ')} is missing (bash scripts/build-local-images.sh)` };
     }
+  } else if (!answers('docker', ['image', 'inspect', images.dex]) && answers('docker', ['pull', '-q', images.dex], 300_000) === undefined) {
+    return {
+      available: false,
+      reason: `cannot pull ${images.dex} (no registry access? bash scripts/build-local-images.sh, then MCP_LAB_LOCAL_IMAGES=1)`,
+    };
   }
   return { available: true };
 }
