@@ -25,7 +25,21 @@ export interface CliRun {
   steps: string[];
 }
 
-/** Runs `mcp-lab-client <args> --json` and collects its step events (conformance mode explicitly off). */
+/** Step events from `--json` output; lines that are not JSON objects (e.g. compose's own chatter) are ignored. */
+export function parseSteps(stdout: string): StepLine[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as StepLine);
+}
+
+/** A finished CLI run (on the host or in a container) from its exit code and output. */
+export function cliRun(code: number | null, stdout: string, stderr: string): CliRun {
+  const events = parseSteps(stdout);
+  return { code, stdout, stderr, events, steps: events.map((e) => (e.status === 'ok' ? e.step : `${e.step}:fail`)) };
+}
+
+/** Runs `mcp-lab-client <args> --json` on the host and collects its step events (conformance mode explicitly off). */
 export function runCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args, '--json'], {
@@ -38,23 +52,11 @@ export function runCli(args: readonly string[], env: Readonly<Record<string, str
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => {
-      let events: StepLine[];
-      try {
-        events = stdout
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as StepLine);
-      } catch (err) {
-        reject(new Error(`the CLI printed a line that is not JSON:\n${stdout}\n${stderr}`, { cause: err }));
-        return;
-      }
-      resolve({ code, stdout, stderr, events, steps: events.map((e) => (e.status === 'ok' ? e.step : `${e.step}:fail`)) });
-    });
+    child.on('exit', (code) => resolve(cliRun(code, stdout, stderr)));
   });
 }
 
-/** The text of the first successful tools-call result. */
+/** The text of the first successful tools-call result ('' when there is none). */
 export function toolText(run: CliRun): string {
   const call = run.events.find((e) => e.step === 'tools-call' && e.status === 'ok');
   const content = call?.data.content as { type: string; text: string }[] | undefined;
