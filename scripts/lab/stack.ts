@@ -3,7 +3,7 @@
  * integration tests bring the stack up through this one function, so what is tested is what users run.
  */
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../tests/harness/free-port.ts';
+import { freePort } from './free-port.ts';
 import { startService, type Service } from './children.ts';
 import { findDexBinary, startDex } from './idp/dex.ts';
 import { startEmbedded } from './idp/embedded.ts';

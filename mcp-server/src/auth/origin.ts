@@ -11,6 +11,16 @@ export function checkOrigin(origin: string | undefined, allowed: readonly string
   }
 }
 
+/**
+ * An `onRequest` hook that refuses a request whose Origin header is present and not allowed (see checkOrigin);
+ * one per route plugin, shared by every MCP and session endpoint.
+ */
+export function rejectForeignOrigin(allowed: readonly string[]) {
+  return async function rejectForeignOrigin(request: { headers: { origin?: string } }): Promise<void> {
+    checkOrigin(request.headers.origin, allowed);
+  };
+}
+
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**

@@ -7,7 +7,7 @@ import fp from 'fastify-plugin';
 import { requirePrincipal } from '../auth/authenticate.ts';
 import type { CookieSessionStore } from '../auth/cookie-sessions.ts';
 import { SESSION_COOKIE } from '../auth/credentials.ts';
-import { checkCookieOrigin, checkOrigin } from '../auth/origin.ts';
+import { checkCookieOrigin, rejectForeignOrigin } from '../auth/origin.ts';
 import type { RsConfig } from '../config.ts';
 
 export interface SessionRouteOptions {
@@ -18,13 +18,11 @@ export interface SessionRouteOptions {
 const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async function sessionRoutes(app, { config, cookieSessions }) {
   const secure = config.publicUrl.startsWith('https:');
 
-  async function rejectForeignOrigin(request: { headers: { origin?: string } }): Promise<void> {
-    checkOrigin(request.headers.origin, config.allowedOrigins);
-  }
+  const originGuard = rejectForeignOrigin(config.allowedOrigins);
 
   app.post(
     '/session',
-    { onRequest: [rejectForeignOrigin, app.authenticateBearer], config: { resourcePath: '' } },
+    { onRequest: [originGuard, app.authenticateBearer], config: { resourcePath: '' } },
     async function createSession(request, reply) {
       const principal = requirePrincipal(request);
       const id = cookieSessions.create(principal);
@@ -41,7 +39,7 @@ const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async function se
 
   app.delete(
     '/session',
-    { onRequest: [rejectForeignOrigin], config: { resourcePath: '' } },
+    { onRequest: [originGuard], config: { resourcePath: '' } },
     async function deleteSession(request, reply) {
       const id = request.cookies[SESSION_COOKIE];
       if (id) {

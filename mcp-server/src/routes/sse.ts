@@ -6,7 +6,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { requirePrincipal } from '../auth/authenticate.ts';
-import { checkOrigin } from '../auth/origin.ts';
+import { rejectForeignOrigin } from '../auth/origin.ts';
 import { principalKey } from '../auth/principal.ts';
 import type { RsConfig } from '../config.ts';
 import { HttpError } from '../http-error.ts';
@@ -35,10 +35,8 @@ function isPlainJson(contentType: string | undefined): boolean {
 
 const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(app, options) {
   const { config, notes, sessions } = options;
-  async function rejectForeignOrigin(request: FastifyRequest): Promise<void> {
-    checkOrigin(request.headers.origin, config.allowedOrigins);
-  }
-  const routeOptions = { onRequest: [rejectForeignOrigin, app.authenticate], config: { resourcePath: '/sse' as const } };
+  const originGuard = rejectForeignOrigin(config.allowedOrigins);
+  const routeOptions = { onRequest: [originGuard, app.authenticate], config: { resourcePath: '/sse' as const } };
 
   app.get('/sse', routeOptions, async function openSseStream(request, reply) {
     const principal = requirePrincipal(request);

@@ -8,7 +8,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { requirePrincipal } from '../auth/authenticate.ts';
-import { checkOrigin } from '../auth/origin.ts';
+import { rejectForeignOrigin } from '../auth/origin.ts';
 import { principalKey } from '../auth/principal.ts';
 import type { RsConfig } from '../config.ts';
 import { HttpError } from '../http-error.ts';
@@ -33,10 +33,8 @@ function sessionIdOf(request: FastifyRequest): string | undefined {
 
 const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async function streamableRoutes(app, options) {
   const { config, notes, sessions } = options;
-  async function rejectForeignOrigin(request: FastifyRequest): Promise<void> {
-    checkOrigin(request.headers.origin, config.allowedOrigins);
-  }
-  const routeOptions = { onRequest: [rejectForeignOrigin, app.authenticate], config: { resourcePath: '/mcp' as const } };
+  const originGuard = rejectForeignOrigin(config.allowedOrigins);
+  const routeOptions = { onRequest: [originGuard, app.authenticate], config: { resourcePath: '/mcp' as const } };
 
   app.post('/mcp', routeOptions, async function postMcp(request, reply) {
     const principal = requirePrincipal(request);

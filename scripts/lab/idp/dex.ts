@@ -3,7 +3,6 @@
  *
  *   client ──► authz-metadata (public origin, serves RFC 8414 for Dex) ──► Dex (web.http, issuer on the public origin)
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,24 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { DEX_DEFAULTS, renderDexConfig } from '../../dex-config.ts';
 import { renderDexMetadataDocument } from '../../dex-metadata.ts';
 import { startService, type Service } from '../children.ts';
+import { provision, type Provisioned } from '../provision.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
-export type DexBinary = { readonly available: true; readonly path: string } | { readonly available: false; readonly reason: string };
+export type DexBinary = Provisioned;
 
 /** Finds the Dex binary through scripts/ensure-dex.sh (DEX_BIN wins; builds it once when Go is there); never throws. */
 export function findDexBinary(): DexBinary {
-  try {
-    const path = execFileSync('bash', [join(REPO, 'scripts/ensure-dex.sh')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 900_000,
-    }).trim();
-    return { available: true, path };
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr?.trim();
-    return { available: false, reason: stderr || (err as Error).message };
-  }
+  return provision('ensure-dex.sh');
 }
 
 export interface DexOptions {

@@ -2,15 +2,15 @@
  * Real Keycloak (`kc.sh start-dev` through scripts/start-keycloak.sh) with the mcp-lab realm (keycloak/realm-mcp-lab.json)
  * imported into a per-run home. See keycloak/README.md.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
-import { freePort } from '../../../tests/harness/free-port.ts';
+import { freePort } from '../free-port.ts';
 import { startService } from '../children.ts';
+import { provision, type Provisioned } from '../provision.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -37,23 +37,12 @@ export function cachedKeycloakHome(env: NodeJS.ProcessEnv = process.env): string
   return existsSync(join(dir, '.ready')) && existsSync(join(home, 'bin/kc.sh')) ? home : undefined;
 }
 
-export type KeycloakDistribution =
-  | { readonly available: true; readonly home: string }
-  | { readonly available: false; readonly reason: string };
+/** `path` is the Keycloak home. */
+export type KeycloakDistribution = Provisioned;
 
 /** Runs scripts/ensure-keycloak.sh (fetches ~170 MB once, needs Java and Maven); never throws. */
 export function ensureKeycloak(): KeycloakDistribution {
-  try {
-    const home = execFileSync('bash', [join(REPO, 'scripts/ensure-keycloak.sh')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 900_000,
-    }).trim();
-    return { available: true, home };
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr?.trim();
-    return { available: false, reason: stderr || (err as Error).message };
-  }
+  return provision('ensure-keycloak.sh');
 }
 
 export interface KeycloakIdpOptions {
@@ -85,7 +74,7 @@ export async function startKeycloakIdp(opts: KeycloakIdpOptions): Promise<Runnin
   if (home === undefined) {
     const dist = ensureKeycloak();
     if (!dist.available) throw new Error(`the keycloak profile needs a Keycloak distribution: ${dist.reason}`);
-    home = dist.home;
+    home = dist.path;
   }
   const url = `http://127.0.0.1:${opts.port}`;
   const issuer = `${url}/realms/${KEYCLOAK_REALM}`;
