@@ -131,7 +131,7 @@ function toolResult<T>(run: CliRun): T {
 
 /**
  * The longest prefix of `wanted` that occurs in `steps` in order (other steps, and a failed step the client recovered
- * from — e.g. Keycloak refusing offline_access, then an authorization without it — may sit in between).
+ * from, e.g. an IdP refusing offline_access and an authorization without it, may sit in between).
  */
 function inOrder(steps: readonly string[], wanted: readonly string[]): string[] {
   const found: string[] = [];
