@@ -18,7 +18,7 @@ import { createTokenVerifier } from './auth/verify-token.ts';
 import type { RsConfig } from './config.ts';
 import { CredentialsRequired, HttpError } from './http-error.ts';
 import { SessionRegistry } from './mcp/sessions.ts';
-import type { EarlyStartSseTransport } from './mcp/sse-transport.ts';
+import type { SseStreamTransport } from './mcp/sse-transport.ts';
 import { openNotesStore } from './notes/store.ts';
 import type { NotesStore } from './notes/store.ts';
 import prmRoutes from './routes/prm.ts';
@@ -87,7 +87,7 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   const cookieSessions: CookieSessionStore = createCookieSessionStore(now);
   const notes = deps.notes ?? openNotesStore(config.dbPath, now);
   const streamableSessions = new SessionRegistry<StreamableHTTPServerTransport>();
-  const sseSessions = new SessionRegistry<EarlyStartSseTransport>();
+  const sseSessions = new SessionRegistry<SseStreamTransport>();
   // What a client without credentials is told to ask for: basic access. In claim mode permissions do not come
   // from scopes, so the scopes the AS needs to mint the claim are named instead.
   const challengeScope = config.permissionsFrom.kind === 'scope' ? ['notes:read'] : [...config.scopesSupported];

@@ -80,6 +80,41 @@ function postMessage(sse: RawSse, token: string, body: unknown) {
 }
 
 describe('HTTP+SSE sessions', () => {
+  it('opens the stream with the event-stream headers and, for an allowed browser origin, the CORS ones', async () => {
+    const controller = new AbortController();
+    try {
+      const res = await fetch(`${base}/sse`, {
+        headers: { authorization: `Bearer ${alice}`, accept: 'text/event-stream', origin: base },
+        signal: controller.signal,
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/event-stream');
+      expect(res.headers.get('cache-control')).toBe('no-cache, no-transform');
+      expect(res.headers.get('access-control-allow-origin')).toBe(base);
+      expect(res.headers.get('access-control-allow-credentials')).toBe('true');
+      expect(res.headers.get('access-control-expose-headers')).toBe('mcp-session-id, www-authenticate');
+      expect(res.headers.get('vary')).toBe('Origin');
+      const first = await res.body!.pipeThrough(new TextDecoderStream()).getReader().read();
+      expect(first.value).toMatch(/^event: endpoint\ndata: \/messages\?sessionId=[0-9a-f-]{36}\n\n/);
+    } finally {
+      controller.abort();
+    }
+  });
+
+  it('refuses a JSON-RPC batch on /messages with 400 invalid_request and keeps the stream usable', async () => {
+    const sse = await openRawSse(alice);
+    try {
+      const batch = await postMessage(sse, alice, [toolCall('whoami', {}, 1), toolCall('notes_list', {}, 2)]);
+      expect(batch.status).toBe(400);
+      expect((await batch.json()).error).toBe('invalid_request');
+      const ok = await postMessage(sse, alice, toolCall('whoami', {}, 3));
+      expect(ok.status).toBe(202);
+      expect(JSON.parse(await sse.nextMessage()).id).toBe(3);
+    } finally {
+      sse.close();
+    }
+  });
+
   it('answers a tools/call on the stream with the same event and 202 as the SDK transport', async () => {
     const sse = await openRawSse(alice);
     try {

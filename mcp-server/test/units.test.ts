@@ -2,7 +2,7 @@
 import { BearerError } from '@mcp-lab/protocol';
 import { describe, expect, it } from 'vitest';
 import { createCookieSessionStore } from '../src/auth/cookie-sessions.ts';
-import { extractCredentials } from '../src/auth/credentials.ts';
+import { extractCredentials, forgetBearerToken } from '../src/auth/credentials.ts';
 import { permissionsOf } from '../src/auth/permissions.ts';
 import { requiredPermissions } from '../src/mcp/tool-permissions.ts';
 import { openNotesStore } from '../src/notes/store.ts';
@@ -59,6 +59,19 @@ describe('extractCredentials', () => {
     })();
     expect(err).toBeInstanceOf(BearerError);
     expect((err as BearerError).code).toBe('invalid_request');
+  });
+});
+
+describe('forgetBearerToken', () => {
+  it('drops the token from the parsed and the raw headers, keeping the rest', () => {
+    const req = {
+      headers: { host: 'rs.example', authorization: 'Bearer abc', accept: 'text/event-stream' },
+      rawHeaders: ['Host', 'rs.example', 'Authorization', 'Bearer abc', 'Accept', 'text/event-stream'],
+    };
+    forgetBearerToken(req);
+    expect(req.headers).toEqual({ host: 'rs.example', accept: 'text/event-stream' });
+    expect(req.rawHeaders).toEqual(['Host', 'rs.example', 'Authorization', '', 'Accept', 'text/event-stream']);
+    expect(JSON.stringify(req)).not.toContain('abc');
   });
 });
 

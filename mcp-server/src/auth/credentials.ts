@@ -51,3 +51,15 @@ export function extractCredentials(src: CredentialSource): Credentials {
   if (sessionId) return { kind: 'cookie', sessionId };
   return { kind: 'none' };
 }
+
+/**
+ * Drops the `Authorization` value from a request that lives on after its credentials were verified (an SSE
+ * stream is held for hours): the token is not kept in memory longer than needed (RFC 6750 §5.3, "safeguard
+ * bearer tokens"). Call only once the principal is established; `extractCredentials` no longer sees it.
+ */
+export function forgetBearerToken(req: { headers: IncomingHttpHeaders; rawHeaders: string[] }): void {
+  delete req.headers.authorization;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i]?.toLowerCase() === 'authorization') req.rawHeaders[i + 1] = '';
+  }
+}

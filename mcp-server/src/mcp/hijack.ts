@@ -1,17 +1,29 @@
 /**
- * Hands a request over to an SDK transport, which writes to the raw Node response itself.
+ * Hands a request over to a transport (the SDK's or ours), which writes to the raw Node response itself.
  */
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Principal } from '../auth/principal.ts';
 
 /** Takes over the reply, keeping headers hooks already set (CORS) on the raw response. */
 export function hijack(reply: FastifyReply): void {
+  for (const [name, value] of Object.entries(hijackHeaders(reply))) {
+    if (value !== undefined) reply.raw.setHeader(name, value);
+  }
+}
+
+/**
+ * Takes over the reply and returns the headers hooks already set (CORS), for a caller that writes them in its
+ * own single `writeHead` (nothing is copied onto the raw response, where each header would stay for its life).
+ */
+export function hijackHeaders(reply: FastifyReply): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(reply.getHeaders())) {
-    if (value !== undefined) reply.raw.setHeader(name, value as string | number | string[]);
+    if (value !== undefined) headers[name] = value as string | number | string[];
   }
   reply.hijack();
+  return headers;
 }
 
 /**

@@ -6,23 +6,24 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { requirePrincipal } from '../auth/authenticate.ts';
+import { forgetBearerToken } from '../auth/credentials.ts';
 import { rejectForeignOrigin } from '../auth/origin.ts';
 import { principalKey } from '../auth/principal.ts';
 import type { RsConfig } from '../config.ts';
 import { HttpError } from '../http-error.ts';
-import { hijack, withAuth } from '../mcp/hijack.ts';
+import { hijack, hijackHeaders, withAuth } from '../mcp/hijack.ts';
 import { parseJsonRpcBody } from '../mcp/jsonrpc.ts';
 import { leanToolCall, runLeanToolCall } from '../mcp/lean-tool-call.ts';
 import { createMcpServer } from '../mcp/server.ts';
 import type { McpSession, SessionRegistry } from '../mcp/sessions.ts';
-import { EarlyStartSseTransport } from '../mcp/sse-transport.ts';
+import { SseStreamTransport } from '../mcp/sse-transport.ts';
 import { assertPermissions, requiredPermissions } from '../mcp/tool-permissions.ts';
 import type { NotesStore } from '../notes/store.ts';
 
 export interface SseRouteOptions {
   readonly config: Pick<RsConfig, 'allowedOrigins'>;
   readonly notes: NotesStore;
-  readonly sessions: SessionRegistry<EarlyStartSseTransport>;
+  readonly sessions: SessionRegistry<SseStreamTransport>;
 }
 
 /**
@@ -40,18 +41,19 @@ const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(
 
   app.get('/sse', routeOptions, async function openSseStream(request, reply) {
     const principal = requirePrincipal(request);
-    hijack(reply);
-    const transport = new EarlyStartSseTransport('/messages', reply.raw);
+    // The stream outlives the request by hours; the verified principal is all it needs of the credentials.
+    forgetBearerToken(request.raw);
+    const transport = new SseStreamTransport('/messages', reply.raw);
     const id = transport.sessionId;
     sessions.add(id, { transport, server: undefined, owner: principalKey(principal) });
     transport.onclose = function forgetSession() {
       sessions.remove(id);
     };
-    await transport.start();
+    transport.open(hijackHeaders(reply));
   });
 
   /** Connects the session's MCP server on its first message (once, however many arrive together). */
-  function connectServer(session: McpSession<EarlyStartSseTransport>): Promise<void> {
+  function connectServer(session: McpSession<SseStreamTransport>): Promise<void> {
     session.connected ??= (async () => {
       const server = createMcpServer(notes);
       await server.connect(session.transport);
@@ -80,9 +82,10 @@ const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(
       }
       return;
     }
+    if (Array.isArray(body)) throw new HttpError('invalid_request', 'the HTTP+SSE transport takes one JSON-RPC message per POST');
     await connectServer(session);
     hijack(reply);
-    await session.transport.handlePostMessage(withAuth(request, principal), reply.raw, body);
+    session.transport.handlePostMessage(withAuth(request, principal), reply.raw, body);
   });
 };
 
