@@ -4,44 +4,25 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { freePort } from './harness/free-port.ts';
-import { startProcess, type RunningProcess } from './harness/processes.ts';
+import { startEmbeddedStack, type EmbeddedStack } from './harness/stack-embedded.ts';
 import { runCli, toolText, type CliRun } from './harness/cli.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 
-let idp: RunningProcess;
-let rs: RunningProcess;
+let stack: EmbeddedStack;
 let issuer: string;
 let rsOrigin: string;
 let store: string;
 
 beforeAll(async () => {
-  const [idpPort, rsPort] = [await freePort(), await freePort()];
-  issuer = `http://127.0.0.1:${idpPort}`;
-  rsOrigin = `http://127.0.0.1:${rsPort}`;
-  idp = await startProcess({
-    command: process.execPath,
-    args: [join(ROOT, 'embedded-idp', 'src', 'main.ts')],
-    name: 'idp',
-    env: { IDP_ISSUER: issuer, IDP_PORT: String(idpPort), IDP_RESOURCES: `${rsOrigin},${rsOrigin}/mcp,${rsOrigin}/sse`, IDP_LOG_LEVEL: 'warn' },
-    readyUrl: `${issuer}/.well-known/oauth-authorization-server`,
-  });
-  rs = await startProcess({
-    command: process.execPath,
-    args: [join(ROOT, 'mcp-server', 'src', 'main.ts')],
-    name: 'rs',
-    env: { MCP_PUBLIC_URL: rsOrigin, MCP_PORT: String(rsPort), MCP_ISSUER: issuer, MCP_LOG_LEVEL: 'warn' },
-    readyUrl: `${rsOrigin}/.well-known/oauth-protected-resource`,
-  });
+  stack = await startEmbeddedStack();
+  issuer = stack.idpIssuer;
+  rsOrigin = stack.rsUrl;
 });
 
 afterAll(async () => {
-  await rs?.stop();
-  await idp?.stop();
+  await stack?.stop();
 });
 
 beforeEach(async () => {
