@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationServerMetadataUrls, parseAuthorizationServerMetadata } from '@mcp-lab/protocol';
 import { dexPasswordLogin, passwordFormAction } from './harness/dex-login.ts';
 import { findDexBinary, startDexStack, type DexStack } from './harness/dex-stack.ts';
-import { freePort } from './harness/free-port.ts';
+import { dexAuthorizationRequest } from './harness/stack-dex.ts';
 import { requirePrereq } from './harness/prereq.ts';
 
 const dex = findDexBinary();
@@ -26,25 +26,9 @@ interface Authorized {
   readonly tokens: oauth.TokenEndpointResponse;
 }
 
-async function startAuthorization(as: oauth.AuthorizationServer, scope: string) {
-  const redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
-  const verifier = oauth.generateRandomCodeVerifier();
-  const state = oauth.generateRandomState();
-  const url = new URL(as.authorization_endpoint!);
-  url.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: CLIENT.client_id,
-    redirect_uri: redirectUri,
-    scope,
-    state,
-    code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  }).toString();
-  return { url, redirectUri, verifier, state };
-}
 
 async function authorize(as: oauth.AuthorizationServer, scope: string, login: string, password: string): Promise<Authorized> {
-  const start = await startAuthorization(as, scope);
+  const start = await dexAuthorizationRequest(as, scope);
   const outcome = await dexPasswordLogin(start.url, start.redirectUri, login, password);
   if (outcome.kind !== 'redirected') throw new Error(`login rejected with ${outcome.status}`);
   const params = oauth.validateAuthResponse(as, CLIENT, outcome.location, start.state);
@@ -144,7 +128,7 @@ describe.runIf(dexReady)('Dex behind authz-metadata (real processes)', () => {
   });
 
   it('answers a wrong password with the form again (401) and its error text', async () => {
-    const start = await startAuthorization(as, 'openid email');
+    const start = await dexAuthorizationRequest(as, 'openid email');
     const outcome = await dexPasswordLogin(start.url, start.redirectUri, 'alice@example.com', 'not-her-password');
     expect(outcome.kind).toBe('rejected');
     if (outcome.kind !== 'rejected') return;
@@ -161,7 +145,7 @@ describe.runIf(dexReady)('Dex behind authz-metadata (real processes)', () => {
   });
 
   it('rejects a scope it does not know (an RS permission such as notes:read) with invalid_scope', async () => {
-    const start = await startAuthorization(as, 'openid notes:read');
+    const start = await dexAuthorizationRequest(as, 'openid notes:read');
     const res = await fetch(start.url, { redirect: 'manual' });
     // Dex validates scopes after the connector redirect; follow to the error redirect.
     const next = await fetch(new URL(res.headers.get('location')!, start.url), { redirect: 'manual' });
@@ -172,7 +156,7 @@ describe.runIf(dexReady)('Dex behind authz-metadata (real processes)', () => {
   });
 
   it('refuses a non-loopback redirect_uri for the public client', async () => {
-    const start = await startAuthorization(as, 'openid');
+    const start = await dexAuthorizationRequest(as, 'openid');
     start.url.searchParams.set('redirect_uri', 'http://evil.example/callback');
     const res = await fetch(start.url, { redirect: 'manual' });
     const next = await fetch(new URL(res.headers.get('location')!, start.url), { redirect: 'manual' });

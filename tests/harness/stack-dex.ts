@@ -148,19 +148,10 @@ export const DEX_CLI_CLIENT: oauth.Client = {
 const INSECURE = { [oauth.allowInsecureRequests]: true } as const;
 
 /**
- * A Dex access token obtained the way a native client does (authorization code + PKCE S256 for mcp-lab-cli,
- * loopback redirect), with the headless password login instead of a browser. Discovery is OpenID Connect
- * (Dex's own document), so it works with authz-metadata's document on or off.
+ * An authorization request for the Dex profile's public client: PKCE S256, `state`, a loopback redirect URI on a
+ * free port (RFC 8252 §7.3: Dex accepts any port for this client).
  */
-export async function dexAccessToken(
-  issuer: string,
-  { scope, login, password }: { readonly scope: string; readonly login: string; readonly password: string },
-): Promise<string> {
-  const issuerUrl = new URL(issuer);
-  const as = await oauth.processDiscoveryResponse(
-    issuerUrl,
-    await oauth.discoveryRequest(issuerUrl, { algorithm: 'oidc', ...INSECURE }),
-  );
+export async function dexAuthorizationRequest(as: oauth.AuthorizationServer, scope: string) {
   const redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
   const verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
@@ -174,6 +165,24 @@ export async function dexAccessToken(
     code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
   }).toString();
+  return { url, redirectUri, verifier, state };
+}
+
+/**
+ * A Dex access token obtained the way a native client does (authorization code + PKCE S256 for mcp-lab-cli,
+ * loopback redirect), with the headless password login instead of a browser. Discovery is OpenID Connect
+ * (Dex's own document), so it works with authz-metadata's document on or off.
+ */
+export async function dexAccessToken(
+  issuer: string,
+  { scope, login, password }: { readonly scope: string; readonly login: string; readonly password: string },
+): Promise<string> {
+  const issuerUrl = new URL(issuer);
+  const as = await oauth.processDiscoveryResponse(
+    issuerUrl,
+    await oauth.discoveryRequest(issuerUrl, { algorithm: 'oidc', ...INSECURE }),
+  );
+  const { url, redirectUri, verifier, state } = await dexAuthorizationRequest(as, scope);
   const outcome = await dexPasswordLogin(url, redirectUri, login, password);
   if (outcome.kind !== 'redirected') throw new Error(`Dex refused the login of ${login} (HTTP ${outcome.status})`);
   const params = oauth.validateAuthResponse(as, DEX_CLI_CLIENT, outcome.location, state);
