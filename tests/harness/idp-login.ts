@@ -2,6 +2,9 @@
  * Headless sign-in at the embedded IdP, as a person with a browser would do it: follow the authorization
  * endpoint's redirects with a cookie jar, fill in the login form, and stop at the client's redirect_uri.
  */
+import { CookieJar } from '../../mcp-client/src/login/cookie-jar.ts';
+
+export { CookieJar };
 
 /** Stable text the embedded IdP shows when credentials are wrong. */
 export const INVALID_CREDENTIALS_TEXT = 'Invalid username or password';
@@ -42,37 +45,6 @@ export class HeadlessLoginError extends Error {
     this.error = details.error;
     this.errorDescription = details.errorDescription;
     this.callbackUrl = details.callbackUrl;
-  }
-}
-
-/** A minimal cookie jar: one value per (origin, name), deleted by an expired Set-Cookie. */
-export class CookieJar {
-  readonly #cookies = new Map<string, Map<string, string>>();
-
-  store(url: URL, response: Response): void {
-    let jar = this.#cookies.get(url.origin);
-    if (jar === undefined) this.#cookies.set(url.origin, (jar = new Map()));
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = '', ...attrs] = line.split(';');
-      const eq = pair.indexOf('=');
-      if (eq <= 0) continue;
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      const expired = attrs.some((a) => {
-        const [k = '', v = ''] = a.split('=').map((s) => s.trim());
-        if (k.toLowerCase() === 'max-age') return Number(v) <= 0;
-        if (k.toLowerCase() === 'expires') return Date.parse(v) <= Date.now();
-        return false;
-      });
-      if (expired) jar.delete(name);
-      else jar.set(name, value);
-    }
-  }
-
-  header(url: URL): string | undefined {
-    const jar = this.#cookies.get(url.origin);
-    if (jar === undefined || jar.size === 0) return undefined;
-    return [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 }
 

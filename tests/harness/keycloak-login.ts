@@ -17,6 +17,7 @@
  * expressions rather than an HTML parser: the markup is Keycloak's fixed template, and the project has no parser
  * dependency worth adding for two attributes.
  */
+import { CookieJar } from '../../mcp-client/src/login/cookie-jar.ts';
 
 export type KeycloakLoginResult =
   | {
@@ -49,28 +50,6 @@ export interface KeycloakLoginForm {
   readonly method: string;
 }
 
-/** Minimal cookie jar for one host: name → value; honours deletion (Max-Age=0 / empty value). Path is ignored. */
-class CookieJar {
-  readonly #cookies = new Map<string, string>();
-
-  store(res: Response): void {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = '', ...attrs] = line.split(';');
-      const eq = pair.indexOf('=');
-      if (eq <= 0) continue;
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      const expired = attrs.some((a) => /^\s*max-age\s*=\s*0\s*$/i.test(a));
-      if (expired || value === '') this.#cookies.delete(name);
-      else this.#cookies.set(name, value);
-    }
-  }
-
-  header(): string {
-    return [...this.#cookies].map(([n, v]) => `${n}=${v}`).join('; ');
-  }
-}
-
 /**
  * Logs `username` in through Keycloak's login page for an authorization request and returns where Keycloak sends the
  * user agent (RFC 6749 §4.1.2 authorization response), or the page it shows instead.
@@ -82,11 +61,15 @@ export async function keycloakHeadlessLogin(opts: KeycloakLoginOptions): Promise
   const maxRedirects = opts.maxRedirects ?? 10;
   let redirects = 0;
 
+  const cookieFor = (u: URL): Record<string, string> => {
+    const value = jar.header(u);
+    return value === undefined ? {} : { cookie: value };
+  };
   // Sends a request and follows redirects that stay on Keycloak's origin.
   const send = async (url: URL, init: RequestInit): Promise<Response | URL> => {
-    let res = await doFetch(url, { ...init, redirect: 'manual', headers: { ...init.headers, cookie: jar.header() } });
+    let res = await doFetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...cookieFor(url) } });
     for (;;) {
-      jar.store(res);
+      jar.store(url, res);
       const location = res.headers.get('location');
       if (res.status < 300 || res.status >= 400 || location === null) return res;
       await res.body?.cancel();
@@ -94,7 +77,7 @@ export async function keycloakHeadlessLogin(opts: KeycloakLoginOptions): Promise
       if (next.origin !== start.origin) return next;
       if (++redirects > maxRedirects) throw new Error(`more than ${maxRedirects} redirects inside ${start.origin}`);
       url = next;
-      res = await doFetch(next, { redirect: 'manual', headers: { cookie: jar.header() } });
+      res = await doFetch(next, { redirect: 'manual', headers: cookieFor(next) });
     }
   };
 
