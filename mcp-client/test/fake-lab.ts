@@ -3,7 +3,10 @@
  * (authorization_code and refresh_token), and a Streamable HTTP MCP endpoint that checks bearer tokens and
  * their scopes. The user agent is a function that "authorizes" by minting a code for the requested scope.
  */
+import type { StepEvent } from '../src/events.ts';
+import { runFlow, type FlowOptions } from '../src/flow.ts';
 import type { UserAgent } from '../src/steps/authorize.ts';
+import { TokenStore } from '../src/store.ts';
 import { fakeNetwork, json, type FakeNetwork } from './fake-http.ts';
 
 export const RS = 'https://rs.example.com';
@@ -131,5 +134,39 @@ export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
         return new URL(`${listener.redirectUri}?${params}`);
       };
     },
+  };
+}
+
+/**
+ * Runs the whole flow (`tools` over Streamable HTTP) against a fake lab with a token store in `storeDir`, and
+ * collects what it reports.
+ */
+export function runFakeFlow(lab: FakeLab, storeDir: string, userAgent: UserAgent, extra: Partial<FlowOptions> = {}) {
+  const events: StepEvent[] = [];
+  const warnings: string[] = [];
+  const promise = runFlow({
+    command: 'tools',
+    serverUrl: MCP,
+    transport: 'http',
+    cookie: false,
+    loginDriver: 'auto',
+    store: new TokenStore(storeDir),
+    fetch: lab.net.fetch,
+    observer: {
+      step: (e) => events.push(e),
+      diagnostic: (d) => {
+        if (d.level === 'warn') warnings.push(d.message);
+      },
+    },
+    openBrowser: async () => false,
+    userAgent,
+    ...extra,
+  });
+  return {
+    events,
+    warnings,
+    promise,
+    steps: () => events.map((e) => `${e.step}:${e.status}`),
+    event: (name: string) => events.find((e) => e.step === name),
   };
 }

@@ -8,7 +8,7 @@ import { runFlow, type FlowOptions } from '../src/flow.ts';
 import { browserAgent, type UserAgent } from '../src/steps/authorize.ts';
 import { createStepContext } from '../src/step-context.ts';
 import { TokenStore } from '../src/store.ts';
-import { ISSUER, MCP, fakeLab, type FakeLab } from './fake-lab.ts';
+import { ISSUER, MCP, fakeLab, runFakeFlow, type FakeLab } from './fake-lab.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -19,21 +19,7 @@ afterEach(async () => {
 });
 
 function run(lab: FakeLab, userAgent: UserAgent, extra: Partial<FlowOptions> = {}) {
-  const events: StepEvent[] = [];
-  const promise = runFlow({
-    command: 'tools',
-    serverUrl: MCP,
-    transport: 'http',
-    cookie: false,
-    loginDriver: 'auto',
-    store: new TokenStore(dir),
-    fetch: lab.net.fetch,
-    observer: { step: (e) => events.push(e), diagnostic: () => undefined },
-    openBrowser: async () => false,
-    userAgent,
-    ...extra,
-  });
-  return { events, promise, steps: () => events.map((e) => `${e.step}:${e.status}`) };
+  return runFakeFlow(lab, dir, userAgent, extra);
 }
 
 const sawTokenRequest = (lab: FakeLab) => lab.net.calls().includes(`POST ${ISSUER}/token`);

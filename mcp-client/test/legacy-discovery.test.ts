@@ -3,15 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FlowError } from '../src/errors.ts';
-import type { StepEvent } from '../src/events.ts';
-import { runFlow } from '../src/flow.ts';
 import { createStepContext } from '../src/step-context.ts';
 import type { UserAgent } from '../src/steps/authorize.ts';
 import { discoverLegacyAuthorizationServer } from '../src/steps/legacy-discovery.ts';
 import { ResourceMetadataNotFoundError, discoverResourceMetadata } from '../src/steps/resource-metadata.ts';
-import { TokenStore } from '../src/store.ts';
 import { fakeNetwork, json } from './fake-http.ts';
-import { ISSUER, MCP, RS, fakeLab, type FakeLab } from './fake-lab.ts';
+import { ISSUER, MCP, RS, fakeLab, runFakeFlow, type FakeLab } from './fake-lab.ts';
 
 const ORIGIN_METADATA = `${RS}/.well-known/oauth-authorization-server`;
 
@@ -149,21 +146,7 @@ describe('flow: the deprecated 2025-03-26 fallback', () => {
   });
 
   function run(lab: FakeLab, userAgent: UserAgent = lab.userAgent()) {
-    const events: StepEvent[] = [];
-    const warnings: string[] = [];
-    const promise = runFlow({
-      command: 'tools',
-      serverUrl: MCP,
-      transport: 'http',
-      cookie: false,
-      loginDriver: 'auto',
-      store: new TokenStore(dir),
-      fetch: lab.net.fetch,
-      observer: { step: (e) => events.push(e), diagnostic: (d) => d.level === 'warn' && warnings.push(d.message) },
-      openBrowser: async () => false,
-      userAgent,
-    });
-    return { events, warnings, promise, steps: () => events.map((e) => `${e.step}:${e.status}`), event: (name: string) => events.find((e) => e.step === name) };
+    return runFakeFlow(lab, dir, userAgent);
   }
 
   it('is used when the server has no PRM: default endpoints, then the usual checked flow', async () => {

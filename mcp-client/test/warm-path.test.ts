@@ -2,12 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StepEvent } from '../src/events.ts';
-import { runFlow, type FlowOptions } from '../src/flow.ts';
+import type { FlowOptions } from '../src/flow.ts';
 import type { UserAgent } from '../src/steps/authorize.ts';
 import { TokenStore, type StoredTokens } from '../src/store.ts';
 import { json } from './fake-http.ts';
-import { ISSUER, MCP, RS, fakeLab, type FakeLab } from './fake-lab.ts';
+import { ISSUER, MCP, RS, fakeLab, runFakeFlow, type FakeLab } from './fake-lab.ts';
 
 /**
  * The warm path: a stored, unexpired token for exactly this resource goes straight to initialize; a refusal
@@ -23,21 +22,7 @@ afterEach(async () => {
 });
 
 function run(lab: FakeLab, userAgent: UserAgent, extra: Partial<FlowOptions> = {}) {
-  const events: StepEvent[] = [];
-  const promise = runFlow({
-    command: 'tools',
-    serverUrl: MCP,
-    transport: 'http',
-    cookie: false,
-    loginDriver: 'auto',
-    store: new TokenStore(dir),
-    fetch: lab.net.fetch,
-    observer: { step: (e) => events.push(e), diagnostic: () => undefined },
-    openBrowser: async () => false,
-    userAgent,
-    ...extra,
-  });
-  return { events, promise, steps: () => events.map((e) => `${e.step}:${e.status}`) };
+  return runFakeFlow(lab, dir, userAgent, extra);
 }
 
 /** Bearer tokens sent with requests made from index `from` on. */
