@@ -9,6 +9,7 @@ import { buildApp } from '../src/app.ts';
 import type { AppDeps } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { RsConfig } from '../src/config.ts';
+import { freePort } from '../../scripts/lab/free-port.ts';
 
 export const ISSUER = 'http://127.0.0.1:4999';
 export const PUBLIC_URL = 'http://127.0.0.1:3999';
@@ -128,4 +129,33 @@ export async function openSession(app: FastifyInstance, token: string): Promise<
 
 export function toolCall(name: string, args: Record<string, unknown> = {}, id: string | number = 2) {
   return { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } };
+}
+
+export interface ListeningRs {
+  readonly keys: Keys;
+  readonly app: FastifyInstance;
+  /** The RS origin on a real loopback socket. */
+  readonly base: string;
+  close(): Promise<void>;
+}
+
+/** The RS listening on a free loopback port, trusting a fresh key served by a real JWKS server. */
+export async function startListeningRs(): Promise<ListeningRs> {
+  const keys = await makeKeys();
+  const jwks = await startJwksServer(() => [keys.publicJwk]);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const app = await buildApp(
+    loadConfig({ MCP_ISSUER: ISSUER, MCP_PUBLIC_URL: base, MCP_PORT: String(port), MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_LOG_LEVEL: 'silent' }),
+  );
+  await app.listen({ host: '127.0.0.1', port });
+  return {
+    keys,
+    app,
+    base,
+    close: async () => {
+      await app.close();
+      await jwks.close();
+    },
+  };
 }

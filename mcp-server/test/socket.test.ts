@@ -9,34 +9,24 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../tests/harness/free-port.ts';
-import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { ISSUER, makeKeys, mint, startJwksServer } from './helpers.ts';
-import type { JwksServer, Keys } from './helpers.ts';
+import { ISSUER, mint, startListeningRs } from './helpers.ts';
+import type { Keys, ListeningRs } from './helpers.ts';
 
 let keys: Keys;
-let jwks: JwksServer;
+let rs: ListeningRs;
 let app: FastifyInstance;
 let base: string;
 let alice: string;
 let bob: string;
 
 beforeAll(async () => {
-  keys = await makeKeys();
-  jwks = await startJwksServer(() => [keys.publicJwk]);
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  app = await buildApp(
-    loadConfig({ MCP_ISSUER: ISSUER, MCP_PUBLIC_URL: base, MCP_PORT: String(port), MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_LOG_LEVEL: 'silent' }),
-  );
-  await app.listen({ host: '127.0.0.1', port });
+  rs = await startListeningRs();
+  ({ keys, app, base } = rs);
   alice = await mint(keys, { sub: 'alice', aud: `${base}/mcp` });
   bob = await mint(keys, { sub: 'bob', aud: `${base}/sse` });
 });
 afterAll(async () => {
-  await app?.close();
-  await jwks?.close();
+  await rs?.close();
 });
 
 function text(result: unknown): unknown {

@@ -4,34 +4,24 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../tests/harness/free-port.ts';
-import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { INIT_BODY, ISSUER, makeKeys, mint, startJwksServer, toolCall } from './helpers.ts';
-import type { JwksServer, Keys } from './helpers.ts';
+import { INIT_BODY, mint, startListeningRs, toolCall } from './helpers.ts';
+import type { Keys, ListeningRs } from './helpers.ts';
 
 let keys: Keys;
-let jwks: JwksServer;
+let rs: ListeningRs;
 let app: FastifyInstance;
 let base: string;
 let alice: string;
 let reader: string;
 
 beforeAll(async () => {
-  keys = await makeKeys();
-  jwks = await startJwksServer(() => [keys.publicJwk]);
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  app = await buildApp(
-    loadConfig({ MCP_ISSUER: ISSUER, MCP_PUBLIC_URL: base, MCP_PORT: String(port), MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_LOG_LEVEL: 'silent' }),
-  );
-  await app.listen({ host: '127.0.0.1', port });
+  rs = await startListeningRs();
+  ({ keys, app, base } = rs);
   alice = await mint(keys, { sub: 'alice', aud: `${base}/sse` });
   reader = await mint(keys, { sub: 'reader', aud: `${base}/sse`, scope: 'notes:read' });
 });
 afterAll(async () => {
-  await app?.close();
-  await jwks?.close();
+  await rs?.close();
 });
 
 interface RawSse {
