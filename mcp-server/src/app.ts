@@ -17,7 +17,13 @@ import { VerifiedTokenCache } from './auth/token-cache.ts';
 import { createTokenVerifier } from './auth/verify-token.ts';
 import type { RsConfig } from './config.ts';
 import { CredentialsRequired, HttpError } from './http-error.ts';
+import { createModernEra } from './mcp/modern.ts';
+import type { ModernToolRegistrar } from './mcp/modern-server.ts';
 import { SessionRegistry } from './mcp/sessions.ts';
+import { mcpErrorBody } from './mcp/error-body.ts';
+import type { OAuthStyleBody } from './mcp/error-body.ts';
+import { JsonRpcError, jsonRpcErrorResponse, requestIdOf } from './mcp/jsonrpc.ts';
+import lenientJsonBody from './mcp/json-body.ts';
 import type { SseStreamTransport } from './mcp/sse-transport.ts';
 import { openNotesStore } from './notes/store.ts';
 import type { NotesStore } from './notes/store.ts';
@@ -43,6 +49,8 @@ export interface AppDeps {
   readonly logStream?: { write(line: string): unknown };
   /** Largest accepted request body in bytes (default 1 MiB). */
   readonly bodyLimitBytes?: number;
+  /** Tools added to the 2026-07-28 server beside the notes tools (the conformance fixtures, in conformance mode). */
+  readonly extraModernTools?: ModernToolRegistrar;
 }
 
 /** Headers that carry credentials; pino never prints them. */
@@ -60,7 +68,7 @@ function serializeRequest(req: { method: string; url: string; host?: string; ip?
 const MCP_CORS = {
   credentials: true,
   methods: ['GET', 'POST', 'DELETE'],
-  allowedHeaders: ['authorization', 'content-type', 'accept', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id'],
+  allowedHeaders: ['authorization', 'content-type', 'accept', 'mcp-session-id', 'mcp-protocol-version', 'mcp-method', 'mcp-name', 'last-event-id'],
   exposedHeaders: ['mcp-session-id', 'www-authenticate'],
 };
 
@@ -88,11 +96,28 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   const notes = deps.notes ?? openNotesStore(config.dbPath, now);
   const streamableSessions = new SessionRegistry<StreamableHTTPServerTransport>();
   const sseSessions = new SessionRegistry<SseStreamTransport>();
+  const modern = createModernEra({
+    notes,
+    now,
+    log: app.log,
+    listenKeepAliveMs: config.listenKeepAliveMs,
+    maxListenStreams: config.listenMaxStreams,
+    toolsListTtlMs: config.toolsListTtlMs,
+    discoverTtlMs: config.discoverTtlMs,
+    ...(deps.extraModernTools ? { extraTools: deps.extraModernTools } : {}),
+  });
   // What a client without credentials is told to ask for: basic access. In claim mode permissions do not come
   // from scopes, so the scopes the AS needs to mint the claim are named instead.
   const challengeScope = config.permissionsFrom.kind === 'scope' ? ['notes:read'] : [...config.scopesSupported];
 
   app.setErrorHandler(function renderError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+    // On an MCP endpoint every error is a JSON-RPC error object; status and challenge stay as they are.
+    const shape = (status: number, body: OAuthStyleBody) =>
+      request.routeOptions.config?.jsonRpcErrors ? mcpErrorBody(request.body, status, body) : body;
+    if (error instanceof JsonRpcError) {
+      const rpcError = { code: error.code, message: error.message, ...(error.data !== undefined ? { data: error.data } : {}) };
+      return reply.code(error.status).send(jsonRpcErrorResponse(requestIdOf(request.body), rpcError));
+    }
     const resourceMetadata = insertWellKnown(
       `${config.publicUrl}${request.routeOptions.config?.resourcePath ?? ''}`,
       'oauth-protected-resource',
@@ -100,7 +125,7 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
     if (error instanceof CredentialsRequired) {
       const challenge = bearerChallenge({ resourceMetadata, scope: challengeScope });
       if (challenge) reply.header('www-authenticate', challenge);
-      return reply.code(error.status).send({ error: 'unauthorized', error_description: error.message });
+      return reply.code(error.status).send(shape(error.status, { error: 'unauthorized', error_description: error.message }));
     }
     if (error instanceof BearerError) {
       const challenge = bearerChallenge({ resourceMetadata, error });
@@ -109,20 +134,21 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
         request.log.warn({ err: error.cause ?? error }, 'token verification unavailable');
         reply.header('retry-after', '5');
       }
-      return reply.code(error.status).send(bearerErrorBody(error));
+      return reply.code(error.status).send(shape(error.status, bearerErrorBody(error)));
     }
     if (error instanceof HttpError) {
-      return reply.code(error.status).send({ error: error.code, error_description: error.message });
+      return reply.code(error.status).send(shape(error.status, { error: error.code, error_description: error.message }));
     }
     const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
     if (status >= 400 && status < 500) {
-      return reply.code(status).send({ error: 'invalid_request', error_description: error.message });
+      return reply.code(status).send(shape(status, { error: 'invalid_request', error_description: error.message }));
     }
     request.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).send({ error: 'server_error', error_description: 'internal error' });
+    return reply.code(500).send(shape(500, { error: 'server_error', error_description: 'internal error' }));
   });
 
   await app.register(cookie);
+  await app.register(lenientJsonBody);
   // Built once: the delegator runs on every request.
   const metadataCors = { origin: '*', methods: ['GET'] };
   const mcpCors = { ...MCP_CORS, origin: [...config.allowedOrigins] };
@@ -134,11 +160,12 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   await app.register(authPlugin, { config, verifyToken, cookieSessions });
   await app.register(prmRoutes, { config });
   await app.register(sessionRoutes, { config, cookieSessions });
-  await app.register(streamableRoutes, { config, notes, sessions: streamableSessions });
+  await app.register(streamableRoutes, { config, notes, sessions: streamableSessions, modern });
   await app.register(sseRoutes, { config, notes, sessions: sseSessions });
 
   // Before the server stops accepting: long-lived SSE streams would otherwise keep close() waiting.
   app.addHook('preClose', async function closeSessions() {
+    await modern.close();
     await streamableSessions.closeAll();
     await sseSessions.closeAll();
   });

@@ -41,6 +41,14 @@ export interface RsConfig {
   readonly clockSkewS: number;
   /** Most verified access tokens kept (by exact token, until `exp`); 0 = verify every request in full. */
   readonly tokenCacheMaxEntries: number;
+  /** SSE comment keep-alive on 2026-07-28 `subscriptions/listen` streams; 0 = none. */
+  readonly listenKeepAliveMs: number;
+  /** Most 2026-07-28 `subscriptions/listen` streams open at once. */
+  readonly listenMaxStreams: number;
+  /** `ttlMs` of 2026-07-28 `tools/list` results (`cacheScope: "private"`). */
+  readonly toolsListTtlMs: number;
+  /** `ttlMs` of 2026-07-28 `server/discover` results (`cacheScope: "public"`). */
+  readonly discoverTtlMs: number;
   readonly logLevel: LogLevel;
 }
 
@@ -179,6 +187,10 @@ export function loadConfig(env: Env): RsConfig {
   const dbPath = get('MCP_DB_PATH') ?? ':memory:';
   const clockSkewS = int('MCP_CLOCK_SKEW_S', 30, 0, 300);
   const tokenCacheMaxEntries = int('MCP_TOKEN_CACHE_SIZE', 10_000, 0, 1_000_000);
+  const listenKeepAliveMs = int('MCP_LISTEN_KEEPALIVE_MS', 15_000, 0, 3_600_000);
+  const listenMaxStreams = int('MCP_LISTEN_MAX_STREAMS', 1024, 1, 1_000_000);
+  const toolsListTtlMs = int('MCP_TOOLS_LIST_TTL_MS', 300_000, 0, 86_400_000);
+  const discoverTtlMs = int('MCP_DISCOVER_TTL_MS', 3_600_000, 0, 86_400_000);
 
   const rawLevel = get('MCP_LOG_LEVEL') ?? 'info';
   let logLevel: LogLevel = 'info';
@@ -204,6 +216,10 @@ export function loadConfig(env: Env): RsConfig {
     dbPath,
     clockSkewS,
     tokenCacheMaxEntries,
+    listenKeepAliveMs,
+    listenMaxStreams,
+    toolsListTtlMs,
+    discoverTtlMs,
     logLevel,
   });
 }

@@ -127,6 +127,14 @@ export async function openSession(app: FastifyInstance, token: string): Promise<
   return id;
 }
 
+/**
+ * The JSON-RPC error body the MCP endpoint answers with: `code`, the RFC 6750 / OAuth `error` in `data`, and the
+ * request's id when it was read (`id: undefined` asserts there is none).
+ */
+export function mcpError(code: number, error: string, id?: string | number) {
+  return { jsonrpc: '2.0', id, error: { code, data: { error } } };
+}
+
 export function toolCall(name: string, args: Record<string, unknown> = {}, id: string | number = 2) {
   return { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } };
 }

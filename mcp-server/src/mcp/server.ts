@@ -7,7 +7,10 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import type { Principal } from '../auth/principal.ts';
 import type { NotesStore } from '../notes/store.ts';
 import { assertPermissions } from './tool-permissions.ts';
+import { SERVER_INFO } from './server-info.ts';
 import { TOOLS } from './tools.ts';
+
+export { SERVER_INFO } from './server-info.ts';
 import type { NotesTool } from './tools.ts';
 
 /** The shape the routes put in AuthInfo.extra. */
@@ -27,7 +30,6 @@ function callerOf(extra: ToolExtra, tool: NotesTool): Principal {
   return principal;
 }
 
-export const SERVER_INFO = { name: 'mcp-lab-notes', version: '0.1.0' } as const;
 
 /**
  * One JSON Schema validator for every session. Left to itself, each SDK Server builds its own Ajv instance
