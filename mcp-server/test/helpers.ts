@@ -129,10 +129,10 @@ export async function openSession(app: FastifyInstance, token: string): Promise<
 
 /**
  * The JSON-RPC error body the MCP endpoint answers with: `code`, the RFC 6750 / OAuth `error` in `data`, and the
- * request's id when it was read (`id: undefined` asserts there is none).
+ * request's id when it was read.
  */
 export function mcpError(code: number, error: string, id?: string | number) {
-  return { jsonrpc: '2.0', id, error: { code, data: { error } } };
+  return { jsonrpc: '2.0', ...(id !== undefined ? { id } : {}), error: { code, data: { error } } };
 }
 
 export function toolCall(name: string, args: Record<string, unknown> = {}, id: string | number = 2) {

@@ -153,6 +153,7 @@ describe('cookie sessions', () => {
     expect(res.statusCode).toBe(403);
     // Refused by the Origin guard before the body is read: a JSON-RPC error without an id.
     expect(res.json()).toMatchObject(mcpError(-31403, 'forbidden_origin'));
+    expect(res.json()).not.toHaveProperty('id');
   });
 
   it('refuses a cookie-authenticated POST without any Origin with 403', async () => {
