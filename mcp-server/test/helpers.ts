@@ -135,6 +135,27 @@ export function mcpError(code: number, error: string, id?: string | number) {
   return { jsonrpc: '2.0', ...(id !== undefined ? { id } : {}), error: { code, data: { error } } };
 }
 
+/** The per-request `_meta` envelope of a 2026-07-28 request. */
+export const MODERN_META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'test', version: '1' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+
+/** A 2026-07-28 request: its body (with the envelope) and its standard headers (SEP-2243), for `app.inject`. */
+export function modernRequest(method: string, params: Record<string, unknown> = {}, id: string | number = 5) {
+  const name = typeof params.name === 'string' ? params.name : undefined;
+  return {
+    headers: {
+      ...MCP_HEADERS,
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': method,
+      ...(name !== undefined ? { 'mcp-name': name } : {}),
+    } as Record<string, string>,
+    payload: { jsonrpc: '2.0', id, method, params: { ...params, _meta: MODERN_META } },
+  };
+}
+
 export function toolCall(name: string, args: Record<string, unknown> = {}, id: string | number = 2) {
   return { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } };
 }
@@ -148,13 +169,13 @@ export interface ListeningRs {
 }
 
 /** The RS listening on a free loopback port, trusting a fresh key served by a real JWKS server. */
-export async function startListeningRs(): Promise<ListeningRs> {
+export async function startListeningRs(env: Record<string, string> = {}): Promise<ListeningRs> {
   const keys = await makeKeys();
   const jwks = await startJwksServer(() => [keys.publicJwk]);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const app = await buildApp(
-    loadConfig({ MCP_ISSUER: ISSUER, MCP_PUBLIC_URL: base, MCP_PORT: String(port), MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_LOG_LEVEL: 'silent' }),
+    loadConfig({ MCP_ISSUER: ISSUER, MCP_PUBLIC_URL: base, MCP_PORT: String(port), MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_LOG_LEVEL: 'silent', ...env }),
   );
   await app.listen({ host: '127.0.0.1', port });
   return {
