@@ -17,8 +17,8 @@ import { VerifiedTokenCache } from './auth/token-cache.ts';
 import { createTokenVerifier } from './auth/verify-token.ts';
 import type { RsConfig } from './config.ts';
 import { CredentialsRequired, HttpError } from './http-error.ts';
+import { registerLegacyFixtures, registerModernFixtures } from './mcp/conformance-fixtures.ts';
 import { createModernEra } from './mcp/modern.ts';
-import type { ModernToolRegistrar } from './mcp/modern-server.ts';
 import { SessionRegistry } from './mcp/sessions.ts';
 import { mcpErrorBody } from './mcp/error-body.ts';
 import type { OAuthStyleBody } from './mcp/error-body.ts';
@@ -49,8 +49,6 @@ export interface AppDeps {
   readonly logStream?: { write(line: string): unknown };
   /** Largest accepted request body in bytes (default 1 MiB). */
   readonly bodyLimitBytes?: number;
-  /** Tools added to the 2026-07-28 server beside the notes tools (the conformance fixtures, in conformance mode). */
-  readonly extraModernTools?: ModernToolRegistrar;
 }
 
 /** Headers that carry credentials; pino never prints them. */
@@ -104,7 +102,7 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
     maxListenStreams: config.listenMaxStreams,
     toolsListTtlMs: config.toolsListTtlMs,
     discoverTtlMs: config.discoverTtlMs,
-    ...(deps.extraModernTools ? { extraTools: deps.extraModernTools } : {}),
+    ...(config.conformanceFixtures ? { extraTools: registerModernFixtures } : {}),
   });
   // What a client without credentials is told to ask for: basic access. In claim mode permissions do not come
   // from scopes, so the scopes the AS needs to mint the claim are named instead.
@@ -160,7 +158,13 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   await app.register(authPlugin, { config, verifyToken, cookieSessions });
   await app.register(prmRoutes, { config });
   await app.register(sessionRoutes, { config, cookieSessions });
-  await app.register(streamableRoutes, { config, notes, sessions: streamableSessions, modern });
+  await app.register(streamableRoutes, {
+    config,
+    notes,
+    sessions: streamableSessions,
+    modern,
+    ...(config.conformanceFixtures ? { extraLegacyTools: registerLegacyFixtures } : {}),
+  });
   await app.register(sseRoutes, { config, notes, sessions: sseSessions });
 
   // Before the server stops accepting: long-lived SSE streams would otherwise keep close() waiting.

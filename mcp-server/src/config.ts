@@ -49,6 +49,11 @@ export interface RsConfig {
   readonly toolsListTtlMs: number;
   /** `ttlMs` of 2026-07-28 `server/discover` results (`cacheScope: "public"`). */
   readonly discoverTtlMs: number;
+  /**
+   * Conformance mode only: also serve the diagnostic tools the official `conformance server` suite calls
+   * (mcp/conformance-fixtures.ts). Adds tools; authentication and every other check stay as they are.
+   */
+  readonly conformanceFixtures: boolean;
   readonly logLevel: LogLevel;
 }
 
@@ -191,6 +196,9 @@ export function loadConfig(env: Env): RsConfig {
   const listenMaxStreams = int('MCP_LISTEN_MAX_STREAMS', 1024, 1, 1_000_000);
   const toolsListTtlMs = int('MCP_TOOLS_LIST_TTL_MS', 300_000, 0, 86_400_000);
   const discoverTtlMs = int('MCP_DISCOVER_TTL_MS', 3_600_000, 0, 86_400_000);
+  const rawFixtures = get('MCP_CONFORMANCE_FIXTURES') ?? '0';
+  if (rawFixtures !== '0' && rawFixtures !== '1') problems.push(`MCP_CONFORMANCE_FIXTURES: expected 0 or 1, got ${JSON.stringify(rawFixtures)}`);
+  const conformanceFixtures = rawFixtures === '1';
 
   const rawLevel = get('MCP_LOG_LEVEL') ?? 'info';
   let logLevel: LogLevel = 'info';
@@ -220,6 +228,7 @@ export function loadConfig(env: Env): RsConfig {
     listenMaxStreams,
     toolsListTtlMs,
     discoverTtlMs,
+    conformanceFixtures,
     logLevel,
   });
 }

@@ -37,8 +37,8 @@ function callerOf(extra: ToolExtra, tool: NotesTool): Principal {
  */
 const SHARED_VALIDATOR = new AjvJsonSchemaValidator();
 
-/** Builds a server with whoami, notes_list, notes_add, notes_delete. */
-export function createMcpServer(notes: NotesStore): McpServer {
+/** Builds a server with whoami, notes_list, notes_add, notes_delete (and `extraTools`, in conformance mode). */
+export function createMcpServer(notes: NotesStore, extraTools?: (server: McpServer) => void): McpServer {
   const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} }, jsonSchemaValidator: SHARED_VALIDATOR });
   for (const [name, tool] of Object.entries(TOOLS)) {
     const meta = { title: tool.title, description: tool.description };
@@ -50,5 +50,6 @@ export function createMcpServer(notes: NotesStore): McpServer {
       server.registerTool(name, meta, async (extra) => tool.run(callerOf(extra, tool), {}, notes));
     }
   }
+  extraTools?.(server);
   return server;
 }

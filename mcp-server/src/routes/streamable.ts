@@ -7,6 +7,7 @@
  * transport sees the body. Errors are JSON-RPC error objects (route config `jsonRpcErrors`).
  */
 import { randomUUID } from 'node:crypto';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
@@ -35,6 +36,8 @@ export interface StreamableRouteOptions {
   readonly notes: NotesStore;
   readonly sessions: SessionRegistry<StreamableHTTPServerTransport>;
   readonly modern: ModernEra;
+  /** Tools added to every 2025 session's server (the conformance fixtures, in conformance mode only). */
+  readonly extraLegacyTools?: (server: McpServer) => void;
 }
 
 function sessionIdOf(request: FastifyRequest): string | undefined {
@@ -43,7 +46,7 @@ function sessionIdOf(request: FastifyRequest): string | undefined {
 }
 
 const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async function streamableRoutes(app, options) {
-  const { config, notes, sessions, modern } = options;
+  const { config, notes, sessions, modern, extraLegacyTools } = options;
   const originGuard = rejectForeignOrigin(config.allowedOrigins);
   const routeConfig = { resourcePath: '/mcp' as const, jsonRpcErrors: true };
   const routeOptions = { onRequest: [originGuard, app.authenticate], config: routeConfig };
@@ -78,7 +81,7 @@ const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async funct
       });
     }
     assertPermissions(principal, requiredPermissions(body));
-    const server = createMcpServer(notes);
+    const server = createMcpServer(notes, extraLegacyTools);
     const owner = principalKey(principal);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),

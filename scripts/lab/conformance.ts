@@ -1,0 +1,80 @@
+/**
+ * The lab's conformance mode (`npm start -- --conformance`): the official `conformance server` suite connects
+ * without credentials, so the lab puts a loopback token-injecting proxy (token-proxy.ts) in front of the RS and
+ * gives it a real access token — DCR, authorization code + PKCE with `resource`, headless sign-in at the embedded
+ * IdP, refreshed before it expires. The RS is the normal RS (every request authenticated and authorized), with
+ * two additions the suite needs: its diagnostic tools (`MCP_CONFORMANCE_FIXTURES=1`) and the proxy's origin among
+ * the allowed Origins (the suite sends `Origin` = the URL it was given). Never a switch that turns authentication
+ * off: a request to the RS itself without a token is still a 401.
+ */
+import { obtainToken } from '../../tests/harness/idp-token.ts';
+import { freePort } from './free-port.ts';
+import type { Profile } from './profile.ts';
+import { startLab, type Lab, type LabOptions } from './stack.ts';
+import { startTokenProxy, type TokenProxy } from './token-proxy.ts';
+
+export interface ConformanceLab extends Lab {
+  /** The proxy's origin: point the suite at `${frontUrl}/mcp`. */
+  readonly frontUrl: string;
+}
+
+export interface ConformanceOptions extends LabOptions {
+  /** The proxy's port (absent: a free one). */
+  readonly frontPort?: number;
+}
+
+/** The scopes the proxy's token carries: everything the lab's tools need. */
+const SCOPE = 'notes:read notes:write';
+
+/** Starts the lab with the conformance front; the embedded profile only (it needs DCR and a scripted login). */
+export async function startConformanceLab(profile: Profile, opts: ConformanceOptions): Promise<ConformanceLab> {
+  if (profile.idp.kind !== 'embedded') throw new Error(`--conformance needs the embedded IdP profile, not ${profile.name}`);
+  const user = profile.login.users[0];
+  if (!user) throw new Error(`profile ${profile.name} names no login user`);
+  const rsPort = opts.rsPort || (await freePort());
+  const frontPort = opts.frontPort || (await freePort());
+  const rsUrl = `http://127.0.0.1:${rsPort}`;
+  const frontUrl = `http://127.0.0.1:${frontPort}`;
+  const lab = await startLab(profile, {
+    ...opts,
+    rsPort,
+    rsEnv: { ...opts.rsEnv, MCP_CONFORMANCE_FIXTURES: '1', MCP_ALLOWED_ORIGINS: `${rsUrl},${frontUrl}` },
+  });
+  let proxy: TokenProxy | undefined;
+  let refreshTimer: NodeJS.Timeout | undefined;
+  try {
+    const obtained = await obtainToken({ issuer: lab.issuer, resource: `${lab.rsUrl}/mcp`, scope: SCOPE, username: user.username, password: user.password });
+    let current = obtained.access_token;
+    let refreshToken = obtained.refresh_token;
+    const schedule = (expiresInS: number | undefined) => {
+      if (expiresInS === undefined || refreshToken === undefined) return;
+      refreshTimer = setTimeout(refresh, Math.max(1, expiresInS - 30) * 1000);
+      refreshTimer.unref();
+    };
+    const refresh = () => {
+      obtained.refresh(refreshToken).then(
+        (next) => {
+          current = next.access_token;
+          refreshToken = next.refresh_token ?? refreshToken;
+          schedule(next.expires_in);
+        },
+        (err: unknown) => opts.log.write(`conformance: token refresh failed: ${err instanceof Error ? err.message : String(err)}\n`),
+      );
+    };
+    schedule(obtained.expires_in);
+    proxy = await startTokenProxy({ target: lab.rsUrl, token: () => current, port: frontPort });
+  } catch (err) {
+    await lab.stop();
+    throw err;
+  }
+  const front = proxy;
+  return {
+    ...lab,
+    frontUrl,
+    stop: async () => {
+      clearTimeout(refreshTimer);
+      await front.close();
+      await lab.stop();
+    },
+  };
+}
