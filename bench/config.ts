@@ -4,8 +4,8 @@ import { parseArgs } from 'node:util';
  * The bench's configuration: `--scenario` from the command line, sizes from BENCH_* variables. Every problem is
  * collected and reported at once, naming the variable; the result is frozen.
  */
-export type Scenario = 'throughput' | 'sse' | 'cli';
-const SCENARIOS: readonly Scenario[] = ['throughput', 'sse', 'cli'];
+export type Scenario = 'throughput' | 'sse' | 'cli' | 'lean';
+const SCENARIOS: readonly Scenario[] = ['throughput', 'sse', 'cli', 'lean'];
 
 export interface BenchConfig {
   readonly scenario: Scenario;
@@ -19,6 +19,8 @@ export interface BenchConfig {
   readonly sseLoadConnections: number;
   /** Cold and warm CLI runs each (scenario cli). */
   readonly cliRuns: number;
+  /** Calls per sample of each path (scenario lean; 5 samples). */
+  readonly leanCalls: number;
   /** Level of the lab RS's logger during the runs. */
   readonly rsLogLevel: string;
   /** Run the lab RS with --cpu-prof and summarise where its CPU went. */
@@ -26,7 +28,7 @@ export interface BenchConfig {
   /** Where --profile keeps the .cpuprofile files (open them in Chrome DevTools); a temporary directory when unset. */
   readonly profileDir: string | undefined;
   /** Targets of the throughput scenario, in the order of the first round. */
-  readonly targets: readonly ('a' | 'b' | 'c')[];
+  readonly targets: readonly ('a' | 'b' | 'c' | 'd' | 'e' | 'f')[];
 }
 
 export class BenchConfigError extends Error {
@@ -47,7 +49,7 @@ export function loadBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
       options: {
         scenario: { type: 'string', default: 'throughput' },
         profile: { type: 'boolean', default: false },
-        targets: { type: 'string', default: 'a,b,c' },
+        targets: { type: 'string', default: 'a,b,c,d,e,f' },
       },
       strict: true,
     }).values;
@@ -68,8 +70,8 @@ export function loadBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
   if (!(SCENARIOS as readonly string[]).includes(scenario)) {
     problems.push(`--scenario must be one of ${SCENARIOS.join(', ')}, got ${JSON.stringify(scenario)}`);
   }
-  const targets = (values.targets ?? 'a,b,c').split(',').map((t) => t.trim());
-  for (const t of targets) if (t !== 'a' && t !== 'b' && t !== 'c') problems.push(`--targets lists a, b or c; got ${JSON.stringify(t)}`);
+  const targets = (values.targets ?? 'a,b,c,d,e,f').split(',').map((t) => t.trim());
+  for (const t of targets) if (!['a', 'b', 'c', 'd', 'e', 'f'].includes(t)) problems.push(`--targets lists a to f; got ${JSON.stringify(t)}`);
   const config: BenchConfig = {
     scenario: scenario as Scenario,
     rounds: int('BENCH_ROUNDS', 6, 1, 100),
@@ -80,10 +82,11 @@ export function loadBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
     sseLoadSeconds: int('BENCH_SSE_LOAD_SECONDS', 5, 1, 600),
     sseLoadConnections: int('BENCH_SSE_LOAD_CONNECTIONS', 10, 1, 1_000),
     cliRuns: int('BENCH_CLI_RUNS', 3, 1, 50),
+    leanCalls: int('BENCH_LEAN_CALLS', 2_000, 200, 1_000_000),
     rsLogLevel: env.BENCH_RS_LOG_LEVEL ?? 'warn',
     profile: values.profile ?? false,
     profileDir: env.BENCH_PROFILE_DIR === undefined || env.BENCH_PROFILE_DIR === '' ? undefined : env.BENCH_PROFILE_DIR,
-    targets: targets as ('a' | 'b' | 'c')[],
+    targets: targets as ('a' | 'b' | 'c' | 'd' | 'e' | 'f')[],
   };
   if (problems.length > 0) throw new BenchConfigError(problems);
   return Object.freeze(config);
