@@ -266,7 +266,8 @@ describe('HTTP+SSE with the session cookie only', () => {
     try {
       const res = await fetch(sse.endpoint, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(INIT_BODY) });
       expect(res.status).toBe(403);
-      expect(await res.json()).toMatchObject({ error: 'forbidden_origin' });
+      // A JSON-RPC error with the request's id; the OAuth-style code travels in data.
+      expect(await res.json()).toMatchObject({ jsonrpc: '2.0', id: INIT_BODY.id, error: { code: -31403, data: { error: 'forbidden_origin' } } });
     } finally {
       sse.close();
     }
@@ -379,7 +380,7 @@ describe('refusals of real tokens', () => {
       body: JSON.stringify(INIT_BODY),
     });
     expect(res.status).toBe(401);
-    expect(await res.json()).toMatchObject({ error: 'invalid_token' });
+    expect(await res.json()).toMatchObject({ jsonrpc: '2.0', id: INIT_BODY.id, error: { code: -31401, data: { error: 'invalid_token' } } });
     const { params } = bearerChallengeOf(res);
     expect(params.error).toBe('invalid_token');
     expect(params.error_description).toContain('aud');
