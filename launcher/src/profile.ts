@@ -5,7 +5,7 @@
  * switches the launcher, the RS configuration and the client's options; no code changes.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { repoPath } from './repo.ts';
 
 export const IDP_KINDS = ['embedded', 'dex', 'keycloak', 'external'] as const;
 export const METADATA_SOURCES = ['rfc8414', 'oidc', 'static-rfc8414'] as const;
@@ -50,7 +50,7 @@ export class ProfileError extends Error {
   }
 }
 
-const PROFILE_DIR = fileURLToPath(new URL('../../profiles/', import.meta.url));
+const PROFILE_DIR = repoPath('profiles/');
 
 function oneOf<T extends string>(list: readonly T[], v: unknown): v is T {
   return typeof v === 'string' && (list as readonly string[]).includes(v);

@@ -6,13 +6,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { freePort } from '../free-port.ts';
 import { startService } from '../children.ts';
 import { provision, type Provisioned } from '../provision.ts';
-
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+import { repoPath } from '../repo.ts';
 
 /** The realm keycloak/realm-mcp-lab.json defines. */
 export const KEYCLOAK_REALM = 'mcp-lab';
@@ -21,7 +19,7 @@ export const KEYCLOAK_CLIENT_ID = 'mcp-lab-cli';
 
 /** The pinned Keycloak version (keycloak/VERSION; MCP_LAB_KEYCLOAK_VERSION overrides it, as in ensure-keycloak.sh). */
 export function keycloakVersion(env: NodeJS.ProcessEnv = process.env): string {
-  return env.MCP_LAB_KEYCLOAK_VERSION || readFileSync(join(REPO, 'keycloak/VERSION'), 'utf8').trim();
+  return env.MCP_LAB_KEYCLOAK_VERSION || readFileSync(repoPath('keycloak/VERSION'), 'utf8').trim();
 }
 
 /**
@@ -82,7 +80,7 @@ export async function startKeycloakIdp(opts: KeycloakIdpOptions): Promise<Runnin
   const readyTimeoutMs = opts.readyTimeoutMs ?? 240_000;
   const runDir = mkdtempSync(join(tmpdir(), 'mcp-lab-keycloak-'));
   const args = [
-    join(REPO, 'scripts/start-keycloak.sh'),
+    repoPath('scripts/start-keycloak.sh'),
     ...['--port', String(opts.port), '--management-port', String(await freePort()), '--run-dir', runDir],
     ...(opts.rsUrl === undefined ? [] : ['--rs-url', opts.rsUrl]),
   ];

@@ -6,13 +6,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DEX_DEFAULTS, renderDexConfig } from '../../dex-config.ts';
-import { renderDexMetadataDocument } from '../../dex-metadata.ts';
+import { DEX_DEFAULTS, renderDexConfig } from '../../../scripts/dex-config.ts';
+import { renderDexMetadataDocument } from '../../../scripts/dex-metadata.ts';
 import { startService, type Service } from '../children.ts';
 import { provision, type Provisioned } from '../provision.ts';
-
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+import { repoPath } from '../repo.ts';
 
 export type DexBinary = Provisioned;
 
@@ -79,7 +77,7 @@ export async function startDex(opts: DexOptions): Promise<RunningDex> {
         {
           name: 'authz-metadata',
           command: process.execPath,
-          args: [join(REPO, 'authz-metadata/src/main.ts')],
+          args: [repoPath('authz-metadata/src/main.ts')],
           env: {
             AUTHZ_METADATA_HOST: '127.0.0.1',
             AUTHZ_METADATA_PORT: String(opts.publicPort),
