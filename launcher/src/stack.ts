@@ -4,11 +4,11 @@
  */
 import { freePort } from './free-port.ts';
 import { startService, type Service } from './children.ts';
-import { findDexBinary, startDex } from './idp/dex.ts';
+import { dexClientIds, findDexBinary, startDex } from './idp/dex.ts';
 import { startEmbedded } from './idp/embedded.ts';
 import { startKeycloakIdp } from './idp/keycloak.ts';
 import { repoPath } from './repo.ts';
-import { profileClientArgs, profileIssuer, profileRsEnv, type Profile } from './profile.ts';
+import { profileClientArgs, profileIssuer, profileRsEnv, rsAudiences, type Profile } from './profile.ts';
 
 const RS_MAIN = repoPath('mcp-server/src/main.ts');
 
@@ -53,12 +53,12 @@ interface RunningIdp {
 }
 
 async function startIdp(profile: Profile, idpPort: number, rsUrl: string, opts: LabOptions): Promise<RunningIdp> {
-  const rsIdentifiers = [rsUrl, `${rsUrl}/mcp`, `${rsUrl}/sse`];
   switch (profile.idp.kind) {
     case 'embedded':
       return startEmbedded({
         port: idpPort,
-        resources: rsIdentifiers,
+        // resource-indicator (parseProfile): the IdP issues tokens for exactly the resources the RS accepts.
+        resources: rsAudiences(profile, rsUrl),
         ...(opts.idpEnv === undefined ? {} : { env: opts.idpEnv }),
         log: opts.log,
       });
@@ -68,6 +68,7 @@ async function startIdp(profile: Profile, idpPort: number, rsUrl: string, opts: 
         publicPort: idpPort,
         dexPort: opts.dexPort || (await freePort()),
         allowedOrigins: [rsUrl],
+        clients: dexClientIds(profile),
         ...(opts.metadataEnabled === undefined ? {} : { metadataEnabled: opts.metadataEnabled }),
         log: opts.log,
       });
