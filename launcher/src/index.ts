@@ -7,3 +7,4 @@ export * from './provision.ts';
 export * from './idp/dex.ts';
 export * from './idp/embedded.ts';
 export * from './idp/keycloak.ts';
+export * from './idp/keycloak-realm.ts';

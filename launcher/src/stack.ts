@@ -7,6 +7,7 @@ import { startService, type Service } from './children.ts';
 import { dexClientIds, findDexBinary, startDex } from './idp/dex.ts';
 import { startEmbedded } from './idp/embedded.ts';
 import { startKeycloakIdp } from './idp/keycloak.ts';
+import { keycloakRealmValues } from './idp/keycloak-realm.ts';
 import { repoPath } from './repo.ts';
 import { profileClientArgs, profileIssuer, profileRsEnv, rsAudiences, type Profile } from './profile.ts';
 
@@ -76,7 +77,7 @@ async function startIdp(profile: Profile, idpPort: number, rsUrl: string, opts: 
     case 'keycloak':
       return startKeycloakIdp({
         port: idpPort,
-        rsUrl,
+        realm: keycloakRealmValues(profile, rsUrl),
         ...(opts.keycloakHome === undefined ? {} : { home: opts.keycloakHome }),
         log: opts.log,
       });
