@@ -12,8 +12,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChallenge, parseProtectedResourceMetadata, parseWwwAuthenticate } from '@mcp-lab/protocol';
 import type { Challenge } from '@mcp-lab/protocol';
-import { findDexBinary, startDexStack, type DexStack } from './harness/dex-stack.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { startDexStack, type DexStack } from './harness/dex-stack.ts';
 import {
   DEX_RS_AUDIENCE_SCOPE,
   DEX_RS_SCOPES,
@@ -23,10 +22,10 @@ import {
   type DexLab,
   type DexRs,
 } from './harness/stack-dex.ts';
+import { requireDex } from './provisioned.ts';
 
-const dex = findDexBinary();
-const dexReady = requirePrereq('Dex', dex.available, dex.available ? '' : `scripts/ensure-dex.sh failed: ${dex.reason}`);
-const dexBin = dex.available ? dex.path : '';
+const dexBin = requireDex() ?? '';
+const dexReady = dexBin !== '';
 
 /** What a client following the challenge asks Dex for. */
 const RS_SCOPE = DEX_RS_SCOPES.join(' ');

@@ -12,14 +12,12 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dexPasswordLogin } from './harness/dex-login.ts';
-import { findDexBinary } from './harness/dex-stack.ts';
 import { freePort } from './harness/free-port.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { requireDex } from './provisioned.ts';
 import { DEX_RS_SCOPES, startDexLab, type DexLab } from './harness/stack-dex.ts';
 
-const dex = findDexBinary();
-const dexReady = requirePrereq('Dex', dex.available, dex.available ? '' : `scripts/ensure-dex.sh failed: ${dex.reason}`);
-const dexBin = dex.available ? dex.path : '';
+const dexBin = requireDex() ?? '';
+const dexReady = dexBin !== '';
 
 /**
  * An OAuthClientProvider for a native client with a pre-registered client id: no saveClientInformation, so the

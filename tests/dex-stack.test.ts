@@ -3,13 +3,12 @@ import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationServerMetadataUrls, parseAuthorizationServerMetadata } from '@mcp-lab/protocol';
 import { dexPasswordLogin, passwordFormAction } from './harness/dex-login.ts';
-import { findDexBinary, startDexStack, type DexStack } from './harness/dex-stack.ts';
+import { startDexStack, type DexStack } from './harness/dex-stack.ts';
 import { dexAuthorizationRequest } from './harness/stack-dex.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { requireDex } from './provisioned.ts';
 
-const dex = findDexBinary();
-const dexReady = requirePrereq('Dex', dex.available, dex.available ? '' : `scripts/ensure-dex.sh failed: ${dex.reason}`);
-const dexBin = dex.available ? dex.path : '';
+const dexBin = requireDex() ?? '';
+const dexReady = dexBin !== '';
 
 const CLIENT: oauth.Client = { client_id: 'mcp-lab-cli', token_endpoint_auth_method: 'none' };
 const RS_AUDIENCE_SCOPE = 'audience:server:client_id:mcp-lab-rs';

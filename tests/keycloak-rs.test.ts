@@ -10,13 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChallenge, parseWwwAuthenticate } from '@mcp-lab/protocol';
 import { freePort } from './harness/free-port.ts';
-import { keycloakHome, startKeycloak, type RunningKeycloak } from './harness/keycloak-server.ts';
+import { startKeycloak, type RunningKeycloak } from './harness/keycloak-server.ts';
 import { keycloakTokens } from './harness/keycloak-token.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { requireKeycloak } from './provisioned.ts';
 import { startProcess, type RunningProcess } from './harness/processes.ts';
 
 const RS_MAIN = fileURLToPath(new URL('../mcp-server/src/main.ts', import.meta.url));
-const ok = requirePrereq('Keycloak', keycloakHome() !== undefined, 'not in the cache; run scripts/ensure-keycloak.sh');
+const ok = requireKeycloak() !== undefined;
 
 async function startRs(issuer: string, port: number, env: Record<string, string> = {}): Promise<RunningProcess> {
   const rsUrl = `http://127.0.0.1:${port}`;

@@ -5,10 +5,10 @@ import { authorizationServerMetadataUrls, parseAuthorizationServerMetadata } fro
 import type { AuthorizationServerMetadata } from '@mcp-lab/protocol';
 import { freePort } from './harness/free-port.ts';
 import { keycloakHeadlessLogin } from './harness/keycloak-login.ts';
-import { KEYCLOAK_CLIENT_ID, keycloakHome, startKeycloak, type RunningKeycloak } from './harness/keycloak-server.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { KEYCLOAK_CLIENT_ID, startKeycloak, type RunningKeycloak } from './harness/keycloak-server.ts';
+import { requireKeycloak } from './provisioned.ts';
 
-const ok = requirePrereq('Keycloak', keycloakHome() !== undefined, 'not in the cache; run scripts/ensure-keycloak.sh');
+const ok = requireKeycloak() !== undefined;
 
 function pkce(): { verifier: string; challenge: string } {
   const verifier = randomBytes(32).toString('base64url');

@@ -14,9 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { captureSink } from '../scripts/lab/children.ts';
-import { startConformanceLab, type ConformanceLab } from '../scripts/lab/conformance.ts';
-import { loadProfile } from '../scripts/lab/profile.ts';
+import { captureSink, loadProfile, startConformanceLab, type ConformanceLab } from '@mcp-lab/launcher';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SUITE_CLI = join(ROOT, 'node_modules', 'conformance-next', 'dist', 'index.js');

@@ -9,9 +9,9 @@
  *   npm start -- --conformance     + a token-injecting loopback proxy for the official `conformance server` suite
  */
 import { parseArgs } from 'node:util';
-import { loadProfile } from './lab/profile.ts';
-import { startConformanceLab } from './lab/conformance.ts';
-import { startLab, type Lab } from './lab/stack.ts';
+import { startConformanceLab } from './conformance.ts';
+import { loadProfile } from './profile.ts';
+import { startLab, type Lab } from './stack.ts';
 
 const USAGE = `usage: npm start -- [--idp embedded|dex|keycloak] [--profile FILE] [--rs-port 3000] [--idp-port N] [--conformance]
   --idp NAME       a profile from profiles/ (default: $MCP_LAB_PROFILE or embedded)
