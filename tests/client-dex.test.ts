@@ -11,8 +11,8 @@ import { captureSink } from '../scripts/lab/children.ts';
 import { findDexBinary } from '../scripts/lab/idp/dex.ts';
 import { loadProfile } from '../scripts/lab/profile.ts';
 import { startLab, type Lab } from '../scripts/lab/stack.ts';
-import { runCli, toolText, type CliRun } from './harness/cli.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { runCli, toolText, type CliRun } from '@mcp-lab/test-kit/cli';
+import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 
 const dex = findDexBinary();
 const ready = requirePrereq('Dex', dex.available, dex.available ? '' : dex.reason);

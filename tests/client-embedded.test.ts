@@ -5,8 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { startEmbeddedStack, type EmbeddedStack } from './harness/stack-embedded.ts';
-import { runCli, toolText, type CliRun } from './harness/cli.ts';
+import { startEmbeddedStack, type EmbeddedStack } from '@mcp-lab/test-kit/stack-embedded';
+import { runCli, toolText, type CliRun } from '@mcp-lab/test-kit/cli';
 
 
 

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, toolText, type CliRun } from './harness/cli.ts';
-import { startEmbeddedStack, type EmbeddedStack } from './harness/stack-embedded.ts';
+import { runCli, toolText, type CliRun } from '@mcp-lab/test-kit/cli';
+import { startEmbeddedStack, type EmbeddedStack } from '@mcp-lab/test-kit/stack-embedded';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -7,7 +7,7 @@
  * http://127.0.0.1:<port>/dex means the same origin inside and outside). Tests never take fixed ports, so this one
  * picks two free ones and renders Dex's configuration and authz-metadata's RFC 8414 document for that issuer with
  * the launcher's own renderers, passed in through MCP_LAB_DEX_CONFIG and MCP_LAB_AS_DOCUMENT, as the compose file
- * documents. Images: see tests/harness/docker.ts (MCP_LAB_LOCAL_IMAGES=1 where no registry is reachable).
+ * documents. Images: see test-kit/src/docker.ts (MCP_LAB_LOCAL_IMAGES=1 where no registry is reachable).
  * The compose command is `docker-compose` (1.29) or `docker compose` (v2); MCP_LAB_COMPOSE picks one.
  */
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,10 +18,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAuthorizationServerMetadata, parseProtectedResourceMetadata } from '@mcp-lab/protocol';
 import { DEX_DEFAULTS, renderDexConfig } from '../scripts/dex-config.ts';
 import { renderDexMetadataDocument } from '../scripts/dex-metadata.ts';
-import { cliRun, DEX_ALICE, DEX_SEQUENCE, runCliOnHost, toolText, type CliRun } from './harness/cli-run.ts';
-import { composeCommand, containersWithLabel, dockerStatus, labImages, PORT_TAKEN, run, type CommandResult } from './harness/docker.ts';
-import { freePort } from './harness/free-port.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { cliRun, DEX_ALICE, DEX_SEQUENCE, runCliOnHost, toolText, type CliRun } from '@mcp-lab/test-kit/cli-run';
+import { composeCommand, containersWithLabel, dockerStatus, labImages, PORT_TAKEN, run, type CommandResult } from '@mcp-lab/test-kit/docker';
+import { freePort } from '@mcp-lab/test-kit/free-port';
+import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');

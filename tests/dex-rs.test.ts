@@ -12,8 +12,8 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChallenge, parseProtectedResourceMetadata, parseWwwAuthenticate } from '@mcp-lab/protocol';
 import type { Challenge } from '@mcp-lab/protocol';
-import { findDexBinary, startDexStack, type DexStack } from './harness/dex-stack.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { findDexBinary, startDexStack, type DexStack } from '@mcp-lab/test-kit/dex-stack';
+import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import {
   DEX_RS_AUDIENCE_SCOPE,
   DEX_RS_SCOPES,
@@ -22,7 +22,7 @@ import {
   startDexRs,
   type DexLab,
   type DexRs,
-} from './harness/stack-dex.ts';
+} from '@mcp-lab/test-kit/stack-dex';
 
 const dex = findDexBinary();
 const dexReady = requirePrereq('Dex', dex.available, dex.available ? '' : `scripts/ensure-dex.sh failed: ${dex.reason}`);

@@ -11,11 +11,11 @@ import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dexPasswordLogin } from './harness/dex-login.ts';
-import { findDexBinary } from './harness/dex-stack.ts';
-import { freePort } from './harness/free-port.ts';
-import { requirePrereq } from './harness/prereq.ts';
-import { DEX_RS_SCOPES, startDexLab, type DexLab } from './harness/stack-dex.ts';
+import { dexPasswordLogin } from '@mcp-lab/test-kit/dex-login';
+import { findDexBinary } from '@mcp-lab/test-kit/dex-stack';
+import { freePort } from '@mcp-lab/test-kit/free-port';
+import { requirePrereq } from '@mcp-lab/test-kit/prereq';
+import { DEX_RS_SCOPES, startDexLab, type DexLab } from '@mcp-lab/test-kit/stack-dex';
 
 const dex = findDexBinary();
 const dexReady = requirePrereq('Dex', dex.available, dex.available ? '' : `scripts/ensure-dex.sh failed: ${dex.reason}`);

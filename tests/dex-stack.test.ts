@@ -2,10 +2,10 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify, errors as joseErrors } from '
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationServerMetadataUrls, parseAuthorizationServerMetadata } from '@mcp-lab/protocol';
-import { dexPasswordLogin, passwordFormAction } from './harness/dex-login.ts';
-import { findDexBinary, startDexStack, type DexStack } from './harness/dex-stack.ts';
-import { dexAuthorizationRequest } from './harness/stack-dex.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { dexPasswordLogin, passwordFormAction } from '@mcp-lab/test-kit/dex-login';
+import { findDexBinary, startDexStack, type DexStack } from '@mcp-lab/test-kit/dex-stack';
+import { dexAuthorizationRequest } from '@mcp-lab/test-kit/stack-dex';
+import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 
 const dex = findDexBinary();
 const dexReady = requirePrereq('Dex', dex.available, dex.available ? '' : `scripts/ensure-dex.sh failed: ${dex.reason}`);

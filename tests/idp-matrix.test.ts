@@ -22,8 +22,8 @@ import { findDexBinary } from '../scripts/lab/idp/dex.ts';
 import { cachedKeycloakHome } from '../scripts/lab/idp/keycloak.ts';
 import { loadProfile, type Profile, type ProfileUser } from '../scripts/lab/profile.ts';
 import { startLab, type Lab } from '../scripts/lab/stack.ts';
-import { requirePrereq } from './harness/prereq.ts';
-import { runCli, type CliRun } from './harness/cli.ts';
+import { requirePrereq } from '@mcp-lab/test-kit/prereq';
+import { runCli, type CliRun } from '@mcp-lab/test-kit/cli';
 
 
 const PROFILE_NAMES = ['embedded', 'dex', 'keycloak'] as const;

@@ -9,11 +9,11 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChallenge, parseWwwAuthenticate } from '@mcp-lab/protocol';
-import { freePort } from './harness/free-port.ts';
-import { keycloakHome, startKeycloak, type RunningKeycloak } from './harness/keycloak-server.ts';
-import { keycloakTokens } from './harness/keycloak-token.ts';
-import { requirePrereq } from './harness/prereq.ts';
-import { startProcess, type RunningProcess } from './harness/processes.ts';
+import { freePort } from '@mcp-lab/test-kit/free-port';
+import { keycloakHome, startKeycloak, type RunningKeycloak } from '@mcp-lab/test-kit/keycloak-server';
+import { keycloakTokens } from '@mcp-lab/test-kit/keycloak-token';
+import { requirePrereq } from '@mcp-lab/test-kit/prereq';
+import { startProcess, type RunningProcess } from '@mcp-lab/test-kit/processes';
 
 const RS_MAIN = fileURLToPath(new URL('../mcp-server/src/main.ts', import.meta.url));
 const ok = requirePrereq('Keycloak', keycloakHome() !== undefined, 'not in the cache; run scripts/ensure-keycloak.sh');

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { authorizationServerMetadataUrls, parseAuthorizationServerMetadata } from '@mcp-lab/protocol';
 import type { AuthorizationServerMetadata } from '@mcp-lab/protocol';
-import { freePort } from './harness/free-port.ts';
-import { keycloakHeadlessLogin } from './harness/keycloak-login.ts';
-import { KEYCLOAK_CLIENT_ID, keycloakHome, startKeycloak, type RunningKeycloak } from './harness/keycloak-server.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { freePort } from '@mcp-lab/test-kit/free-port';
+import { keycloakHeadlessLogin } from '@mcp-lab/test-kit/keycloak-login';
+import { KEYCLOAK_CLIENT_ID, keycloakHome, startKeycloak, type RunningKeycloak } from '@mcp-lab/test-kit/keycloak-server';
+import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 
 const ok = requirePrereq('Keycloak', keycloakHome() !== undefined, 'not in the cache; run scripts/ensure-keycloak.sh');
 

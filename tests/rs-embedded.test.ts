@@ -9,10 +9,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { obtainToken } from './harness/idp-token.ts';
-import type { ObtainedToken } from './harness/idp-token.ts';
-import { startEmbeddedStack } from './harness/stack-embedded.ts';
-import type { EmbeddedStack } from './harness/stack-embedded.ts';
+import { obtainToken } from '@mcp-lab/test-kit/idp-token';
+import type { ObtainedToken } from '@mcp-lab/test-kit/idp-token';
+import { startEmbeddedStack } from '@mcp-lab/test-kit/stack-embedded';
+import type { EmbeddedStack } from '@mcp-lab/test-kit/stack-embedded';
 
 const SCOPE = 'notes:read notes:write';
 const TOOLS = ['notes_add', 'notes_delete', 'notes_list', 'whoami'];

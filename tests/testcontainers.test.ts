@@ -25,7 +25,7 @@
  * "listening on" log line.
  *
  * The engine must be local (the CLI reaches the published ports on 127.0.0.1); TESTCONTAINERS_HOST_OVERRIDE defaults
- * to 127.0.0.1 accordingly. Images: tests/harness/docker.ts. Ryuk (testcontainers' reaper) is pulled from Docker Hub, which is unreachable
+ * to 127.0.0.1 accordingly. Images: test-kit/src/docker.ts. Ryuk (testcontainers' reaper) is pulled from Docker Hub, which is unreachable
  * where MCP_LAB_LOCAL_IMAGES is set; there, unless TESTCONTAINERS_RYUK_DISABLED says otherwise, this suite disables
  * it and removes every container and the network itself in afterAll, then checks that none is left.
  */
@@ -37,10 +37,10 @@ import { findChallenge, parseWwwAuthenticate } from '@mcp-lab/protocol';
 import { DEX_DEFAULTS, renderDexConfig } from '../scripts/dex-config.ts';
 import { renderDexMetadataDocument } from '../scripts/dex-metadata.ts';
 import { loadProfile, profileRsEnv } from '../scripts/lab/profile.ts';
-import { DEX_ALICE, DEX_SEQUENCE, runCliOnHost, toolText } from './harness/cli-run.ts';
-import { containersWithLabel, dockerStatus, labImages, OFFICIAL_APP_TAG, PORT_TAKEN, run } from './harness/docker.ts';
-import { freePort } from './harness/free-port.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { DEX_ALICE, DEX_SEQUENCE, runCliOnHost, toolText } from '@mcp-lab/test-kit/cli-run';
+import { containersWithLabel, dockerStatus, labImages, OFFICIAL_APP_TAG, PORT_TAKEN, run } from '@mcp-lab/test-kit/docker';
+import { freePort } from '@mcp-lab/test-kit/free-port';
+import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const images = labImages();

@@ -1,9 +1,9 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { headlessAuthorize } from '../../tests/harness/idp-login.ts';
-import { startEmbeddedIdp, type RunningIdp } from '../../tests/harness/idp-server.ts';
-import { discover, registerNativeClient } from '../../tests/harness/idp-token.ts';
+import { headlessAuthorize } from '@mcp-lab/test-kit/idp-login';
+import { startEmbeddedIdp, type RunningIdp } from '@mcp-lab/test-kit/idp-server';
+import { discover, registerNativeClient } from '@mcp-lab/test-kit/idp-token';
 import { DEMO_USERS } from '../src/accounts.ts';
 import { pkcePair, REDIRECT_URI, RESOURCE } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CookieJar, headlessAuthorize, HeadlessLoginError, INVALID_CREDENTIALS_TEXT } from '../../tests/harness/idp-login.ts';
-import { startEmbeddedIdp, type RunningIdp } from '../../tests/harness/idp-server.ts';
-import { obtainToken } from '../../tests/harness/idp-token.ts';
+import { CookieJar, headlessAuthorize, HeadlessLoginError, INVALID_CREDENTIALS_TEXT } from '@mcp-lab/test-kit/idp-login';
+import { startEmbeddedIdp, type RunningIdp } from '@mcp-lab/test-kit/idp-server';
+import { obtainToken } from '@mcp-lab/test-kit/idp-token';
 import { CLI_CLIENT_ID } from '../src/app.ts';
 import { INVALID_CREDENTIALS } from '../src/login-page.ts';
 import { authorizeUrl, pkcePair, REDIRECT_URI, RESOURCE } from './helpers.ts';
