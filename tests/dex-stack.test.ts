@@ -2,9 +2,10 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify, errors as joseErrors } from '
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationServerMetadataUrls, parseAuthorizationServerMetadata } from '@mcp-lab/protocol';
-import { dexPasswordLogin, passwordFormAction } from '@mcp-lab/test-kit/dex-login';
+import { browserLogin, loginFormAction } from '@mcp-lab/test-kit/login';
 import { findDexBinary, startDexStack, type DexStack } from '@mcp-lab/test-kit/dex-stack';
 import { dexAuthorizationRequest } from '@mcp-lab/test-kit/stack-dex';
+import { discover } from '@mcp-lab/test-kit/tokens';
 import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 
 const dex = findDexBinary();
@@ -15,12 +16,6 @@ const CLIENT: oauth.Client = { client_id: 'mcp-lab-cli', token_endpoint_auth_met
 const RS_AUDIENCE_SCOPE = 'audience:server:client_id:mcp-lab-rs';
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 
-/** RFC 8414 discovery exactly as an MCP client does it: path insertion, issuer checked (§3.3). */
-async function discover(issuer: string): Promise<oauth.AuthorizationServer> {
-  const url = new URL(issuer);
-  return oauth.processDiscoveryResponse(url, await oauth.discoveryRequest(url, { algorithm: 'oauth2', ...insecure }));
-}
-
 interface Authorized {
   readonly location: URL;
   readonly tokens: oauth.TokenEndpointResponse;
@@ -29,8 +24,8 @@ interface Authorized {
 
 async function authorize(as: oauth.AuthorizationServer, scope: string, login: string, password: string): Promise<Authorized> {
   const start = await dexAuthorizationRequest(as, scope);
-  const outcome = await dexPasswordLogin(start.url, start.redirectUri, login, password);
-  if (outcome.kind !== 'redirected') throw new Error(`login rejected with ${outcome.status}`);
+  const outcome = await browserLogin({ authorizationUrl: start.url, redirectUri: start.redirectUri, username: login, password, driver: 'dex' });
+  if (outcome.kind !== 'redirect') throw new Error(`login rejected with ${outcome.status}`);
   const params = oauth.validateAuthResponse(as, CLIENT, outcome.location, start.state);
   const response = await oauth.authorizationCodeGrantRequest(
     as,
@@ -129,13 +124,13 @@ describe.runIf(dexReady)('Dex behind authz-metadata (real processes)', () => {
 
   it('answers a wrong password with the form again (401) and its error text', async () => {
     const start = await dexAuthorizationRequest(as, 'openid email');
-    const outcome = await dexPasswordLogin(start.url, start.redirectUri, 'alice@example.com', 'not-her-password');
-    expect(outcome.kind).toBe('rejected');
-    if (outcome.kind !== 'rejected') return;
+    const outcome = await browserLogin({ authorizationUrl: start.url, username: 'alice@example.com', password: 'not-her-password', driver: 'dex' });
+    expect(outcome.kind).toBe('page');
+    if (outcome.kind !== 'page') return;
     expect(outcome.status).toBe(401);
     expect(outcome.html).toContain('id="login-error"');
     expect(outcome.html).toContain('Invalid Email Address and password.');
-    expect(passwordFormAction(outcome.html, outcome.visited.at(-1)!.replace(/^POST /, '')).pathname).toBe('/dex/auth/local/login');
+    expect(loginFormAction(outcome.html, outcome.visited.at(-1)!.replace(/^POST /, '')).pathname).toBe('/dex/auth/local/login');
     expect(outcome.visited.map((u) => new URL(u.replace(/^POST /, '')).pathname)).toEqual([
       '/dex/auth',
       '/dex/auth/local',

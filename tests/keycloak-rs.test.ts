@@ -10,8 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChallenge, parseWwwAuthenticate } from '@mcp-lab/protocol';
 import { freePort } from '@mcp-lab/test-kit/free-port';
-import { keycloakHome, startKeycloak, type RunningKeycloak } from '@mcp-lab/test-kit/keycloak-server';
-import { keycloakTokens } from '@mcp-lab/test-kit/keycloak-token';
+import { keycloakHome, keycloakTokens, startKeycloak, type RunningKeycloak } from '@mcp-lab/test-kit/keycloak-server';
 import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import { startProcess, type RunningProcess } from '@mcp-lab/test-kit/processes';
 

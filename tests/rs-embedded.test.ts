@@ -9,8 +9,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { obtainToken } from '@mcp-lab/test-kit/idp-token';
-import type { ObtainedToken } from '@mcp-lab/test-kit/idp-token';
+import { obtainToken } from '@mcp-lab/test-kit/tokens';
+import type { ObtainedToken } from '@mcp-lab/test-kit/tokens';
 import { startEmbeddedStack } from '@mcp-lab/test-kit/stack-embedded';
 import type { EmbeddedStack } from '@mcp-lab/test-kit/stack-embedded';
 
