@@ -9,6 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSse, type SseStream } from '@mcp-lab/test-kit/sse';
 import { obtainToken } from '@mcp-lab/test-kit/tokens';
 import type { ObtainedToken } from '@mcp-lab/test-kit/tokens';
 import { startEmbeddedStack } from '@mcp-lab/test-kit/stack-embedded';
@@ -121,20 +122,9 @@ async function sessionCookie(token: string): Promise<string> {
   return setCookie!.split(';')[0]!;
 }
 
-/** Opens GET /sse by hand with `headers`; returns the announced message endpoint and a way to hang up. */
-async function openRawSse(headers: Record<string, string>): Promise<{ endpoint: URL; close: () => void }> {
-  const controller = new AbortController();
-  const res = await fetch(`${stack.rsUrl}/sse`, { headers: { ...headers, accept: 'text/event-stream' }, signal: controller.signal });
-  expect(res.status).toBe(200);
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error('stream ended before the endpoint event');
-    buffer += value;
-    const m = /event: endpoint\ndata: (\S+)\n/.exec(buffer);
-    if (m?.[1]) return { endpoint: new URL(m[1], stack.rsUrl), close: () => controller.abort() };
-  }
+/** Opens GET /sse with `headers`; the stream's announced message endpoint and a way to hang up. */
+function openRawSse(headers: Record<string, string>): Promise<SseStream> {
+  return openSse(`${stack.rsUrl}/sse`, headers);
 }
 
 /** The single Bearer challenge of a response. */

@@ -105,19 +105,6 @@ export function b64url(s: string): string {
 }
 
 
-/** The JSON-RPC messages in an SSE or JSON response body. */
-export function rpcMessages(body: string): Array<Record<string, any>> {
-  const trimmed = body.trim();
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    const parsed = JSON.parse(trimmed);
-    return Array.isArray(parsed) ? parsed : [parsed];
-  }
-  return trimmed
-    .split('\n')
-    .filter((l) => l.startsWith('data: '))
-    .map((l) => JSON.parse(l.slice(6)));
-}
-
 /** Opens a Streamable HTTP session with `token`; returns its id. */
 export async function openSession(app: FastifyInstance, token: string): Promise<string> {
   const res = await app.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` }, payload: INIT_BODY });
