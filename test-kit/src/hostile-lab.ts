@@ -9,13 +9,15 @@
  * path-suffixed Protected Resource Metadata (RFC 9728 §5.1) and serves that document; the AS serves RFC 8414
  * metadata, open Dynamic Client Registration (RFC 7591), an authorization endpoint that redirects straight back
  * to the redirect_uri with a code, `state` and the RFC 9207 `iss` (no login page), and a token endpoint that
- * checks the code, PKCE S256 verifier, redirect_uri and resource (RFC 8707) before minting an opaque token the RS
- * then accepts for a minimal Streamable HTTP MCP session (initialize, tools/list).
+ * checks the code, PKCE S256 verifier, redirect_uri and resource (RFC 8707) before minting an opaque token (the
+ * kit's fake issuer, with the switches as its hooks) the RS then accepts for a minimal Streamable HTTP MCP session
+ * (initialize, tools/list).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage } from 'node:http';
 import { BearerError, bearerChallenge } from '@mcp-lab/protocol';
+import { createFakeIssuer, type FakeIssuer, type FakeIssuerOptions } from './fake-issuer.ts';
+import { fakeMcpAnswer } from './fake-mcp.ts';
+import { closeServer, json, listen, serve, type Handler } from './serve.ts';
 
 /** One misbehaviour per switch; none set = an honest lab. */
 export interface HostileSwitches {
@@ -77,223 +79,98 @@ const OTHER_ISSUER = 'https://other-issuer.example';
 const OTHER_RESOURCE = 'https://other-resource.example/mcp';
 const SCOPE = ['notes:read'];
 
-interface IssuedCode {
-  readonly clientId: string;
-  readonly redirectUri: string;
-  readonly codeChallenge: string;
-  readonly resource: string;
+/** The fake issuer with each switch as a hook on its metadata or its authorization response. */
+function hostileIssuer(issuer: string, switches: HostileSwitches): FakeIssuer {
+  const opts: FakeIssuerOptions = {
+    issuer,
+    scopes: SCOPE,
+    prefix: 'hostile-',
+    refreshTokens: false,
+    expiresInS: 300,
+    metadata: (doc) => {
+      if (switches.issuerMismatch) doc.issuer = OTHER_ISSUER;
+      if (switches.httpAuthorizationEndpoint) doc.authorization_endpoint = EVIL_AUTHORIZATION_ENDPOINT;
+      if (switches.noS256 === 'plain') doc.code_challenge_methods_supported = ['plain'];
+      else if (switches.noS256 === 'absent') delete doc.code_challenge_methods_supported;
+    },
+    authorizationResponse: (params) => {
+      if (switches.stateMismatch) params.set('state', `not-${params.get('state') ?? ''}`);
+      if (switches.issMismatch) params.set('iss', OTHER_ISSUER);
+    },
+  };
+  return createFakeIssuer(opts);
 }
 
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
-  });
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(value));
-}
-
-function s256(verifier: string): string {
-  return createHash('sha256').update(verifier).digest('base64url');
+/** The RS: a Bearer challenge naming its PRM (RFC 9728 §5.1), the PRM document, and MCP for tokens `as` minted. */
+function hostileRs(rsOrigin: string, as: FakeIssuer, switches: HostileSwitches): Handler {
+  const prmUrl = `${rsOrigin}/.well-known/oauth-protected-resource/mcp`;
+  return async (request) => {
+    const url = new URL(request.url);
+    if (request.method === 'GET' && url.pathname.startsWith('/.well-known/oauth-protected-resource')) {
+      return json({
+        resource: switches.resourceMismatch ? OTHER_RESOURCE : `${rsOrigin}/mcp`,
+        authorization_servers: [as.issuer],
+        scopes_supported: SCOPE,
+        bearer_methods_supported: ['header'],
+      });
+    }
+    if (url.pathname !== '/mcp') return json({ error: 'not_found' }, 404);
+    const authorization = request.headers.get('authorization');
+    if (authorization === null) {
+      return json({ error: 'unauthorized' }, 401, { 'www-authenticate': bearerChallenge({ resourceMetadata: prmUrl, scope: SCOPE }) as string });
+    }
+    const token = /^Bearer (.+)$/i.exec(authorization)?.[1];
+    if (token === undefined || !as.tokens.has(token)) {
+      const err = new BearerError('invalid_token', 'unknown access token');
+      return json({ error: err.code }, err.status, { 'www-authenticate': bearerChallenge({ resourceMetadata: prmUrl, error: err }) as string });
+    }
+    return fakeMcpAnswer(request.method, await request.text(), { name: 'hostile-rs', tools: ['whoami'], sessionId: 'hostile-session' });
+  };
 }
 
 /** Starts the hostile lab with the given misbehaviours. */
 export async function startHostileLab(switches: HostileSwitches = {}): Promise<HostileLab> {
   const requests: RecordedRequest[] = [];
-  const codes = new Map<string, IssuedCode>();
-  const issuedCodes: string[] = [];
-  const tokens = new Set<string>();
-  let n = 0;
-  // Filled in once the servers listen; the handlers only run after that.
-  let rsOrigin = '';
-  let issuer = '';
-
-  const record = async (server: HostileServer, origin: string, req: IncomingMessage): Promise<{ url: URL; body: string }> => {
-    const body = await readBody(req);
-    const url = new URL(req.url ?? '/', origin);
-    requests.push({ server, method: req.method ?? '?', url: url.href, path: url.pathname, headers: { ...req.headers }, body });
-    return { url, body };
+  const recording = (server: HostileServer, handler: () => Handler): Handler => async (request) => {
+    const url = new URL(request.url);
+    const body = await request.clone().text();
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, name) => (headers[name] = value));
+    requests.push({ server, method: request.method, url: url.href, path: url.pathname, headers, body });
+    return handler()(request);
   };
-
-  const prmUrl = () => `${rsOrigin}/.well-known/oauth-protected-resource/mcp`;
-
-  const rs = createServer((req, res) => {
-    void record('rs', rsOrigin, req).then(({ url, body }) => {
-      if (req.method === 'GET' && url.pathname.startsWith('/.well-known/oauth-protected-resource')) {
-        sendJson(res, 200, {
-          resource: switches.resourceMismatch ? OTHER_RESOURCE : `${rsOrigin}/mcp`,
-          authorization_servers: [issuer],
-          scopes_supported: SCOPE,
-          bearer_methods_supported: ['header'],
-        });
-        return;
-      }
-      if (url.pathname !== '/mcp') {
-        sendJson(res, 404, { error: 'not_found' });
-        return;
-      }
-      const authorization = req.headers.authorization;
-      if (authorization === undefined) {
-        const challenge = bearerChallenge({ resourceMetadata: prmUrl(), scope: SCOPE }) as string;
-        sendJson(res, 401, { error: 'unauthorized' }, { 'www-authenticate': challenge });
-        return;
-      }
-      const token = /^Bearer (.+)$/i.exec(authorization)?.[1];
-      if (token === undefined || !tokens.has(token)) {
-        const err = new BearerError('invalid_token', 'unknown access token');
-        sendJson(res, err.status, { error: err.code }, { 'www-authenticate': bearerChallenge({ resourceMetadata: prmUrl(), error: err }) as string });
-        return;
-      }
-      mcp(req.method ?? '', body, res);
-    }, (err: unknown) => res.destroy(err as Error));
-  });
-
-  const as = createServer((req, res) => {
-    void record('as', issuer, req).then(({ url, body }) => {
-      const route = `${req.method} ${url.pathname}`;
-      switch (route) {
-        case 'GET /.well-known/oauth-authorization-server':
-          sendJson(res, 200, metadata());
-          return;
-        case 'POST /register': {
-          const meta = JSON.parse(body) as Record<string, unknown>;
-          sendJson(res, 201, { ...meta, client_id: `hostile-client-${++n}`, client_id_issued_at: Math.floor(Date.now() / 1000), token_endpoint_auth_method: 'none' });
-          return;
-        }
-        case 'GET /authorize':
-          authorizeRedirect(url, res);
-          return;
-        case 'POST /token':
-          token(new URLSearchParams(body), res);
-          return;
-        default:
-          sendJson(res, 404, { error: 'not_found' });
-      }
-    }, (err: unknown) => res.destroy(err as Error));
-  });
+  // The handlers need the origins, which are known once the servers listen; no request arrives before that.
+  let rsHandler: Handler | undefined;
+  let as: FakeIssuer | undefined;
+  const [rs, asServer] = await Promise.all([
+    serve(recording('rs', () => rsHandler!)),
+    serve(recording('as', () => (request) => as!.handle(request))),
+  ]);
+  as = hostileIssuer(asServer.origin, switches);
+  rsHandler = hostileRs(rs.origin, as, switches);
 
   // The sinkhole: an HTTP proxy that records what it was asked to reach and refuses it. Node's fetch tunnels
   // through CONNECT even for http URLs; absolute-form requests are recorded as well, for any other client.
   const egress = createServer((req, res) => {
-    void record('egress', 'http://sinkhole.invalid', req).then(() => res.writeHead(502).end('sinkhole'), (err: unknown) => res.destroy(err as Error));
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://sinkhole.invalid');
+      requests.push({ server: 'egress', method: req.method ?? '?', url: url.href, path: url.pathname, headers: { ...req.headers }, body });
+      res.writeHead(502).end('sinkhole');
+    });
   });
   egress.on('connect', (req: IncomingMessage, socket) => {
     requests.push({ server: 'egress', method: 'CONNECT', url: req.url ?? '', path: '', headers: { ...req.headers }, body: '' });
     socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n');
   });
-
-  function metadata(): Record<string, unknown> {
-    const doc: Record<string, unknown> = {
-      issuer: switches.issuerMismatch ? OTHER_ISSUER : issuer,
-      authorization_endpoint: switches.httpAuthorizationEndpoint ? EVIL_AUTHORIZATION_ENDPOINT : `${issuer}/authorize`,
-      token_endpoint: `${issuer}/token`,
-      registration_endpoint: `${issuer}/register`,
-      response_types_supported: ['code'],
-      grant_types_supported: ['authorization_code'],
-      token_endpoint_auth_methods_supported: ['none'],
-      scopes_supported: SCOPE,
-      authorization_response_iss_parameter_supported: true,
-    };
-    if (switches.noS256 === 'plain') doc.code_challenge_methods_supported = ['plain'];
-    else if (switches.noS256 === undefined) doc.code_challenge_methods_supported = ['S256'];
-    return doc;
-  }
-
-  /** No login page: straight back to the redirect_uri with a code, as an already-logged-in user would be. */
-  function authorizeRedirect(url: URL, res: ServerResponse): void {
-    const q = url.searchParams;
-    const redirectUri = q.get('redirect_uri');
-    const clientId = q.get('client_id');
-    if (redirectUri === null || clientId === null) {
-      sendJson(res, 400, { error: 'invalid_request', error_description: 'client_id and redirect_uri are required' });
-      return;
-    }
-    const code = `hostile-code-${randomBytes(12).toString('base64url')}`;
-    codes.set(code, { clientId, redirectUri, codeChallenge: q.get('code_challenge') ?? '', resource: q.get('resource') ?? '' });
-    issuedCodes.push(code);
-    const target = new URL(redirectUri);
-    target.searchParams.set('code', code);
-    target.searchParams.set('state', switches.stateMismatch ? `not-${q.get('state') ?? ''}` : (q.get('state') ?? ''));
-    target.searchParams.set('iss', switches.issMismatch ? OTHER_ISSUER : issuer);
-    res.writeHead(302, { location: target.href, 'cache-control': 'no-store' }).end();
-  }
-
-  function token(p: URLSearchParams, res: ServerResponse): void {
-    const code = p.get('code') ?? '';
-    const issued = codes.get(code);
-    codes.delete(code);
-    const ok =
-      issued !== undefined &&
-      p.get('grant_type') === 'authorization_code' &&
-      p.get('client_id') === issued.clientId &&
-      p.get('redirect_uri') === issued.redirectUri &&
-      p.get('resource') === issued.resource &&
-      s256(p.get('code_verifier') ?? '') === issued.codeChallenge;
-    if (!ok) {
-      sendJson(res, 400, { error: 'invalid_grant' });
-      return;
-    }
-    // Opaque and unsigned: this AS is not to be trusted, and the test only needs the RS to recognise it.
-    const accessToken = `hostile-at-${randomBytes(16).toString('base64url')}`;
-    tokens.add(accessToken);
-    sendJson(res, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: 300, scope: SCOPE.join(' ') });
-  }
-
-  /** The smallest Streamable HTTP MCP server the SDK client accepts: JSON answers, one session. */
-  function mcp(method: string, body: string, res: ServerResponse): void {
-    if (method === 'DELETE') {
-      res.writeHead(200).end();
-      return;
-    }
-    if (method !== 'POST') {
-      res.writeHead(405, { allow: 'POST, DELETE' }).end();
-      return;
-    }
-    const msg = JSON.parse(body) as { id?: number | string; method: string; params?: { protocolVersion?: string } };
-    if (msg.id === undefined) {
-      res.writeHead(202).end();
-      return;
-    }
-    const reply = (result: unknown) => sendJson(res, 200, { jsonrpc: '2.0', id: msg.id, result }, { 'mcp-session-id': 'hostile-session' });
-    switch (msg.method) {
-      case 'initialize':
-        reply({ protocolVersion: msg.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'hostile-rs', version: '0.0.0' } });
-        return;
-      case 'tools/list':
-        reply({ tools: [{ name: 'whoami', inputSchema: { type: 'object' } }] });
-        return;
-      default:
-        sendJson(res, 200, { jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: 'method not found' } });
-    }
-  }
-
-  const [rsPort, asPort, egressPort] = await Promise.all([listen(rs), listen(as), listen(egress)]);
-  rsOrigin = `http://127.0.0.1:${rsPort}`;
-  issuer = `http://127.0.0.1:${asPort}`;
-  const proxy = `http://127.0.0.1:${egressPort}`;
+  const proxy = `http://127.0.0.1:${await listen(egress)}`;
+  const issuer = as.issuer;
 
   return {
-    mcpUrl: `${rsOrigin}/mcp`,
-    rsOrigin,
+    mcpUrl: `${rs.origin}/mcp`,
+    rsOrigin: rs.origin,
     issuer,
     authorizationEndpoint: switches.httpAuthorizationEndpoint ? EVIL_AUTHORIZATION_ENDPOINT : `${issuer}/authorize`,
     tokenEndpoint: `${issuer}/token`,
@@ -301,9 +178,9 @@ export async function startHostileLab(switches: HostileSwitches = {}): Promise<H
     otherIssuer: OTHER_ISSUER,
     otherResource: OTHER_RESOURCE,
     requests,
-    codes: issuedCodes,
+    codes: as.codes,
     get tokens() {
-      return [...tokens];
+      return [...as!.tokens.keys()];
     },
     clientEnv: {
       NODE_USE_ENV_PROXY: '1',
@@ -318,7 +195,7 @@ export async function startHostileLab(switches: HostileSwitches = {}): Promise<H
     },
     requestsTo: (server) => requests.filter((r) => r.server === server),
     close: async () => {
-      await Promise.all([close(rs), close(as), close(egress)]);
+      await Promise.all([rs.close(), asServer.close(), closeServer(egress)]);
     },
   };
 }
