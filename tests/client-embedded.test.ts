@@ -1,40 +1,15 @@
 /**
  * The CLI as a subprocess (--json) against the real embedded IdP and resource server on free loopback ports.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { startEmbeddedStack, type EmbeddedStack } from '@mcp-lab/test-kit/stack-embedded';
-import { runCli, toolText, type CliRun } from '@mcp-lab/test-kit/cli';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { embeddedCliSuite } from '@mcp-lab/test-kit/cli-suite';
+import { toolText } from '@mcp-lab/test-kit/cli';
 
-
-
-let stack: EmbeddedStack;
+const suite = embeddedCliSuite('mcp-lab-client-it-');
+const { cli } = suite;
 let issuer: string;
 let rsOrigin: string;
-let store: string;
-
-beforeAll(async () => {
-  stack = await startEmbeddedStack();
-  issuer = stack.idpIssuer;
-  rsOrigin = stack.rsUrl;
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
-
-beforeEach(async () => {
-  store = await mkdtemp(join(tmpdir(), 'mcp-lab-client-it-'));
-});
-afterEach(async () => {
-  await rm(store, { recursive: true, force: true });
-});
-
-function cli(...args: string[]): Promise<CliRun> {
-  return runCli([...args, '--store', store]);
-}
+beforeAll(() => ({ issuer, rsOrigin } = suite));
 
 const LOGIN = ['--login', 'alice:alice-password'];
 const DISCOVERY = ['probe', 'resource-metadata', 'as-metadata', 'registration'];
