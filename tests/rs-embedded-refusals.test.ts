@@ -7,21 +7,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { obtainToken } from '@mcp-lab/test-kit/tokens';
-import {
-  bearerChallengeOf,
-  connectStreamable,
-  demoUser,
-  embeddedToken,
-  INIT_BODY,
-  MCP_HEADERS,
-  NOTES_SCOPE,
-  toolJson,
-} from '@mcp-lab/test-kit/rs-session';
+import { ALICE, BOB, bearerChallengeOf, connectStreamable, embeddedToken, INIT_BODY, MCP_HEADERS, NOTES_SCOPE, toolJson } from '@mcp-lab/test-kit/rs-session';
 import { startEmbeddedStack, type EmbeddedStack } from '@mcp-lab/test-kit/stack-embedded';
 import type { ObtainedToken } from '@mcp-lab/test-kit/tokens';
-
-const ALICE = demoUser('alice');
-const BOB = demoUser('bob');
 
 let stack: EmbeddedStack;
 /** An RS that only accepts tokens for https://other.example (its own IdP issues tokens for the RS's URLs). */

@@ -5,21 +5,9 @@
 import { CLI_CLIENT_ID } from '@mcp-lab/embedded-idp';
 import { parseWwwAuthenticate } from '@mcp-lab/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  bearerChallengeOf,
-  connectStreamable,
-  demoUser,
-  embeddedToken,
-  MCP_HEADERS,
-  type Note,
-  NOTES_SCOPE,
-  toolJson,
-} from '@mcp-lab/test-kit/rs-session';
+import { ALICE, BOB, bearerChallengeOf, connectStreamable, embeddedToken, MCP_HEADERS, type Note, NOTES_SCOPE, toolJson } from '@mcp-lab/test-kit/rs-session';
 import { startEmbeddedStack, type EmbeddedStack } from '@mcp-lab/test-kit/stack-embedded';
 import type { ObtainedToken } from '@mcp-lab/test-kit/tokens';
-
-const ALICE = demoUser('alice');
-const BOB = demoUser('bob');
 
 let stack: EmbeddedStack;
 let aliceMcp: ObtainedToken;

@@ -7,23 +7,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSse, type SseStream } from '@mcp-lab/test-kit/sse';
-import {
-  bearerChallengeOf,
-  connectSseWithBearer,
-  connectStreamable,
-  demoUser,
-  embeddedToken,
-  fetchWith,
-  INIT_BODY,
-  type Note,
-  NOTES_SCOPE,
-  NOTES_TOOLS,
-  toolJson,
-} from '@mcp-lab/test-kit/rs-session';
+import { ALICE, bearerChallengeOf, connectSseWithBearer, connectStreamable, embeddedToken, fetchWith, INIT_BODY, type Note, NOTES_SCOPE, NOTES_TOOLS, toolJson } from '@mcp-lab/test-kit/rs-session';
 import { startEmbeddedStack, type EmbeddedStack } from '@mcp-lab/test-kit/stack-embedded';
 import type { ObtainedToken } from '@mcp-lab/test-kit/tokens';
-
-const ALICE = demoUser('alice');
 
 let stack: EmbeddedStack;
 let aliceMcp: ObtainedToken;

@@ -168,7 +168,8 @@ describe('authorization request policy', () => {
 });
 
 describe('token endpoint policy', () => {
-  it('refuses a token request for a resource other than the granted one with invalid_target', async () => {
+  /** Signs alice in for a CLI request with a fresh PKCE pair; the code and the pair's verifier. */
+  async function aliceCode(): Promise<{ code: string; verifier: string }> {
     const { verifier, challenge } = await pkcePair();
     const { code } = await headlessAuthorize({
       authorizationUrl: cliRequest({ code_challenge: challenge }),
@@ -176,42 +177,28 @@ describe('token endpoint policy', () => {
       password: 'alice-password',
       redirectUri: REDIRECT_URI,
     });
-    const res = await fetch(`${running.issuer}/token`, {
+    return { code: code!, verifier };
+  }
+
+  /** An authorization_code token request for the CLI client with `params` (code, code_verifier, resource). */
+  function codeExchange(params: Record<string, string>): Promise<Response> {
+    return fetch(`${running.issuer}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        client_id: CLI_CLIENT_ID,
-        code: code!,
-        redirect_uri: REDIRECT_URI,
-        code_verifier: verifier,
-        resource: 'http://127.0.0.1:3000/sse',
-      }).toString(),
+      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: CLI_CLIENT_ID, redirect_uri: REDIRECT_URI, ...params }).toString(),
     });
+  }
+
+  it('refuses a token request for a resource other than the granted one with invalid_target', async () => {
+    const { code, verifier } = await aliceCode();
+    const res = await codeExchange({ code, code_verifier: verifier, resource: 'http://127.0.0.1:3000/sse' });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'invalid_target' });
   });
 
   it('refuses a code exchange with the wrong code_verifier', async () => {
-    const { challenge } = await pkcePair();
-    const { code } = await headlessAuthorize({
-      authorizationUrl: cliRequest({ code_challenge: challenge }),
-      username: 'alice',
-      password: 'alice-password',
-      redirectUri: REDIRECT_URI,
-    });
-    const res = await fetch(`${running.issuer}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        client_id: CLI_CLIENT_ID,
-        code: code!,
-        redirect_uri: REDIRECT_URI,
-        code_verifier: (await pkcePair()).verifier,
-        resource: RESOURCE,
-      }).toString(),
-    });
+    const { code } = await aliceCode();
+    const res = await codeExchange({ code, code_verifier: (await pkcePair()).verifier, resource: RESOURCE });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'invalid_grant' });
   });

@@ -36,6 +36,9 @@ export function demoUser(username: string) {
   return user;
 }
 
+export const ALICE = demoUser('alice');
+export const BOB = demoUser('bob');
+
 /** A real token from the stack's IdP for the RS resource at `path`, by DCR unless `clientId` is given. */
 export function embeddedToken(
   stack: EmbeddedStack,
