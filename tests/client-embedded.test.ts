@@ -17,6 +17,11 @@ const AUTHORIZATION = ['authorize', 'callback', 'token'];
 
 
 describe('mcp-lab-client against the embedded IdP and the RS', () => {
+  transportTests();
+  storedTokenAndClientTests();
+});
+
+function transportTests(): void {
   it('--transport http: the full sequence, then whoami with a token for the /mcp resource', async () => {
     const run = await cli('connect', `${rsOrigin}/mcp`, ...LOGIN, '--call', 'whoami');
     expect(run.code, run.stderr).toBe(0);
@@ -77,7 +82,9 @@ describe('mcp-lab-client against the embedded IdP and the RS', () => {
     expect(list.steps).toEqual(['stored-token', 'initialize', 'tools-call']);
     expect((JSON.parse(toolText(list)) as { text: string }[]).map((n) => n.text)).toContain('from the CLI');
   });
+}
 
+function storedTokenAndClientTests(): void {
   it('a warm second run uses the stored token: no authorize step', async () => {
     const first = await cli('tools', `${rsOrigin}/mcp`, ...LOGIN);
     expect(first.code, first.stderr).toBe(0);
@@ -110,4 +117,4 @@ describe('mcp-lab-client against the embedded IdP and the RS', () => {
     expect(run.events.at(-1)).toMatchObject({ step: 'authorize', status: 'fail' });
     expect(run.stdout).not.toContain('not-her-password');
   });
-});
+}

@@ -95,6 +95,11 @@ async function expectCodeDiscarded(l: HostileLab, run: CliRun): Promise<void> {
 }
 
 describe('mcp-lab-client against a hostile lab', () => {
+  honestLabAndAuthorizationResponseTests();
+  metadataRefusalTests();
+});
+
+function honestLabAndAuthorizationResponseTests(): void {
   it('control: an honest lab (no switches) completes the sequence, and the bearer goes only to the RS', async () => {
     const { lab: l, run } = await connect({});
     expect(run.code, run.stderr).toBe(0);
@@ -143,7 +148,9 @@ describe('mcp-lab-client against a hostile lab', () => {
     expect(run.steps).toEqual(['probe', 'resource-metadata', 'as-metadata:fail']);
     await expectNoAuthorization(l);
   });
+}
 
+function metadataRefusalTests(): void {
   it('refuses protected resource metadata whose resource is another resource (resourceMismatch)', async () => {
     const { lab: l, run } = await connect({ resourceMismatch: true });
     await expectRefusal(l, run, 'resource-metadata', 'resource covers the server URL', `resource ${l.otherResource} vs server ${l.mcpUrl}`);
@@ -175,4 +182,4 @@ describe('mcp-lab-client against a hostile lab', () => {
     // Neither the sinkhole (checked above) nor the client's own record of its requests saw the hostile host.
     expect(run.events.flatMap((e) => e.http.map((h) => h.url)).filter((u) => u.includes('evil.example'))).toEqual([]);
   });
-});
+}

@@ -77,11 +77,11 @@ async function probeMcp(rsUrl: string, token?: string): Promise<{ status: number
   return { status: res.status, challenge: header === null ? undefined : findChallenge(parseWwwAuthenticate(header), 'Bearer'), body };
 }
 
-describe.runIf(dexReady)('the RS with its Dex profile, against real Dex', () => {
-  let lab: DexLab;
-  let alice: string;
-  let bob: string;
+let lab: DexLab;
+let alice: string;
+let bob: string;
 
+describe.runIf(dexReady)('the RS with its Dex profile, against real Dex', () => {
   beforeAll(async () => {
     lab = await startDexLab({ dexBin });
     [alice, bob] = await Promise.all([
@@ -93,6 +93,11 @@ describe.runIf(dexReady)('the RS with its Dex profile, against real Dex', () => 
     await lab?.stop();
   });
 
+  acceptedTokenTests();
+  usersAndRefusalTests();
+});
+
+function acceptedTokenTests(): void {
   it('challenges an anonymous /mcp request with its metadata URL and exactly the scopes Dex needs for the RS audience', async () => {
     const probe = await probeMcp(lab.rsUrl);
     expect(probe.status).toBe(401);
@@ -160,7 +165,9 @@ describe.runIf(dexReady)('the RS with its Dex profile, against real Dex', () => 
     expect(whoami).toMatchObject({ iss: lab.issuer, email: 'alice@example.com' });
     expect(notes.map((n) => n.id)).toContain(added.id);
   });
+}
 
+function usersAndRefusalTests(): void {
   it("keeps alice's notes from bob", async () => {
     const { whoami, added, notes } = await addAndList(
       new StreamableHTTPClientTransport(new URL(`${lab.rsUrl}/mcp`), { requestInit: { headers: { authorization: `Bearer ${bob}` } } }),
@@ -220,4 +227,4 @@ describe.runIf(dexReady)('the RS with its Dex profile, against real Dex', () => 
       expect(probe.challenge?.params.error_description).toMatch(/\biss\b/);
     });
   });
-});
+}

@@ -40,10 +40,10 @@ async function authorize(as: oauth.AuthorizationServer, scope: string, login: st
   return { location: outcome.location, tokens };
 }
 
-describe.runIf(dexReady)('Dex behind authz-metadata (real processes)', () => {
-  let stack: DexStack;
-  let as: oauth.AuthorizationServer;
+let stack: DexStack;
+let as: oauth.AuthorizationServer;
 
+describe.runIf(dexReady)('Dex behind authz-metadata (real processes)', () => {
   beforeAll(async () => {
     stack = await startDexStack({ dexBin });
     as = await discover(stack.issuer);
@@ -52,6 +52,11 @@ describe.runIf(dexReady)('Dex behind authz-metadata (real processes)', () => {
     await stack?.stop();
   });
 
+  metadataAndIssuanceTests();
+  refusalAndCorsTests();
+});
+
+function metadataAndIssuanceTests(): void {
   it('serves RFC 8414 metadata at the path-inserted URL, with the issuer and endpoints Dex itself announces', async () => {
     const rfc8414Url = `${stack.publicOrigin}/.well-known/oauth-authorization-server/dex`;
     expect(authorizationServerMetadataUrls(stack.issuer)[0]).toBe(rfc8414Url);
@@ -121,7 +126,9 @@ describe.runIf(dexReady)('Dex behind authz-metadata (real processes)', () => {
       jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(as.jwks_uri!)), { issuer: stack.issuer, audience: 'mcp-lab-rs' }),
     ).rejects.toBeInstanceOf(joseErrors.JWTClaimValidationFailed);
   });
+}
 
+function refusalAndCorsTests(): void {
   it('answers a wrong password with the form again (401) and its error text', async () => {
     const start = await dexAuthorizationRequest(as, 'openid email');
     const outcome = await browserLogin({ authorizationUrl: start.url, username: 'alice@example.com', password: 'not-her-password', driver: 'dex' });
@@ -166,7 +173,7 @@ describe.runIf(dexReady)('Dex behind authz-metadata (real processes)', () => {
     });
     expect(res.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:3000');
   });
-});
+}
 
 describe.runIf(dexReady)('Dex behind authz-metadata with AUTHZ_METADATA_ENABLED=false (the fallback case)', () => {
   let stack: DexStack;

@@ -11,13 +11,40 @@ import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 
 const ok = requirePrereq('Keycloak', keycloakHome() !== undefined, 'not in the cache; run scripts/ensure-keycloak.sh');
 
-describe.runIf(ok)('Keycloak realm mcp-lab (real Keycloak, kc.sh start-dev)', () => {
-  let kc: RunningKeycloak;
-  let rsUrl: string;
-  let meta: AuthorizationServerMetadata;
-  // Any loopback port: the client registers http://127.0.0.1/* and Keycloak ignores the port of loopback redirects.
-  let redirectUri: string;
+let kc: RunningKeycloak;
+let rsUrl: string;
+let meta: AuthorizationServerMetadata;
+// Any loopback port: the client registers http://127.0.0.1/* and Keycloak ignores the port of loopback redirects.
+let redirectUri: string;
 
+function authorizationUrl(params: Record<string, string>): URL {
+  const u = new URL(String(meta.authorization_endpoint));
+  const all = { response_type: 'code', client_id: KEYCLOAK_CLIENT_ID, redirect_uri: redirectUri, ...params };
+  for (const [k, v] of Object.entries(all)) u.searchParams.set(k, v);
+  return u;
+}
+
+async function loginAndGetCode(scope: string): Promise<{ code: string; verifier: string; location: URL; state: string }> {
+  const { verifier, challenge } = await pkcePair();
+  const state = randomBytes(12).toString('base64url');
+  const url = authorizationUrl({ scope, state, code_challenge: challenge, code_challenge_method: 'S256' });
+  const result = await browserLogin({ authorizationUrl: url, username: 'alice', password: 'alice-password' });
+  if (result.kind !== 'redirect') throw new Error(`expected a redirect, got a ${result.status} page: ${result.error}`);
+  const code = result.location.searchParams.get('code');
+  if (code === null) throw new Error(`no code in ${result.location.search}`);
+  return { code, verifier, location: result.location, state };
+}
+
+async function token(params: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(String(meta.token_endpoint), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: KEYCLOAK_CLIENT_ID, ...params }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe.runIf(ok)('Keycloak realm mcp-lab (real Keycloak, kc.sh start-dev)', () => {
   beforeAll(async () => {
     rsUrl = `http://127.0.0.1:${await freePort()}`;
     redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
@@ -30,33 +57,11 @@ describe.runIf(ok)('Keycloak realm mcp-lab (real Keycloak, kc.sh start-dev)', ()
     await kc?.stop();
   });
 
-  function authorizationUrl(params: Record<string, string>): URL {
-    const u = new URL(String(meta.authorization_endpoint));
-    const all = { response_type: 'code', client_id: KEYCLOAK_CLIENT_ID, redirect_uri: redirectUri, ...params };
-    for (const [k, v] of Object.entries(all)) u.searchParams.set(k, v);
-    return u;
-  }
+  discoveryAndIssuanceTests();
+  refusalTests();
+});
 
-  async function loginAndGetCode(scope: string): Promise<{ code: string; verifier: string; location: URL; state: string }> {
-    const { verifier, challenge } = await pkcePair();
-    const state = randomBytes(12).toString('base64url');
-    const url = authorizationUrl({ scope, state, code_challenge: challenge, code_challenge_method: 'S256' });
-    const result = await browserLogin({ authorizationUrl: url, username: 'alice', password: 'alice-password' });
-    if (result.kind !== 'redirect') throw new Error(`expected a redirect, got a ${result.status} page: ${result.error}`);
-    const code = result.location.searchParams.get('code');
-    if (code === null) throw new Error(`no code in ${result.location.search}`);
-    return { code, verifier, location: result.location, state };
-  }
-
-  async function token(params: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
-    const res = await fetch(String(meta.token_endpoint), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: KEYCLOAK_CLIENT_ID, ...params }),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  }
-
+function discoveryAndIssuanceTests(): void {
   it('publishes OpenID discovery for the realm with S256 PKCE, RFC 9207 iss and the notes scopes', () => {
     expect(meta.issuer).toBe(kc.issuer);
     expect(meta.authorization_endpoint).toBe(`${kc.issuer}/protocol/openid-connect/auth`);
@@ -122,7 +127,9 @@ describe.runIf(ok)('Keycloak realm mcp-lab (real Keycloak, kc.sh start-dev)', ()
     expect(typeof second.body.access_token).toBe('string');
     expect(String(second.body.scope).split(' ')).toContain('notes:read');
   });
+}
 
+function refusalTests(): void {
   it('refuses an authorization request without a PKCE code_challenge', async () => {
     const url = authorizationUrl({ scope: 'openid notes:read', state: 's-no-pkce' });
     const result = await browserLogin({ authorizationUrl: url, username: 'alice', password: 'alice-password' });
@@ -195,4 +202,4 @@ describe.runIf(ok)('Keycloak realm mcp-lab (real Keycloak, kc.sh start-dev)', ()
     expect(result.status).toBe(400);
     expect(result.error).toBe('Invalid parameter: redirect_uri');
   });
-});
+}

@@ -66,92 +66,100 @@ function opaque(prefix: string, kind: string): string {
   return `${prefix}${kind}-${randomBytes(12).toString('base64url')}`;
 }
 
+/** What a fake issuer remembers between requests. */
+interface IssuerState {
+  readonly codes: Map<string, Grant>;
+  readonly handedOut: string[];
+  readonly tokens: Map<string, Grant>;
+  readonly refreshTokens: Map<string, Grant>;
+  clients: number;
+  jwksRequests: number;
+}
+
+/** The RFC 8414 §2 document, after the `metadata` hook. */
+function issuerMetadata(opts: FakeIssuerOptions): Record<string, unknown> {
+  const issuer = opts.issuer;
+  const doc: Record<string, unknown> = {
+    issuer,
+    authorization_endpoint: `${issuer}/authorize`,
+    token_endpoint: `${issuer}/token`,
+    registration_endpoint: `${issuer}/register`,
+    jwks_uri: `${issuer}/jwks`,
+    response_types_supported: ['code'],
+    grant_types_supported: opts.refreshTokens === false ? ['authorization_code'] : ['authorization_code', 'refresh_token'],
+    code_challenge_methods_supported: ['S256'],
+    token_endpoint_auth_methods_supported: ['none'],
+    scopes_supported: [...(opts.scopes ?? DEFAULT_SCOPES)],
+    authorization_response_iss_parameter_supported: true,
+  };
+  opts.metadata?.(doc);
+  return doc;
+}
+
+/** Approves an authorization request at once: a fresh code for it, and the callback URL with code, state, iss. */
+function approve(state: IssuerState, opts: FakeIssuerOptions, url: URL, tamper?: (params: URLSearchParams) => void): URL {
+  const q = url.searchParams;
+  const redirectUri = q.get('redirect_uri');
+  const clientId = q.get('client_id');
+  if (redirectUri === null || clientId === null) throw new Error('client_id and redirect_uri are required');
+  const code = opaque(opts.prefix ?? '', 'code');
+  const scope = (q.get('scope') ?? '').split(' ').filter(Boolean);
+  state.codes.set(code, { clientId, redirectUri, codeChallenge: q.get('code_challenge') ?? '', resource: q.get('resource') ?? '', scope });
+  state.handedOut.push(code);
+  const params = new URLSearchParams({ code, state: q.get('state') ?? '', iss: opts.issuer });
+  opts.authorizationResponse?.(params);
+  tamper?.(params);
+  const target = new URL(redirectUri);
+  for (const [k, v] of params) target.searchParams.set(k, v);
+  return target;
+}
+
+/** The grant a token request redeems: a code bound to its client, redirect_uri, resource and PKCE challenge. */
+async function redeem(state: IssuerState, opts: FakeIssuerOptions, p: URLSearchParams): Promise<Grant | undefined> {
+  if (p.get('grant_type') === 'refresh_token') return opts.refreshTokens === false ? undefined : state.refreshTokens.get(p.get('refresh_token') ?? '');
+  if (p.get('grant_type') !== 'authorization_code') return undefined;
+  const code = p.get('code') ?? '';
+  const grant = state.codes.get(code);
+  state.codes.delete(code);
+  const ok =
+    grant !== undefined &&
+    p.get('client_id') === grant.clientId &&
+    p.get('redirect_uri') === grant.redirectUri &&
+    (p.get('resource') ?? '') === grant.resource &&
+    (await oauth.calculatePKCECodeChallenge(p.get('code_verifier') ?? '')) === grant.codeChallenge;
+  return ok ? grant : undefined;
+}
+
+/** The token endpoint (RFC 6749 §3.2): opaque tokens for a redeemed grant, else `invalid_grant`. */
+async function tokenResponse(state: IssuerState, opts: FakeIssuerOptions, p: URLSearchParams): Promise<Response> {
+  const grant = await redeem(state, opts, p);
+  if (grant === undefined) return json({ error: 'invalid_grant' }, 400);
+  const accessToken = opaque(opts.prefix ?? '', 'access-token');
+  state.tokens.set(accessToken, grant);
+  const body: Record<string, unknown> = {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: opts.expiresInS ?? 3600,
+    scope: grant.scope.filter((s) => s !== 'offline_access').join(' '),
+  };
+  if (opts.refreshTokens !== false) {
+    const refreshToken = opaque(opts.prefix ?? '', 'refresh-token');
+    state.refreshTokens.set(refreshToken, grant);
+    body.refresh_token = refreshToken;
+  }
+  return json(body);
+}
+
+/** Open Dynamic Client Registration (RFC 7591 §3.2.1): the metadata back, with a client_id. */
+function registration(state: IssuerState, opts: FakeIssuerOptions, meta: Record<string, unknown>): Response {
+  const clientId = opts.clientId ?? `${opts.prefix ?? ''}client-${++state.clients}`;
+  return json({ ...meta, client_id: clientId, client_id_issued_at: Math.floor(Date.now() / 1000), token_endpoint_auth_method: 'none' }, 201);
+}
+
 /** A fake issuer at `opts.issuer`; see the module comment. */
 export function createFakeIssuer(opts: FakeIssuerOptions): FakeIssuer {
-  const issuer = opts.issuer;
-  const prefix = opts.prefix ?? '';
-  const codes = new Map<string, Grant>();
-  const handedOut: string[] = [];
-  const tokens = new Map<string, Grant>();
-  const refreshTokens = new Map<string, Grant>();
-  let jwksRequests = 0;
-  let clients = 0;
-
-  function metadata(): Record<string, unknown> {
-    const doc: Record<string, unknown> = {
-      issuer,
-      authorization_endpoint: `${issuer}/authorize`,
-      token_endpoint: `${issuer}/token`,
-      registration_endpoint: `${issuer}/register`,
-      jwks_uri: `${issuer}/jwks`,
-      response_types_supported: ['code'],
-      grant_types_supported: opts.refreshTokens === false ? ['authorization_code'] : ['authorization_code', 'refresh_token'],
-      code_challenge_methods_supported: ['S256'],
-      token_endpoint_auth_methods_supported: ['none'],
-      scopes_supported: [...(opts.scopes ?? DEFAULT_SCOPES)],
-      authorization_response_iss_parameter_supported: true,
-    };
-    opts.metadata?.(doc);
-    return doc;
-  }
-
-  function authorize(url: URL, tamper?: (params: URLSearchParams) => void): URL {
-    const q = url.searchParams;
-    const redirectUri = q.get('redirect_uri');
-    const clientId = q.get('client_id');
-    if (redirectUri === null || clientId === null) throw new Error('client_id and redirect_uri are required');
-    const code = opaque(prefix, 'code');
-    const scope = (q.get('scope') ?? '').split(' ').filter(Boolean);
-    codes.set(code, { clientId, redirectUri, codeChallenge: q.get('code_challenge') ?? '', resource: q.get('resource') ?? '', scope });
-    handedOut.push(code);
-    const params = new URLSearchParams({ code, state: q.get('state') ?? '', iss: issuer });
-    opts.authorizationResponse?.(params);
-    tamper?.(params);
-    const target = new URL(redirectUri);
-    for (const [k, v] of params) target.searchParams.set(k, v);
-    return target;
-  }
-
-  async function redeem(p: URLSearchParams): Promise<Grant | undefined> {
-    if (p.get('grant_type') === 'refresh_token') return opts.refreshTokens === false ? undefined : refreshTokens.get(p.get('refresh_token') ?? '');
-    if (p.get('grant_type') !== 'authorization_code') return undefined;
-    const code = p.get('code') ?? '';
-    const grant = codes.get(code);
-    codes.delete(code);
-    const ok =
-      grant !== undefined &&
-      p.get('client_id') === grant.clientId &&
-      p.get('redirect_uri') === grant.redirectUri &&
-      (p.get('resource') ?? '') === grant.resource &&
-      (await oauth.calculatePKCECodeChallenge(p.get('code_verifier') ?? '')) === grant.codeChallenge;
-    return ok ? grant : undefined;
-  }
-
-  async function token(p: URLSearchParams): Promise<Response> {
-    const grant = await redeem(p);
-    if (grant === undefined) return json({ error: 'invalid_grant' }, 400);
-    const accessToken = opaque(prefix, 'access-token');
-    tokens.set(accessToken, grant);
-    const body: Record<string, unknown> = {
-      access_token: accessToken,
-      token_type: 'Bearer',
-      expires_in: opts.expiresInS ?? 3600,
-      scope: grant.scope.filter((s) => s !== 'offline_access').join(' '),
-    };
-    if (opts.refreshTokens !== false) {
-      const refreshToken = opaque(prefix, 'refresh-token');
-      refreshTokens.set(refreshToken, grant);
-      body.refresh_token = refreshToken;
-    }
-    return json(body);
-  }
-
-  function register(meta: Record<string, unknown>): Response {
-    const clientId = opts.clientId ?? `${prefix}client-${++clients}`;
-    return json({ ...meta, client_id: clientId, client_id_issued_at: Math.floor(Date.now() / 1000), token_endpoint_auth_method: 'none' }, 201);
-  }
-
-  const base = new URL(issuer);
+  const state: IssuerState = { codes: new Map(), handedOut: [], tokens: new Map(), refreshTokens: new Map(), clients: 0, jwksRequests: 0 };
+  const base = new URL(opts.issuer);
   const path = base.pathname.replace(/\/$/, '');
   async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
@@ -159,26 +167,33 @@ export function createFakeIssuer(opts: FakeIssuerOptions): FakeIssuer {
     switch (`${request.method} ${url.pathname}`) {
       case `GET /.well-known/oauth-authorization-server${path}`:
       case `GET ${path}/.well-known/openid-configuration`:
-        return json(metadata());
+        return json(issuerMetadata(opts));
       case `GET ${path}/jwks`:
-        jwksRequests++;
+        state.jwksRequests++;
         return json({ keys: opts.jwks?.() ?? (opts.keys ? [opts.keys.publicJwk] : []) });
       case `POST ${path}/register`:
-        return register((await request.json()) as Record<string, unknown>);
+        return registration(state, opts, (await request.json()) as Record<string, unknown>);
       case `GET ${path}/authorize`:
         try {
-          return new Response(null, { status: 302, headers: { location: authorize(url).href, 'cache-control': 'no-store' } });
+          return new Response(null, { status: 302, headers: { location: approve(state, opts, url).href, 'cache-control': 'no-store' } });
         } catch (err) {
           return json({ error: 'invalid_request', error_description: (err as Error).message }, 400);
         }
       case `POST ${path}/token`:
-        return token(new URLSearchParams(await request.text()));
+        return tokenResponse(state, opts, new URLSearchParams(await request.text()));
       default:
         return json({ error: 'not_found' }, 404);
     }
   }
-
-  return { issuer, handle, metadata, authorize, codes: handedOut, tokens, jwksRequests: () => jwksRequests };
+  return {
+    issuer: opts.issuer,
+    handle,
+    metadata: () => issuerMetadata(opts),
+    authorize: (url, tamper) => approve(state, opts, url, tamper),
+    codes: state.handedOut,
+    tokens: state.tokens,
+    jwksRequests: () => state.jwksRequests,
+  };
 }
 
 export interface ServedFakeIssuer extends FakeIssuer {
