@@ -38,7 +38,7 @@ export interface MintOptions {
 export async function mint(keys: Keys, claims: JWTPayload = {}, options: MintOptions = {}): Promise<string> {
   const iat = nowS();
   const payload = { iss: ISSUER, sub: 'alice', aud: `${PUBLIC_URL}/mcp`, scope: 'notes:read notes:write', client_id: 'test-client', iat, exp: iat + (options.expiresInS ?? 300), ...claims };
-  return signJwt(keys, payload, { kid: options.kid ?? KID, ...(options.alg ? { alg: options.alg } : {}), ...(options.typ ? { typ: options.typ } : {}) });
+  return signJwt(keys, payload, { kid: options.kid ?? KID, alg: options.alg, typ: options.typ });
 }
 
 export function testConfig(env: Record<string, string> = {}): RsConfig {

@@ -59,6 +59,7 @@ export async function browserLogin(opts: LoginOptions): Promise<LoginOutcome> {
   const base = opts.fetch ?? fetch;
   const watching: FetchLike = async (input, init) => {
     visited.push(`${init?.method === 'POST' ? 'POST ' : ''}${input instanceof Request ? input.url : String(input)}`);
+    page = undefined;
     const res = await base(input, init);
     const redirect = res.status >= 300 && res.status < 400;
     page = redirect ? undefined : { status: res.status, html: await res.clone().text() };
