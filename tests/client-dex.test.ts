@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureSink, loadProfile, startLab, type Lab } from '@mcp-lab/launcher';
-import { runCli, toolText, type CliRun } from './harness/cli.ts';
+import { runCli, toolText, type CliRun } from '@mcp-lab/test-kit/cli';
 import { requireDex } from './provisioned.ts';
 
 const dexBin = requireDex();

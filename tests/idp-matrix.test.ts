@@ -26,7 +26,7 @@ import {
   type Lab,
 } from '@mcp-lab/launcher';
 import { requireDex, requireKeycloak } from './provisioned.ts';
-import { runCli, type CliRun } from './harness/cli.ts';
+import { runCli, type CliRun } from '@mcp-lab/test-kit/cli';
 
 
 const PROFILE_NAMES = ['embedded', 'dex', 'keycloak'] as const;

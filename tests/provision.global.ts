@@ -5,7 +5,7 @@
  * (MCP_LAB_CACHE, default ~/.cache/mcp-auth-lab) and answer at once when warm; DEX_BIN / KEYCLOAK_HOME win.
  *
  * A missing prerequisite is not an error here: the suites that need it skip locally with a one-line reason and fail
- * in CI (tests/harness/prereq.ts).
+ * in CI (test-kit/src/prereq.ts).
  */
 import type { TestProject } from 'vitest/node';
 import { provisionWithProgress, type Provisioned } from '@mcp-lab/launcher';

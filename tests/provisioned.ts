@@ -1,10 +1,10 @@
 /**
  * What tests/provision.global.ts provisioned for this run, for integration test files: a Dex binary, a Keycloak home.
- * Each accessor applies the prerequisite rule (tests/harness/prereq.ts): undefined locally when missing (the suite
+ * Each accessor applies the prerequisite rule (test-kit/src/prereq.ts): undefined locally when missing (the suite
  * skips with a one-line reason), an error in CI.
  */
 import { inject } from 'vitest';
-import { requirePrereq } from './harness/prereq.ts';
+import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 
 function required(name: 'Dex' | 'Keycloak', key: 'dex' | 'keycloak'): string | undefined {
   const p = inject(key);

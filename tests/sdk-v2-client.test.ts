@@ -10,9 +10,9 @@ import type {
 } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_CLIENT_ID } from '../embedded-idp/src/app.ts';
-import { freePort } from './harness/free-port.ts';
-import { headlessAuthorize } from './harness/idp-login.ts';
-import { startEmbeddedStack, type EmbeddedStack } from './harness/stack-embedded.ts';
+import { headlessAuthorize } from '@mcp-lab/test-kit/authorization';
+import { freePort } from '@mcp-lab/test-kit/free-port';
+import { startEmbeddedStack, type EmbeddedStack } from '@mcp-lab/test-kit/stack-embedded';
 
 /**
  * The lab's pre-registered public native client (`mcp-lab-cli`, any loopback port); its "browser" is the headless

@@ -7,7 +7,7 @@
  * the allowed Origins (the suite sends `Origin` = the URL it was given). Never a switch that turns authentication
  * off: a request to the RS itself without a token is still a 401.
  */
-import { obtainToken } from '../../tests/harness/idp-token.ts';
+import { obtainToken } from '@mcp-lab/test-kit/tokens';
 import { freePort } from './free-port.ts';
 import type { Profile } from './profile.ts';
 import { startLab, type Lab, type LabOptions } from './stack.ts';

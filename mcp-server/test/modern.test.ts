@@ -4,9 +4,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rpcMessages } from '@mcp-lab/test-kit/sse';
 import {
-  INIT_BODY, makeKeys, mcpError, MCP_HEADERS, MODERN_META, mint, modernRequest, openSession, PUBLIC_URL, rpcMessages,
-  startJwksServer, testApp, toolCall,
+  INIT_BODY, makeKeys, mcpError, MCP_HEADERS, MODERN_META, mint, modernRequest, openSession, PUBLIC_URL, startJwksServer,
+  testApp, toolCall,
 } from './helpers.ts';
 import type { JwksServer, Keys } from './helpers.ts';
 

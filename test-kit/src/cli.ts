@@ -3,18 +3,12 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { StepEvent } from '../../mcp-client/src/events.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = `${ROOT}mcp-client/bin.ts`;
 
-export interface StepLine {
-  step: string;
-  status: 'ok' | 'fail';
-  http: { method: string; url: string; status: number; headers: Record<string, string> }[];
-  checks: { name: string; ok: boolean; detail?: string }[];
-  ms: number;
-  data: Record<string, unknown>;
-}
+/** One `--json` line: the client's own step event type (mcp-client/src/events.ts), never a copy of it. */
+export type StepLine = StepEvent;
 
 export interface CliRun {
   code: number | null;
@@ -39,10 +33,15 @@ export function cliRun(code: number | null, stdout: string, stderr: string): Cli
   return { code, stdout, stderr, events, steps: events.map((e) => (e.status === 'ok' ? e.step : `${e.step}:fail`)) };
 }
 
+export interface RunCliOptions {
+  /** The entry point: `bin.ts` (the source, default) or `bin.mjs` (the installed one, the bundle when built). */
+  readonly entry?: 'bin.ts' | 'bin.mjs';
+}
+
 /** Runs `mcp-lab-client <args> --json` on the host and collects its step events (conformance mode explicitly off). */
-export function runCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliRun> {
+export function runCli(args: readonly string[], env: Readonly<Record<string, string>> = {}, opts: RunCliOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--json'], {
+    const child = spawn(process.execPath, [`${ROOT}mcp-client/${opts.entry ?? 'bin.ts'}`, ...args, '--json'], {
       cwd: ROOT,
       env: { ...process.env, MCP_CONFORMANCE_SCENARIO: '', NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

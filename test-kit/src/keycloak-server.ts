@@ -11,6 +11,7 @@ import {
   type RunningKeycloakIdp,
 } from '@mcp-lab/launcher';
 import { freePort } from './free-port.ts';
+import { obtainToken, type ObtainedToken } from './tokens.ts';
 
 export { KEYCLOAK_CLIENT_ID, KEYCLOAK_REALM };
 
@@ -47,4 +48,26 @@ export async function startKeycloak(opts: KeycloakOptions = {}): Promise<Running
   } catch (err) {
     throw new Error(`${(err as Error).message}\n--- keycloak output ---\n${sink.text()}`, { cause: err });
   }
+}
+
+export interface KeycloakTokenOptions {
+  /** `http://127.0.0.1:<port>/realms/mcp-lab` */
+  readonly issuer: string;
+  readonly username: string;
+  readonly password: string;
+  /** Default `openid notes:read notes:write`. */
+  readonly scope?: string;
+}
+
+/** Tokens for the public client mcp-lab-cli: OpenID discovery, code + PKCE S256, the headless login, the token request. */
+export function keycloakTokens(opts: KeycloakTokenOptions): Promise<ObtainedToken> {
+  return obtainToken({
+    issuer: opts.issuer,
+    discovery: 'oidc',
+    clientId: KEYCLOAK_CLIENT_ID,
+    scope: opts.scope ?? 'openid notes:read notes:write',
+    username: opts.username,
+    password: opts.password,
+    driver: 'keycloak',
+  });
 }

@@ -13,10 +13,11 @@
 import { fileURLToPath } from 'node:url';
 import * as oauth from 'oauth4webapi';
 import { captureSink, loadProfile, profileRsEnv, startLab } from '@mcp-lab/launcher';
-import { dexPasswordLogin } from './dex-login.ts';
+import { authorizationRequest, type AuthorizationRequest } from './authorization.ts';
 import type { DexStack } from './dex-stack.ts';
 import { freePort } from './free-port.ts';
 import { startProcess, type RunningProcess } from './processes.ts';
+import { obtainToken } from './tokens.ts';
 
 const RS_MAIN = fileURLToPath(new URL('../../mcp-server/src/main.ts', import.meta.url));
 
@@ -143,27 +144,14 @@ export const DEX_CLI_CLIENT: oauth.Client = {
   ),
   token_endpoint_auth_method: 'none',
 };
-const INSECURE = { [oauth.allowInsecureRequests]: true } as const;
 
 /**
  * An authorization request for the Dex profile's public client: PKCE S256, `state`, a loopback redirect URI on a
  * free port (RFC 8252 §7.3: Dex accepts any port for this client).
  */
-export async function dexAuthorizationRequest(as: oauth.AuthorizationServer, scope: string) {
-  const redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
-  const verifier = oauth.generateRandomCodeVerifier();
-  const state = oauth.generateRandomState();
-  const url = new URL(as.authorization_endpoint!);
-  url.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: DEX_CLI_CLIENT.client_id,
-    redirect_uri: redirectUri,
-    scope,
-    state,
-    code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  }).toString();
-  return { url, redirectUri, verifier, state };
+export function dexAuthorizationRequest(as: oauth.AuthorizationServer, scope: string): Promise<AuthorizationRequest> {
+  if (as.authorization_endpoint === undefined) throw new Error(`${as.issuer} advertises no authorization_endpoint`);
+  return authorizationRequest(as.authorization_endpoint, { clientId: DEX_CLI_CLIENT.client_id, scope });
 }
 
 /**
@@ -175,15 +163,6 @@ export async function dexAccessToken(
   issuer: string,
   { scope, login, password }: { readonly scope: string; readonly login: string; readonly password: string },
 ): Promise<string> {
-  const issuerUrl = new URL(issuer);
-  const as = await oauth.processDiscoveryResponse(
-    issuerUrl,
-    await oauth.discoveryRequest(issuerUrl, { algorithm: 'oidc', ...INSECURE }),
-  );
-  const { url, redirectUri, verifier, state } = await dexAuthorizationRequest(as, scope);
-  const outcome = await dexPasswordLogin(url, redirectUri, login, password);
-  if (outcome.kind !== 'redirected') throw new Error(`Dex refused the login of ${login} (HTTP ${outcome.status})`);
-  const params = oauth.validateAuthResponse(as, DEX_CLI_CLIENT, outcome.location, state);
-  const response = await oauth.authorizationCodeGrantRequest(as, DEX_CLI_CLIENT, oauth.None(), params, redirectUri, verifier, INSECURE);
-  return (await oauth.processAuthorizationCodeResponse(as, DEX_CLI_CLIENT, response)).access_token;
+  const tokens = await obtainToken({ issuer, discovery: 'oidc', clientId: DEX_CLI_CLIENT.client_id, scope, username: login, password, driver: 'dex' });
+  return tokens.access_token;
 }

@@ -1,6 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { buildIdp, loadConfig, type Idp, type IdpEnv } from '@mcp-lab/embedded-idp';
+import { closeServer, listen } from './serve.ts';
 
 export interface RunningIdp {
   readonly issuer: string;
@@ -14,22 +14,10 @@ export interface RunningIdp {
  * IDP_LOG_LEVEL says otherwise.
  */
 export async function startEmbeddedIdp(env: IdpEnv = {}): Promise<RunningIdp> {
-  const server: Server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const server = createServer();
+  const port = await listen(server);
   const config = loadConfig({ IDP_LOG_LEVEL: 'silent', ...env, IDP_ISSUER: `http://127.0.0.1:${port}`, IDP_PORT: String(port) });
   const idp = await buildIdp(config);
   server.on('request', idp.handler);
-  return {
-    issuer: idp.issuer,
-    idp,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return { issuer: idp.issuer, idp, close: () => closeServer(server) };
 }
