@@ -267,3 +267,20 @@ describe('both eras on one endpoint', () => {
     expect(res.json()).toMatchObject({ id: 41, error: { code: -32600, data: { supportedVersions: expect.arrayContaining(['2026-07-28', '2025-11-25']) } } });
   });
 });
+
+describe('conformance fixtures', () => {
+  it('are absent unless MCP_CONFORMANCE_FIXTURES=1, and behind the same authentication when present', async () => {
+    const withFixtures = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_CONFORMANCE_FIXTURES: '1' });
+    try {
+      const req = modernRequest('tools/call', { name: 'test_simple_text', arguments: {} });
+      const anonymous = await withFixtures.inject({ method: 'POST', url: '/mcp', headers: req.headers, payload: req.payload });
+      expect(anonymous.statusCode).toBe(401);
+      const ok = await withFixtures.inject({ method: 'POST', url: '/mcp', headers: { ...req.headers, authorization: `Bearer ${reader}` }, payload: req.payload });
+      expect(ok.json().result.content[0].text).toBe('This is a simple text response for testing.');
+      const absent = await send(reader, req);
+      expect(absent.json()).toMatchObject({ error: { code: -32602 } });
+    } finally {
+      await withFixtures.close();
+    }
+  });
+});
