@@ -7,7 +7,7 @@ import type { StepEvent } from '../src/events.ts';
 import { runFlow, type FlowOptions } from '../src/flow.ts';
 import type { UserAgent } from '../src/steps/authorize.ts';
 import { TokenStore } from '../src/store.ts';
-import { fakeNetwork, json, type FakeNetwork } from './fake-http.ts';
+import { fakeNetwork, json, type FakeNetwork, type Handler } from './fake-http.ts';
 
 export const RS = 'https://rs.example.com';
 export const MCP = `${RS}/mcp`;
@@ -26,6 +26,10 @@ export interface FakeLabOptions {
    */
   readonly legacy?: 'metadata' | 'default-endpoints';
   readonly legacyIssuer?: string;
+  /** The MCP endpoint lets initialize through without a token (so the probe passes); other requests need one. */
+  readonly anonymousInitialize?: boolean;
+  /** Client ids the token endpoint answers 401 invalid_client for (an AS that forgot a registration). */
+  readonly forgottenClients?: readonly string[];
 }
 
 export interface FakeLab {
@@ -70,6 +74,7 @@ export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
   });
   net.on('POST', `${issuer}/token`, (req) => {
     const p = new URLSearchParams(req.body);
+    if (opts.forgottenClients?.includes(p.get('client_id') ?? '')) return json({ error: 'invalid_client', error_description: 'unknown client' }, 401);
     let scope: string[];
     if (p.get('grant_type') === 'authorization_code') {
       const c = codes.get(p.get('code') ?? '');
@@ -89,31 +94,7 @@ export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
   });
   net.on('GET', MCP, new Response(null, { status: 405 }));
   net.on('DELETE', MCP, new Response(null, { status: 200 }));
-  net.on('POST', MCP, (req) => {
-    const auth = req.headers.get('authorization');
-    const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
-    if (!token) return json({ error: 'unauthorized' }, 401, { 'www-authenticate': challenge });
-    const scopes = tokens.get(token);
-    if (!scopes) return json({ error: 'invalid_token' }, 401, { 'www-authenticate': `${challenge}, error="invalid_token"` });
-    const msg = JSON.parse(req.body) as { id?: number; method: string; params?: Record<string, unknown> };
-    if (msg.id === undefined) return new Response(null, { status: 202 });
-    const reply = (result: unknown) => json({ jsonrpc: '2.0', id: msg.id, result }, 200, { 'mcp-session-id': 'session-1' });
-    switch (msg.method) {
-      case 'initialize':
-        return reply({ protocolVersion: msg.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'fake-rs', version: '1.0.0' } });
-      case 'tools/list':
-        return reply({ tools: [{ name: 'notes_add', inputSchema: { type: 'object' } }] });
-      case 'tools/call':
-        if (opts.alwaysForbidCalls || !scopes.includes('notes:write')) {
-          return json({ error: 'insufficient_scope' }, 403, {
-            'www-authenticate': `Bearer error="insufficient_scope", ${prmParam}scope="notes:write"`,
-          });
-        }
-        return reply({ content: [{ type: 'text', text: 'added' }] });
-      default:
-        return json({ jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: 'no such method' } });
-    }
-  });
+  net.on('POST', MCP, mcpEndpoint(opts, tokens, challenge, prmParam));
 
   return {
     net,
@@ -137,6 +118,36 @@ export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
   };
 }
 
+/** The fake RS's Streamable HTTP endpoint: checks the bearer token and, for tools/call, its scopes. */
+function mcpEndpoint(opts: FakeLabOptions, tokens: ReadonlyMap<string, string[]>, challenge: string, prmParam: string): Handler {
+  return (req) => {
+    const auth = req.headers.get('authorization');
+    const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
+    const msg = JSON.parse(req.body) as { id?: number; method: string; params?: Record<string, unknown> };
+    const anonymous = opts.anonymousInitialize === true && !token && (msg.method === 'initialize' || msg.id === undefined);
+    if (!token && !anonymous) return json({ error: 'unauthorized' }, 401, { 'www-authenticate': challenge });
+    const scopes = anonymous ? [] : tokens.get(token ?? '');
+    if (!scopes) return json({ error: 'invalid_token' }, 401, { 'www-authenticate': `${challenge}, error="invalid_token"` });
+    if (msg.id === undefined) return new Response(null, { status: 202 });
+    const reply = (result: unknown) => json({ jsonrpc: '2.0', id: msg.id, result }, 200, { 'mcp-session-id': 'session-1' });
+    switch (msg.method) {
+      case 'initialize':
+        return reply({ protocolVersion: msg.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'fake-rs', version: '1.0.0' } });
+      case 'tools/list':
+        return reply({ tools: [{ name: 'notes_add', inputSchema: { type: 'object' } }] });
+      case 'tools/call':
+        if (opts.alwaysForbidCalls || !scopes.includes('notes:write')) {
+          return json({ error: 'insufficient_scope' }, 403, {
+            'www-authenticate': `Bearer error="insufficient_scope", ${prmParam}scope="notes:write"`,
+          });
+        }
+        return reply({ content: [{ type: 'text', text: 'added' }] });
+      default:
+        return json({ jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: 'no such method' } });
+    }
+  };
+}
+
 /**
  * Runs the whole flow (`tools` over Streamable HTTP) against a fake lab with a token store in `storeDir`, and
  * collects what it reports.
@@ -144,6 +155,7 @@ export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
 export function runFakeFlow(lab: FakeLab, storeDir: string, userAgent: UserAgent, extra: Partial<FlowOptions> = {}) {
   const events: StepEvent[] = [];
   const warnings: string[] = [];
+  const infos: string[] = [];
   const promise = runFlow({
     command: 'tools',
     serverUrl: MCP,
@@ -155,7 +167,7 @@ export function runFakeFlow(lab: FakeLab, storeDir: string, userAgent: UserAgent
     observer: {
       step: (e) => events.push(e),
       diagnostic: (d) => {
-        if (d.level === 'warn') warnings.push(d.message);
+        (d.level === 'warn' ? warnings : infos).push(d.message);
       },
     },
     openBrowser: async () => false,
@@ -165,6 +177,7 @@ export function runFakeFlow(lab: FakeLab, storeDir: string, userAgent: UserAgent
   return {
     events,
     warnings,
+    infos,
     promise,
     steps: () => events.map((e) => `${e.step}:${e.status}`),
     event: (name: string) => events.find((e) => e.step === name),

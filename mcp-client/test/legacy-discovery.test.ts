@@ -136,19 +136,19 @@ describe('legacy-discovery step: default endpoints', () => {
   });
 });
 
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mcp-lab-client-legacy-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function run(lab: FakeLab, userAgent: UserAgent = lab.userAgent()) {
+  return runFakeFlow(lab, dir, userAgent);
+}
+
 describe('flow: the deprecated 2025-03-26 fallback', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mcp-lab-client-legacy-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  function run(lab: FakeLab, userAgent: UserAgent = lab.userAgent()) {
-    return runFakeFlow(lab, dir, userAgent);
-  }
-
   it('is used when the server has no PRM: default endpoints, then the usual checked flow', async () => {
     const lab = fakeLab({ legacy: 'default-endpoints' });
     const r = run(lab);
@@ -194,7 +194,9 @@ describe('flow: the deprecated 2025-03-26 fallback', () => {
     await expect(r.promise).rejects.toThrow(/state matches/);
     expect(lab.net.calls()).not.toContain(`POST ${RS}/token`);
   });
+});
 
+describe('flow: the deprecated fallback is not used when a PRM exists', () => {
   it('is NOT used when a PRM document exists but its resource does not match', async () => {
     const lab = fakeLab();
     lab.net.on('GET', `${RS}/.well-known/oauth-protected-resource/mcp`, json({ resource: 'https://evil.example.com/mcp', authorization_servers: [ISSUER] }));

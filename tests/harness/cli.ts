@@ -3,18 +3,13 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { StepEvent } from 'mcp-lab-client/events';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = `${ROOT}mcp-client/bin.ts`;
 
-export interface StepLine {
-  step: string;
-  status: 'ok' | 'fail';
-  http: { method: string; url: string; status: number; headers: Record<string, string> }[];
-  checks: { name: string; ok: boolean; detail?: string }[];
-  ms: number;
-  data: Record<string, unknown>;
-}
+/** One `--json` line: the client's step event, declared once in the client package. */
+export type StepLine = StepEvent;
 
 export interface CliRun {
   code: number | null;
