@@ -99,10 +99,18 @@ export function parseUrl(text: string, rules: UrlRules = {}): Parsed<URL> {
   return ok(u);
 }
 
-/** Splits a list on commas (`comma`) or on commas and white space (`comma-or-space`), dropping empty items. */
-export function splitList(text: string, separator: 'comma' | 'comma-or-space' = 'comma'): string[] {
+/** How a list variable separates its items. */
+export type ListSeparator = 'comma' | 'comma-or-space' | 'semicolon';
+
+const SEPARATORS: Readonly<Record<ListSeparator, string | RegExp>> = { comma: ',', 'comma-or-space': /[\s,]+/, semicolon: ';' };
+
+/**
+ * Splits a list on commas, on commas and white space (scope lists), or on semicolons (lists of entries that
+ * hold commas, e.g. `permission=a,b;other=c`), trimming items and dropping empty ones.
+ */
+export function splitList(text: string, separator: ListSeparator = 'comma'): string[] {
   return text
-    .split(separator === 'comma' ? ',' : /[\s,]+/)
+    .split(SEPARATORS[separator])
     .map((s) => s.trim())
     .filter((s) => s !== '');
 }
@@ -120,7 +128,7 @@ export function deepFreeze<T>(value: T): Frozen<T> {
 
 export interface ListOptions {
   readonly default: readonly string[];
-  readonly separator?: 'comma' | 'comma-or-space';
+  readonly separator?: ListSeparator;
   /** Refuse a set but empty list (default true). */
   readonly nonEmpty?: boolean;
 }

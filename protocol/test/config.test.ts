@@ -87,6 +87,9 @@ describe('splitList', () => {
     expect(splitList('notes:read notes:write,x')).toEqual(['notes:read notes:write', 'x']);
     expect(splitList('notes:read notes:write,x', 'comma-or-space')).toEqual(['notes:read', 'notes:write', 'x']);
   });
+  it('semicolon keeps commas inside entries (permission maps)', () => {
+    expect(splitList('notes:read=a,b; notes:write=c;', 'semicolon')).toEqual(['notes:read=a,b', 'notes:write=c']);
+  });
 });
 
 describe('ConfigReader', () => {
