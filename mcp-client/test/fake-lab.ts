@@ -42,6 +42,19 @@ export interface FakeLab {
   readonly tokens: Map<string, string[]>;
 }
 
+/** RFC 8414 metadata of an authorization server at `issuer` with the usual endpoints, PKCE S256 and DCR. */
+export function asMetadataDocument(issuer: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    issuer,
+    authorization_endpoint: `${issuer}/authorize`,
+    token_endpoint: `${issuer}/token`,
+    registration_endpoint: `${issuer}/register`,
+    response_types_supported: ['code'],
+    code_challenge_methods_supported: ['S256'],
+    ...extra,
+  };
+}
+
 export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
   const net = fakeNetwork();
   const codes = new Map<string, { scope: string[]; resource: string; challenge: string }>();
@@ -57,16 +70,10 @@ export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
     net.on('GET', `${RS}/.well-known/oauth-protected-resource/mcp`, json({ resource: MCP, authorization_servers: [ISSUER], scopes_supported: ['notes:read', 'notes:write'] }));
   }
   if (opts.legacy !== 'default-endpoints') {
-    net.on('GET', `${opts.legacy ? RS : ISSUER}/.well-known/oauth-authorization-server`, json({
-      issuer,
-      authorization_endpoint: `${issuer}/authorize`,
-      token_endpoint: `${issuer}/token`,
-      registration_endpoint: `${issuer}/register`,
-      response_types_supported: ['code'],
-      code_challenge_methods_supported: ['S256'],
+    net.on('GET', `${opts.legacy ? RS : ISSUER}/.well-known/oauth-authorization-server`, json(asMetadataDocument(issuer, {
       scopes_supported: ['notes:read', 'notes:write', 'offline_access'],
       authorization_response_iss_parameter_supported: opts.issParameterSupported ?? true,
-    }));
+    })));
   }
   net.on('POST', `${issuer}/register`, (req) => {
     const body = JSON.parse(req.body) as Record<string, unknown>;

@@ -6,7 +6,7 @@ import type { FlowOptions } from '../src/flow.ts';
 import type { UserAgent } from '../src/steps/authorize.ts';
 import { TokenStore, type StoredTokens } from '../src/store.ts';
 import { json } from './fake-http.ts';
-import { ISSUER, MCP, RS, fakeLab, runFakeFlow, type FakeLab } from './fake-lab.ts';
+import { ISSUER, MCP, RS, asMetadataDocument, fakeLab, runFakeFlow, type FakeLab } from './fake-lab.ts';
 
 /**
  * The warm path: a stored, unexpired token for exactly this resource goes straight to initialize; a refusal
@@ -154,14 +154,7 @@ describe('warm path: refusals lead to discovery', () => {
     const other = 'https://other-as.example.com';
     lab.tokens.clear();
     lab.net.on('GET', `${RS}/.well-known/oauth-protected-resource/mcp`, json({ resource: MCP, authorization_servers: [other] }));
-    lab.net.on('GET', `${other}/.well-known/oauth-authorization-server`, json({
-      issuer: other,
-      authorization_endpoint: `${other}/authorize`,
-      token_endpoint: `${other}/token`,
-      registration_endpoint: `${other}/register`,
-      response_types_supported: ['code'],
-      code_challenge_methods_supported: ['S256'],
-    }));
+    lab.net.on('GET', `${other}/.well-known/oauth-authorization-server`, json(asMetadataDocument(other)));
     lab.net.on('POST', `${other}/register`, (req) => json({ ...(JSON.parse(req.body) as object), client_id: 'other-client' }, 201));
     let asked: URL | undefined;
     const deny: UserAgent = async (_ctx, url, listener) => {
