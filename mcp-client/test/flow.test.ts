@@ -82,6 +82,7 @@ describe('flow: offline_access', () => {
     await r.promise;
     expect(lab.authorizations).toEqual([['notes:read', 'offline_access'], ['notes:read'], ['notes:read', 'notes:write']]);
     expect(r.steps().slice(4, 8)).toEqual(['authorize:ok', 'callback:fail', 'authorize:ok', 'callback:ok']);
+    expect(r.events.find((e) => e.step === 'callback' && e.status === 'fail')?.data.code).toBe('invalid-scope');
   });
 
   it('retries at most once: an invalid_scope without offline_access stands', async () => {
@@ -186,6 +187,7 @@ describe('flow: recovery after a refusal (the event names what the flow then doe
     expect(err.message).toMatch(/still answers 401 after a new authorization/);
     expect(r.steps().slice(7)).toEqual(['initialize:fail', 'refresh:ok', 'initialize:fail', 'authorize:ok', 'callback:ok', 'token:ok', 'initialize:fail']);
     expect(r.events.filter((e) => e.step === 'initialize').map((e) => e.data.next)).toEqual(['refresh', 'authorize', 'give-up']);
+    expect(r.events.filter((e) => e.step === 'initialize').map((e) => e.data.code)).toEqual(['auth-failure', 'auth-failure', 'auth-failure']);
     expect(lab.authorizations).toHaveLength(2);
   });
 
@@ -217,6 +219,7 @@ describe('flow: recovery after a refusal (the event names what the flow then doe
     const err = (await r.promise.catch((e: unknown) => e)) as FlowError;
     expect(err.code).toBe('invalid-client');
     expect(err.step).toBe('token');
+    expect(r.events.filter((e) => e.step === 'token').map((e) => e.data.code)).toEqual(['invalid-client']);
     expect(lab.net.calls().filter((c) => c === `POST ${ISSUER}/register`)).toHaveLength(1);
   });
 });
@@ -227,6 +230,7 @@ describe('flow: the callback is validated before any token request', () => {
     const r = run(lab, lab.userAgent((p) => p.set('state', 'forged')));
     const err = (await r.promise.catch((e: unknown) => e)) as FlowError;
     expect(err.step).toBe('callback');
+    expect(err.code).toBe('check-failed');
     expect(err.message).toMatch(/state matches/);
     expect(sawTokenRequest(lab)).toBe(false);
   });

@@ -22,7 +22,7 @@ export function createFlowRun(opts: FlowOptions): FlowRun {
     } catch (cause) {
       const err = cause instanceof FlowError ? cause : new FlowError(messageOf(cause), { cause });
       err.step ??= name;
-      const data = { error: err.message, ...(err.hint ? { hint: err.hint } : {}), ...(onFail ? onFail(err) : {}) };
+      const data = { error: err.message, code: err.code, ...(err.hint ? { hint: err.hint } : {}), ...(onFail ? onFail(err) : {}) };
       opts.observer.step({ step: name, status: 'fail', http: recorder.take(), checks: ctx.checks, ms: ms(), data });
       throw err;
     }
