@@ -46,7 +46,7 @@ export function loadBenchConfig(argv: readonly string[], env: Env): BenchConfig 
   try {
     values = parseArgs({ args: [...argv], options: OPTIONS, strict: true }).values;
   } catch (err) {
-    r.problem('command line:', err instanceof Error ? err.message : String(err));
+    r.problem('command line', err instanceof Error ? err.message : String(err));
   }
   const scenario = r.accept('--scenario', parseOneOf(values.scenario ?? 'throughput', SCENARIOS)) ?? 'throughput';
   const targets = splitList(values.targets ?? 'a,b,c').flatMap((t) => {

@@ -32,7 +32,7 @@ describe('renderDexConfig', () => {
 
   it.each([
     ['an issuer with a trailing slash', { issuer: 'http://127.0.0.1:5556/dex/' }, /trailing slash/],
-    ['a listen address without port', { listen: '127.0.0.1' }, /listen must be host:port/],
+    ['a listen address without port', { listen: '127.0.0.1' }, /listen: must be host:port/],
     ['an allowed origin with a path', { allowedOrigins: ['http://127.0.0.1:3000/app'] }, /bare origin/],
     ['a lifetime that is not a Go duration', { idTokenLifetime: '10 minutes' }, /Go duration/],
   ])('refuses %s', (_label, override, message) => {
@@ -52,14 +52,14 @@ describe('renderDexConfig', () => {
       caught = err;
     }
     expect(caught).toBeInstanceOf(ConfigError);
-    expect((caught as ConfigError).problems.map((p) => p.split(' ')[0])).toEqual(['issuer', 'listen', 'allowedOrigins']);
+    expect((caught as ConfigError).problems.map((p) => p.split(':')[0])).toEqual(['issuer', 'listen', 'allowedOrigins']);
   });
 
   it.each([
-    ['DEX_ISSUER', 'http://127.0.0.1:5556/dex/', /^DEX_ISSUER must have no trailing slash/],
-    ['DEX_LISTEN', '5558', /^DEX_LISTEN must be host:port/],
-    ['DEX_ALLOWED_ORIGINS', 'http://a.test,http://b.test/app', /^DEX_ALLOWED_ORIGINS must be a bare origin/],
-    ['DEX_ID_TOKEN_LIFETIME', '1 hour', /^DEX_ID_TOKEN_LIFETIME must be a Go duration/],
+    ['DEX_ISSUER', 'http://127.0.0.1:5556/dex/', /^DEX_ISSUER: must have no trailing slash/],
+    ['DEX_LISTEN', '5558', /^DEX_LISTEN: must be host:port/],
+    ['DEX_ALLOWED_ORIGINS', 'http://a.test,http://b.test/app', /^DEX_ALLOWED_ORIGINS: must be a bare origin/],
+    ['DEX_ID_TOKEN_LIFETIME', '1 hour', /^DEX_ID_TOKEN_LIFETIME: must be a Go duration/],
   ])('names the variable when %s=%s is refused', (name, value, message) => {
     let caught: unknown;
     try {

@@ -45,13 +45,13 @@ describe('loadBenchConfig', () => {
   });
 
   it.each<[string, string[], Record<string, string>, RegExp]>([
-    ['an unknown scenario', ['--scenario', 'soak'], {}, /^--scenario must be one of throughput, sse, cli, got "soak"$/],
-    ['an unknown target', ['--targets', 'a,d'], {}, /^--targets must be one of a, b, c, got "d"$/],
-    ['no targets', ['--targets', ''], {}, /^--targets must list at least one of a, b, c$/],
+    ['an unknown scenario', ['--scenario', 'soak'], {}, /^--scenario: must be one of throughput, sse, cli, got "soak"$/],
+    ['an unknown target', ['--targets', 'a,d'], {}, /^--targets: must be one of a, b, c, got "d"$/],
+    ['no targets', ['--targets', ''], {}, /^--targets: must list at least one of a, b, c$/],
     ['an unknown option', ['--rounds', '3'], {}, /^command line: Unknown option '--rounds'/],
-    ['rounds out of range', [], { BENCH_ROUNDS: '0' }, /^BENCH_ROUNDS must be an integer from 1 to 100, got "0"$/],
-    ['a fractional duration', [], { BENCH_SECONDS: '2.5' }, /^BENCH_SECONDS must be an integer/],
-    ['an unknown RS log level', [], { BENCH_RS_LOG_LEVEL: 'loud' }, /^BENCH_RS_LOG_LEVEL must be one of fatal, error/],
+    ['rounds out of range', [], { BENCH_ROUNDS: '0' }, /^BENCH_ROUNDS: must be an integer from 1 to 100, got "0"$/],
+    ['a fractional duration', [], { BENCH_SECONDS: '2.5' }, /^BENCH_SECONDS: must be an integer/],
+    ['an unknown RS log level', [], { BENCH_RS_LOG_LEVEL: 'loud' }, /^BENCH_RS_LOG_LEVEL: must be one of fatal, error/],
   ])('refuses %s, naming it', (_name, argv, env, message) => {
     const problems = problemsOf(argv, env);
     expect(problems).toHaveLength(1);
@@ -59,7 +59,7 @@ describe('loadBenchConfig', () => {
   });
 
   it('reports every problem at once', () => {
-    expect(problemsOf(['--scenario', 'x'], { BENCH_ROUNDS: 'x', BENCH_CONNECTIONS: '0' }).map((p) => p.split(' ')[0])).toEqual([
+    expect(problemsOf(['--scenario', 'x'], { BENCH_ROUNDS: 'x', BENCH_CONNECTIONS: '0' }).map((p) => p.split(':')[0])).toEqual([
       '--scenario',
       'BENCH_ROUNDS',
       'BENCH_CONNECTIONS',

@@ -127,7 +127,7 @@ describe('parseCliArgs: each usage error', () => {
 describe('exitCodeOf', () => {
   it.each<[string, unknown, 1 | 2]>([
     ['a usage error', new UsageError('x'), 2],
-    ['a configuration error', new ConfigError('mcp-lab-client environment', ['MCP_CONFORMANCE_CONTEXT must be a JSON object']), 2],
+    ['a configuration error', new ConfigError('mcp-lab-client environment', ['MCP_CONFORMANCE_CONTEXT: must be a JSON object']), 2],
     ['flow options that cannot work', new FlowError('not a URL', { code: 'invalid-options' }), 2],
     ['a failed flow', new FlowError('token request failed', { code: 'oauth-error' }), 1],
     ['a failed check', new FlowError('state matches: differs', { code: 'check-failed' }), 1],

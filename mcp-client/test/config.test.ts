@@ -30,8 +30,8 @@ describe('loadConfig (the CLI environment)', () => {
   });
 
   it.each([
-    ['not JSON', '{nope', /MCP_CONFORMANCE_CONTEXT is not JSON/],
-    ['a JSON array', '[]', /MCP_CONFORMANCE_CONTEXT must be a JSON object/],
+    ['not JSON', '{nope', /MCP_CONFORMANCE_CONTEXT: is not JSON/],
+    ['a JSON array', '[]', /MCP_CONFORMANCE_CONTEXT: must be a JSON object/],
   ])('refuses a context that is %s, naming the variable', (_name, context, message) => {
     const load = () => loadConfig({ MCP_CONFORMANCE_SCENARIO: 'auth/basic', MCP_CONFORMANCE_CONTEXT: context }, false);
     expect(load).toThrow(ConfigError);

@@ -16,7 +16,7 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** A configuration that cannot be used; `problems` has one line per problem, each starting with its variable. */
+/** A configuration that cannot be used; `problems` has one line per problem, each `VARIABLE: what is wrong`. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   /** What was being configured, e.g. "resource server". */
@@ -156,7 +156,7 @@ export class ConfigReader {
 
   /** Records a problem with `name`. */
   problem(name: string, message: string): void {
-    this.#problems.push(`${name} ${message}`);
+    this.#problems.push(`${name}: ${message}`);
   }
 
   /** Records `message` for `name` unless `condition` holds. */
@@ -235,6 +235,15 @@ export class ConfigReader {
     return items;
   }
 
+  /** A list whose items come from a literal list; the items off it are reported together, in one problem. */
+  enumList<T extends string>(name: string, choices: readonly T[], options: ListOptions & { readonly default: readonly T[] }): readonly T[] {
+    const items = this.list(name, options);
+    const known = items.filter((i): i is T => choices.some((c) => c === i));
+    const unknown = items.filter((i) => !choices.some((c) => c === i));
+    if (unknown.length > 0) this.problem(name, `not allowed: ${unknown.join(', ')} (allowed: ${choices.join(', ')})`);
+    return known;
+  }
+
   /** A comma-separated list of URLs, each checked; invalid entries are reported and left out. */
   urlList(name: string, fallback: readonly string[], rules: UrlRules = {}): readonly URL[] {
     const items = this.list(name, { default: fallback });
@@ -243,6 +252,15 @@ export class ConfigReader {
       if (parsed.ok) return [parsed.value];
       this.problem(name, `entry ${parsed.problem}`);
       return [];
+    });
+  }
+
+  /** Like urlList, but each URL kept exactly as written (issuers, resource indicators: compared as strings). */
+  urlTextList(name: string, fallback: readonly string[], rules: UrlRules = {}): readonly string[] {
+    return this.list(name, { default: fallback }).filter((item) => {
+      const parsed = parseUrl(item, rules);
+      if (!parsed.ok) this.problem(name, `entry ${parsed.problem}`);
+      return parsed.ok;
     });
   }
 

@@ -148,16 +148,16 @@ describe('ConfigReader', () => {
   });
 
   it.each<[string, Record<string, string>, RegExp]>([
-    ['a port out of range', { T_PORT: '65536' }, /^T_PORT must be an integer from 0 to 65535, got "65536"$/],
-    ['a duration below its minimum', { T_TIMEOUT_MS: '0' }, /^T_TIMEOUT_MS must be an integer from 1 to 120000/],
-    ['a duration with a unit', { T_TIMEOUT_MS: '5s' }, /^T_TIMEOUT_MS must be an integer/],
-    ['a boolean that is not one', { T_ENABLED: 'yes' }, /^T_ENABLED must be true or false/],
-    ['an enum value off the list', { T_LOG_LEVEL: 'loud' }, /^T_LOG_LEVEL must be one of fatal, error/],
-    ['an issuer with a query', { T_ISSUER: 'http://x.test/?a' }, /^T_ISSUER must have no query or fragment/],
-    ['a list entry that is not an origin', { T_ORIGINS: 'http://a.test,http://b.test/app' }, /^T_ORIGINS entry must be a bare origin/],
-    ['a list with no items', { T_SCOPES: ' , ' }, /^T_SCOPES must list at least one item$/],
-    ['JSON that is not JSON', { T_CONTEXT: '{nope' }, /^T_CONTEXT is not JSON/],
-    ['JSON that is not an object', { T_CONTEXT: '[1]' }, /^T_CONTEXT must be a JSON object$/],
+    ['a port out of range', { T_PORT: '65536' }, /^T_PORT: must be an integer from 0 to 65535, got "65536"$/],
+    ['a duration below its minimum', { T_TIMEOUT_MS: '0' }, /^T_TIMEOUT_MS: must be an integer from 1 to 120000/],
+    ['a duration with a unit', { T_TIMEOUT_MS: '5s' }, /^T_TIMEOUT_MS: must be an integer/],
+    ['a boolean that is not one', { T_ENABLED: 'yes' }, /^T_ENABLED: must be true or false/],
+    ['an enum value off the list', { T_LOG_LEVEL: 'loud' }, /^T_LOG_LEVEL: must be one of fatal, error/],
+    ['an issuer with a query', { T_ISSUER: 'http://x.test/?a' }, /^T_ISSUER: must have no query or fragment/],
+    ['a list entry that is not an origin', { T_ORIGINS: 'http://a.test,http://b.test/app' }, /^T_ORIGINS: entry must be a bare origin/],
+    ['a list with no items', { T_SCOPES: ' , ' }, /^T_SCOPES: must list at least one item$/],
+    ['JSON that is not JSON', { T_CONTEXT: '{nope' }, /^T_CONTEXT: is not JSON/],
+    ['JSON that is not an object', { T_CONTEXT: '[1]' }, /^T_CONTEXT: must be a JSON object$/],
   ])('names the variable: %s', (_name, env, message) => {
     const problems = problemsOf(read(env).config);
     expect(problems).toHaveLength(1);
@@ -173,7 +173,7 @@ describe('ConfigReader', () => {
     }
     expect(caught).toBeInstanceOf(ConfigError);
     const e = caught as ConfigError;
-    expect(e.problems.map((p) => p.split(' ')[0])).toEqual(['T_PORT', 'T_LOG_LEVEL', 'T_ISSUER']);
+    expect(e.problems.map((p) => p.split(':')[0])).toEqual(['T_PORT', 'T_LOG_LEVEL', 'T_ISSUER']);
     expect(e.subject).toBe('test service');
     expect(e.message).toBe(`invalid test service configuration:\n  - ${e.problems.join('\n  - ')}`);
     expect(Object.isFrozen(e.problems)).toBe(true);
@@ -184,7 +184,34 @@ describe('ConfigReader', () => {
     expect(r.required('T_ISSUER', 'the issuer')).toBeUndefined();
     r.check('--scenario', false, 'must be one of a, b');
     expect(r.accept('listen', parseUrl('nope'))).toBeUndefined();
-    expect(r.problems).toEqual(['T_ISSUER is required (the issuer)', '--scenario must be one of a, b', 'listen must be an absolute URL, got "nope"']);
+    expect(r.problems).toEqual(['T_ISSUER: is required (the issuer)', '--scenario: must be one of a, b', 'listen: must be an absolute URL, got "nope"']);
+  });
+});
+
+describe('ConfigReader: lists for the services still on their own parsers (RS, embedded IdP)', () => {
+  const ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
+
+  it('enumList keeps the known items and reports the unknown ones together, in one problem', () => {
+    const r = new ConfigReader('x', { ALGS: 'RS256,HS256,none' });
+    expect(r.enumList('ALGS', ALGS, { default: ['RS256'] })).toEqual(['RS256']);
+    expect(r.problems).toEqual(['ALGS: not allowed: HS256, none (allowed: RS256, ES256, EdDSA)']);
+    expect(new ConfigReader('x', {}).enumList('ALGS', ALGS, { default: ['ES256'] })).toEqual(['ES256']);
+  });
+
+  it('urlTextList keeps each URL exactly as written and reports each bad entry', () => {
+    const r = new ConfigReader('x', { RESOURCES: 'http://127.0.0.1:3100/mcp, http://127.0.0.1:3100, urn:x#frag, ftp://nope' });
+    expect(r.urlTextList('RESOURCES', [], { shape: 'resource' })).toEqual(['http://127.0.0.1:3100/mcp', 'http://127.0.0.1:3100']);
+    expect(r.problems).toEqual([
+      'RESOURCES: entry must be a http or https URL, got "urn:x#frag"',
+      'RESOURCES: entry must be a http or https URL, got "ftp://nope"',
+    ]);
+  });
+
+  it('semicolon lists (a permission map) and ms durations', () => {
+    const r = new ConfigReader('x', { MAP: 'notes:read=*;notes:write=a,b', COOLDOWN_MS: '0' });
+    expect(r.list('MAP', { default: [], separator: 'semicolon' })).toEqual(['notes:read=*', 'notes:write=a,b']);
+    expect(r.ms('COOLDOWN_MS', 30_000, { min: 0, max: 3_600_000 })).toBe(0);
+    expect(r.problems).toEqual([]);
   });
 });
 
