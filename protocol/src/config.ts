@@ -115,7 +115,8 @@ export function splitList(text: string, separator: ListSeparator = 'comma'): str
     .filter((s) => s !== '');
 }
 
-type Frozen<T> = T extends URL ? T : T extends readonly (infer E)[] ? readonly Frozen<E>[] : T extends object ? { readonly [K in keyof T]: Frozen<T[K]> } : T;
+/** A value as deepFreeze returns it: read-only all the way down. */
+export type Frozen<T> = T extends URL ? T : T extends readonly (infer E)[] ? readonly Frozen<E>[] : T extends object ? { readonly [K in keyof T]: Frozen<T[K]> } : T;
 
 /** Freezes plain objects and arrays all the way down (class instances such as URL are left as they are). */
 export function deepFreeze<T>(value: T): Frozen<T> {
@@ -207,9 +208,10 @@ export class ConfigReader {
     return v === undefined ? fallback : (this.accept(name, parseOneOf(v, choices)) ?? fallback);
   }
 
-  /** A URL; the default (always valid) when unset. Returns undefined only when the variable is set and invalid. */
-  url(name: string, fallback: string, rules?: UrlRules): URL | undefined;
-  url(name: string, fallback: undefined, rules?: UrlRules): URL | undefined;
+  /**
+   * A URL, or the fallback (written by the programmer, so valid) when unset; undefined when the variable is set but
+   * invalid, or unset without a fallback.
+   */
   url(name: string, fallback: string | undefined, rules: UrlRules = {}): URL | undefined {
     const v = this.raw(name);
     if (v === undefined) return fallback === undefined ? undefined : new URL(fallback);
