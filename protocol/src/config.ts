@@ -172,6 +172,7 @@ export class ConfigReader {
     return undefined;
   }
 
+  /** Free text (a host, a path), or the fallback when unset. */
   string(name: string, fallback: string): string {
     return this.raw(name) ?? fallback;
   }
@@ -183,6 +184,7 @@ export class ConfigReader {
     return v;
   }
 
+  /** An integer in range; name the unit in the variable (`…_S`, `…_MS`, `…_SIZE`). */
   int(name: string, fallback: number, range: IntRange): number {
     const v = this.raw(name);
     return v === undefined ? fallback : (this.accept(name, parseInteger(v, range)) ?? fallback);
@@ -198,11 +200,13 @@ export class ConfigReader {
     return this.int(name, fallback, { min: 0, max: 65_535 });
   }
 
+  /** `true` or `false`. */
   bool(name: string, fallback: boolean): boolean {
     const v = this.raw(name);
     return v === undefined ? fallback : (this.accept(name, parseBoolean(v)) ?? fallback);
   }
 
+  /** One value of a literal list (an enum such as a log level). */
   oneOf<T extends string>(name: string, choices: readonly T[], fallback: T): T {
     const v = this.raw(name);
     return v === undefined ? fallback : (this.accept(name, parseOneOf(v, choices)) ?? fallback);

@@ -7,6 +7,11 @@ import { CookieJar } from '../login/cookie-jar.ts';
 import { createStepContext } from '../step-context.ts';
 import type { FlowOptions, FlowRun, StepRunner } from './types.ts';
 
+/**
+ * A run's shared state. Its step runner emits one event per step: status, the HTTP exchanges the step made (from
+ * the recording fetch), its checks, its time, and its data — on failure the error, its code, the hint and what the
+ * caller decided to do next (`onFail`).
+ */
 export function createFlowRun(opts: FlowOptions): FlowRun {
   const recorder = new HttpRecorder();
   const fetch = recorder.wrap(opts.fetch);
