@@ -92,26 +92,27 @@ describe('splitList', () => {
   });
 });
 
-describe('ConfigReader', () => {
-  const read = (env: Record<string, string>) => {
-    const r = new ConfigReader('test service', env);
-    return {
-      r,
-      config: () =>
-        r.finish({
-          host: r.string('T_HOST', '127.0.0.1'),
-          port: r.port('T_PORT', 3000),
-          timeoutMs: r.ms('T_TIMEOUT_MS', 5000, { min: 1, max: 120_000 }),
-          enabled: r.bool('T_ENABLED', true),
-          level: r.oneOf('T_LOG_LEVEL', LEVELS, 'info'),
-          issuer: r.url('T_ISSUER', 'http://127.0.0.1:4000', { shape: 'issuer' }),
-          origins: r.urlList('T_ORIGINS', ['http://127.0.0.1:3000'], { shape: 'origin' }).map((u) => u.origin),
-          scopes: r.list('T_SCOPES', { default: ['notes:read'], separator: 'comma-or-space' }),
-          context: r.jsonObject('T_CONTEXT'),
-        }),
-    };
+/** A small service config read with every kind of getter. */
+function read(env: Record<string, string>) {
+  const r = new ConfigReader('test service', env);
+  return {
+    r,
+    config: () =>
+      r.finish({
+        host: r.string('T_HOST', '127.0.0.1'),
+        port: r.port('T_PORT', 3000),
+        timeoutMs: r.ms('T_TIMEOUT_MS', 5000, { min: 1, max: 120_000 }),
+        enabled: r.bool('T_ENABLED', true),
+        level: r.oneOf('T_LOG_LEVEL', LEVELS, 'info'),
+        issuer: r.url('T_ISSUER', 'http://127.0.0.1:4000', { shape: 'issuer' }),
+        origins: r.urlList('T_ORIGINS', ['http://127.0.0.1:3000'], { shape: 'origin' }).map((u) => u.origin),
+        scopes: r.list('T_SCOPES', { default: ['notes:read'], separator: 'comma-or-space' }),
+        context: r.jsonObject('T_CONTEXT'),
+      }),
   };
+}
 
+describe('ConfigReader: values and defaults', () => {
   it('uses the defaults for unset and empty variables, and returns a deeply frozen object', () => {
     const c = read({ T_HOST: '', T_PORT: '  ' }).config();
     expect(c).toEqual({
@@ -147,6 +148,9 @@ describe('ConfigReader', () => {
     expect(c.origins).toEqual(['http://a.test', 'http://b.test:8080']);
   });
 
+});
+
+describe('ConfigReader: problems', () => {
   it.each<[string, Record<string, string>, RegExp]>([
     ['a port out of range', { T_PORT: '65536' }, /^T_PORT: must be an integer from 0 to 65535, got "65536"$/],
     ['a duration below its minimum', { T_TIMEOUT_MS: '0' }, /^T_TIMEOUT_MS: must be an integer from 1 to 120000/],
