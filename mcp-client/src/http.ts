@@ -7,7 +7,8 @@ import { redactAuthorization, redactCookie, redactUrl } from './redact.ts';
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-const REQUEST_HEADERS = ['authorization', 'cookie', 'origin'] as const;
+/** Request headers shown: credentials (redacted), Origin, and the MCP standard headers (era, method, tool). */
+const REQUEST_HEADERS = ['authorization', 'cookie', 'origin', 'mcp-protocol-version', 'mcp-method', 'mcp-name'] as const;
 const RESPONSE_HEADERS = ['www-authenticate', 'location', 'content-type', 'set-cookie', 'mcp-session-id'] as const;
 
 function redactHeader(name: string, value: string): string {
