@@ -17,7 +17,10 @@ import { VerifiedTokenCache } from './auth/token-cache.ts';
 import { createTokenVerifier } from './auth/verify-token.ts';
 import type { RsConfig } from './config.ts';
 import { CredentialsRequired, HttpError } from './http-error.ts';
+import jsonBody from './http/json-body.ts';
+import { JsonRpcHttpError } from './mcp/jsonrpc-error.ts';
 import { SessionRegistry } from './mcp/sessions.ts';
+import type { SessionEndReason } from './mcp/sessions.ts';
 import type { SseStreamTransport } from './mcp/sse-transport.ts';
 import { openNotesStore } from './notes/store.ts';
 import type { NotesStore } from './notes/store.ts';
@@ -41,8 +44,8 @@ export interface AppDeps {
   readonly logger?: FastifyBaseLogger;
   /** Where the config-built logger writes (default stdout); lets tests read the log. */
   readonly logStream?: { write(line: string): unknown };
-  /** Largest accepted request body in bytes (default 1 MiB). */
-  readonly bodyLimitBytes?: number;
+  /** How often expired MCP and cookie sessions are swept, in ms (default 1000). */
+  readonly sweepIntervalMs?: number;
 }
 
 /** Headers that carry credentials; pino never prints them. */
@@ -64,9 +67,29 @@ const MCP_CORS = {
   exposedHeaders: ['mcp-session-id', 'www-authenticate'],
 };
 
+/**
+ * A refused request body on an MCP endpoint (too large, not JSON, nested too deep) as a JSON-RPC error, with the
+ * status Fastify gave it; undefined for every other error.
+ */
+function bodyRefusal(error: FastifyError | Error): JsonRpcHttpError | undefined {
+  const status = 'statusCode' in error ? error.statusCode : undefined;
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : '';
+  if (status === 413) return new JsonRpcHttpError('body_too_large', error.message, { cause: error });
+  if (status !== 400) return undefined;
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
+    return new JsonRpcHttpError('parse_error', 'Parse error: the body is not valid JSON', { cause: error });
+  }
+  if (code.startsWith('FST_ERR_CTP_') || code === 'MCP_LAB_JSON_TOO_DEEP') {
+    return new JsonRpcHttpError('invalid_request', error.message, { cause: error });
+  }
+  return undefined;
+}
+
 /** Builds the resource server (not listening). Close it to end MCP sessions and the notes store. */
 export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
+  const { limits } = config;
+  const sweepIntervalMs = deps.sweepIntervalMs ?? 1_000;
   const app = Fastify({
     ...(deps.logger
       ? { loggerInstance: deps.logger }
@@ -78,21 +101,49 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
             ...(deps.logStream ? { stream: deps.logStream } : {}),
           },
         }),
-    bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
+    bodyLimit: limits.bodyLimitBytes,
+    // Slow bodies and idle sockets (README "Limits"): Node answers 408 and closes when the whole request has not
+    // arrived in time; it checks at this interval, so a deadline is met within a second.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 2))),
+    },
   }) as unknown as FastifyInstance;
 
-  const keys = deps.keySource ?? createJwksResolver({ config, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  const keys = deps.keySource ?? createJwksResolver({ config, now, log: app.log, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   const tokenCache = new VerifiedTokenCache(config.tokenCacheMaxEntries, config.clockSkewS);
   const verifyToken = createTokenVerifier({ config, keys, now, cache: tokenCache });
-  const cookieSessions: CookieSessionStore = createCookieSessionStore(now);
-  const notes = deps.notes ?? openNotesStore(config.dbPath, now);
-  const streamableSessions = new SessionRegistry<StreamableHTTPServerTransport>();
-  const sseSessions = new SessionRegistry<SseStreamTransport>();
+  const cookieSessions: CookieSessionStore = createCookieSessionStore(now, limits);
+  const notes = deps.notes ?? openNotesStore(config.dbPath, { now, limits });
+  const sessionLimits = { idleTimeoutMs: limits.sessionIdleTimeoutMs, maxLifetimeMs: limits.sessionMaxLifetimeMs };
+  const streamableSessions = new SessionRegistry<StreamableHTTPServerTransport>(
+    { ...sessionLimits, maxPerSubject: limits.sessionsMaxPerSubject, extendsWithToken: true, label: 'Streamable HTTP sessions' },
+    now,
+    sweepIntervalMs,
+  );
+  const sseSessions = new SessionRegistry<SseStreamTransport>(
+    { ...sessionLimits, maxPerSubject: limits.sseStreamsMaxPerSubject, extendsWithToken: false, label: 'SSE streams' },
+    now,
+    sweepIntervalMs,
+  );
+  // A logged-out, replaced or expired cookie session takes the MCP sessions and streams opened with it along.
+  cookieSessions.onEnd(function endCookieStreams(id, why) {
+    const reason: Extract<SessionEndReason, 'logged_out' | 'cookie_session_expired'> = why === 'expired' ? 'cookie_session_expired' : 'logged_out';
+    streamableSessions.endByCookie(id, reason);
+    sseSessions.endByCookie(id, reason);
+  });
+  const cookieSweeper = setInterval(() => cookieSessions.sweep(), sweepIntervalMs);
+  cookieSweeper.unref();
   // What a client without credentials is told to ask for: basic access. In claim mode permissions do not come
   // from scopes, so the scopes the AS needs to mint the claim are named instead.
   const challengeScope = config.permissionsFrom.kind === 'scope' ? ['notes:read'] : [...config.scopesSupported];
 
   app.setErrorHandler(function renderError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+    const onMcpEndpoint = request.routeOptions.config?.resourcePath === '/mcp' || request.routeOptions.config?.resourcePath === '/sse';
+    const rpcError = error instanceof JsonRpcHttpError ? error : onMcpEndpoint ? bodyRefusal(error) : undefined;
+    if (rpcError) return reply.code(rpcError.status).send(rpcError.body());
     const resourceMetadata = insertWellKnown(
       `${config.publicUrl}${request.routeOptions.config?.resourcePath ?? ''}`,
       'oauth-protected-resource',
@@ -122,6 +173,7 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
     return reply.code(500).send({ error: 'server_error', error_description: 'internal error' });
   });
 
+  await app.register(jsonBody, { maxDepth: limits.jsonMaxDepth });
   await app.register(cookie);
   // Built once: the delegator runs on every request.
   const metadataCors = { origin: '*', methods: ['GET'] };
@@ -139,6 +191,7 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
 
   // Before the server stops accepting: long-lived SSE streams would otherwise keep close() waiting.
   app.addHook('preClose', async function closeSessions() {
+    clearInterval(cookieSweeper);
     await streamableSessions.closeAll();
     await sseSessions.closeAll();
   });

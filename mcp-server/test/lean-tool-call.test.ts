@@ -75,7 +75,7 @@ describe('lean tools/call in a Streamable HTTP session', () => {
     expect(msg.id).toBe('req-1');
     expect(JSON.parse(msg.result.content[0].text)).toMatchObject({ text: 'lean' });
     const list = rpcMessages((await post(alice, sid, toolCall('notes_list'))).body)[0]!;
-    expect(JSON.parse(list.result.content[0].text).map((n: { text: string }) => n.text)).toContain('lean');
+    expect(JSON.parse(list.result.content[0].text).notes.map((n: { text: string }) => n.text)).toContain('lean');
   });
 
   it('still refuses a tool the token lacks the permission for (403 insufficient_scope with the scope)', async () => {
@@ -156,7 +156,13 @@ describe('runLeanToolCall', () => {
   it('re-checks the permission itself and reports a refusal as a tool error, never running the tool', () => {
     const call = leanToolCall(toolCall('notes_add', { text: 'x' }, 9))!;
     const caller = { iss: 'i', sub: 's', aud: ['a'], permissions: ['notes:read'], exp: 2_000_000_000 };
-    const notes = { list: () => [], add: () => { throw new Error('must not run'); }, delete: () => false, close: () => {} };
+    const notes = {
+      list: () => ({ notes: [] }),
+      add: () => { throw new Error('must not run'); },
+      delete: () => false,
+      usage: () => ({ count: 0, bytes: 0 }),
+      close: () => {},
+    };
     expect(runLeanToolCall(call, caller, notes)).toEqual({
       result: { content: [{ type: 'text', text: 'this operation needs notes:write' }], isError: true },
       jsonrpc: '2.0',

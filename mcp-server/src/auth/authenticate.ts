@@ -17,6 +17,8 @@ declare module 'fastify' {
     principal: Principal | undefined;
     /** How the principal was established; cookie requests get the CSRF Origin rule. */
     authMethod: 'bearer' | 'cookie' | undefined;
+    /** The cookie session id of a cookie-authenticated request (MCP streams opened with it end with it). */
+    cookieSessionId: string | undefined;
   }
   interface FastifyInstance {
     /** onRequest hook: requires a bearer token or a session cookie. */
@@ -38,10 +40,16 @@ export function requirePrincipal(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+/** The principal and, for a cookie-authenticated request, its cookie session id. */
+export function requireCredential(request: FastifyRequest): { principal: Principal; cookieSessionId: string | undefined } {
+  return { principal: requirePrincipal(request), cookieSessionId: request.cookieSessionId };
+}
+
 const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async function authPlugin(app, options) {
   const { config, verifyToken, cookieSessions } = options;
   app.decorateRequest('principal', undefined);
   app.decorateRequest('authMethod', undefined);
+  app.decorateRequest('cookieSessionId', undefined);
 
   async function resolve(request: FastifyRequest, allowCookie: boolean): Promise<void> {
     const credentials = extractCredentials({
@@ -64,6 +72,7 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async function authPlu
         checkCookieOrigin(request.method, request.headers.origin, config.allowedOrigins);
         request.principal = principal;
         request.authMethod = 'cookie';
+        request.cookieSessionId = credentials.sessionId;
         return;
       }
     }
