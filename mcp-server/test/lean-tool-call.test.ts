@@ -75,7 +75,7 @@ describe('lean tools/call in a Streamable HTTP session', () => {
     expect(msg.id).toBe('req-1');
     expect(JSON.parse(msg.result.content[0].text)).toMatchObject({ text: 'lean' });
     const list = rpcMessages((await post(alice, sid, toolCall('notes_list'))).body)[0]!;
-    expect(JSON.parse(list.result.content[0].text).notes.map((n: { text: string }) => n.text)).toContain('lean');
+    expect(JSON.parse(list.result.content[0].text).map((n: { text: string }) => n.text)).toContain('lean');
   });
 
   it('still refuses a tool the token lacks the permission for (403 insufficient_scope with the scope)', async () => {

@@ -90,13 +90,13 @@ describe('notes are per user', () => {
     const added = toolText((await call(alice, a, toolCall('notes_add', { text: 'alice secret' }))).body) as { id: string };
     expect(added.id).toBeTypeOf('string');
 
-    expect(toolText((await call(bob, b, toolCall('notes_list'))).body)).toEqual({ notes: [] });
+    expect(toolText((await call(bob, b, toolCall('notes_list'))).body)).toEqual([]);
     const del = await call(bob, b, toolCall('notes_delete', { id: added.id }));
     expect(del.statusCode).toBe(200);
     expect(rpcMessages(del.body)[0]?.result?.isError).toBe(true);
 
-    const list = toolText((await call(alice, a, toolCall('notes_list'))).body) as { notes: Array<{ id: string; text: string }> };
-    expect(list.notes.map((n) => n.text)).toEqual(['alice secret']);
+    const list = toolText((await call(alice, a, toolCall('notes_list'))).body) as Array<{ id: string; text: string }>;
+    expect(list.map((n) => n.text)).toEqual(['alice secret']);
   });
 
   it('whoami reports the verified identity', async () => {

@@ -60,7 +60,7 @@ describe('real socket', () => {
       expect(tools.tools.map((t) => t.name).sort()).toEqual(['notes_add', 'notes_delete', 'notes_list', 'whoami']);
       expect(text(await client.callTool({ name: 'whoami', arguments: {} }))).toMatchObject({ iss: ISSUER, sub: 'alice' });
       const note = text(await client.callTool({ name: 'notes_add', arguments: { text: 'over the wire' } })) as { id: string };
-      const list = (text(await client.callTool({ name: 'notes_list', arguments: {} })) as { notes: Array<{ id: string }> }).notes;
+      const list = text(await client.callTool({ name: 'notes_list', arguments: {} })) as Array<{ id: string }>;
       expect(list.map((n) => n.id)).toContain(note.id);
       await transport.terminateSession();
     } finally {
@@ -105,7 +105,7 @@ describe('real socket', () => {
       expect(text(await client.callTool({ name: 'whoami', arguments: {} }))).toMatchObject({ sub: 'bob', aud: [`${base}/sse`] });
       const note = text(await client.callTool({ name: 'notes_add', arguments: { text: 'bob via sse' } })) as { id: string; text: string };
       expect(note.text).toBe('bob via sse');
-      const list = (text(await client.callTool({ name: 'notes_list', arguments: {} })) as { notes: Array<{ text: string }> }).notes;
+      const list = text(await client.callTool({ name: 'notes_list', arguments: {} })) as Array<{ text: string }>;
       expect(list.map((n) => n.text)).toEqual(['bob via sse']);
     } finally {
       await client.close();

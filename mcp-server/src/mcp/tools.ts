@@ -50,15 +50,18 @@ export const TOOLS: Readonly<Record<string, NotesTool>> = Object.freeze({
   notes_list: tool({
     title: 'List notes',
     description:
-      "One page of the caller's notes, oldest first, as {notes, nextCursor?}; pass nextCursor back as cursor for the " +
-      'next page; limit is capped at the server page size (needs notes:read)',
+      "One page of the caller's notes, oldest first (a JSON array); when more follow, the result carries nextCursor " +
+      '(MCP pagination): pass it back as cursor. limit is capped at the server page size (needs notes:read)',
     permissions: ['notes:read'],
     inputShape: {
       cursor: z.string().min(1).max(200).optional(),
       limit: z.number().int().min(1).max(10_000).optional(),
     },
-    run: (p, args, notes) =>
-      json(notes.list(p, { cursor: args.cursor as string | undefined, limit: args.limit as number | undefined })),
+    run: (p, args, notes) => {
+      const page = notes.list(p, { cursor: args.cursor as string | undefined, limit: args.limit as number | undefined });
+      // `nextCursor` beside `content`, where an MCP PaginatedResult carries it; the text stays the notes array.
+      return page.nextCursor === undefined ? json(page.notes) : { ...json(page.notes), nextCursor: page.nextCursor };
+    },
   }),
   notes_add: tool({
     title: 'Add a note',
