@@ -140,13 +140,21 @@ export interface ListeningRs {
 }
 
 /** The RS listening on a free loopback port, trusting a fresh key served by a real JWKS server. */
-export async function startListeningRs(): Promise<ListeningRs> {
+export async function startListeningRs(env: Record<string, string> = {}, deps: AppDeps = {}): Promise<ListeningRs> {
   const keys = await makeKeys();
   const jwks = await startJwksServer(() => [keys.publicJwk]);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const app = await buildApp(
-    loadConfig({ MCP_ISSUER: ISSUER, MCP_PUBLIC_URL: base, MCP_PORT: String(port), MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_LOG_LEVEL: 'silent' }),
+    loadConfig({
+      MCP_ISSUER: ISSUER,
+      MCP_PUBLIC_URL: base,
+      MCP_PORT: String(port),
+      MCP_JWKS_URL: `${jwks.url}/jwks`,
+      MCP_LOG_LEVEL: 'silent',
+      ...env,
+    }),
+    deps,
   );
   await app.listen({ host: '127.0.0.1', port });
   return {
@@ -157,5 +165,64 @@ export async function startListeningRs(): Promise<ListeningRs> {
       await app.close();
       await jwks.close();
     },
+  };
+}
+
+class StreamEnded extends Error {
+  constructor() {
+    super('the event stream ended');
+  }
+}
+
+export interface SseEvent {
+  readonly event: string;
+  readonly data: string;
+}
+
+export interface EventStream {
+  readonly status: number;
+  readonly headers: Headers;
+  /** The next event; rejects when the stream ended first. */
+  next(): Promise<SseEvent>;
+  /** Every event until the server ends the stream. */
+  rest(): Promise<SseEvent[]>;
+  close(): void;
+}
+
+/** Opens a real event stream with fetch and reads it event by event (the one SSE reader of these tests). */
+export async function openEventStream(url: string, headers: Record<string, string>): Promise<EventStream> {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  async function next(): Promise<SseEvent> {
+    for (;;) {
+      const end = buffer.indexOf('\n\n');
+      if (end >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        return { event: /^event: (.*)$/m.exec(block)?.[1] ?? 'message', data: /^data: (.*)$/m.exec(block)?.[1] ?? '' };
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new StreamEnded();
+      buffer += value;
+    }
+  }
+  return {
+    status: res.status,
+    headers: res.headers,
+    next,
+    async rest() {
+      const events: SseEvent[] = [];
+      for (;;) {
+        try {
+          events.push(await next());
+        } catch (err) {
+          if (err instanceof StreamEnded) return events;
+          throw err;
+        }
+      }
+    },
+    close: () => controller.abort(),
   };
 }

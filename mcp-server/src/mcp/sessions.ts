@@ -132,7 +132,7 @@ export class SessionRegistry<T extends Transport> {
     if (held >= this.#limits.maxPerSubject) {
       throw new JsonRpcHttpError(
         'too_many_sessions',
-        `too many ${this.#limits.label}: at most ${this.#limits.maxPerSubject} per user; close one (DELETE) or wait for one to expire`,
+        `too many ${this.#limits.label}: at most ${this.#limits.maxPerSubject} per user; close one or wait for one to expire`,
       );
     }
     this.#pending.set(owner, (this.#pending.get(owner) ?? 0) + 1);
