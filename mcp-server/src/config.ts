@@ -102,6 +102,35 @@ export class ConfigError extends Error {
 /** The largest note text MCP_NOTE_MAX_CHARS may allow (the tool's schema ceiling). */
 export const NOTE_MAX_CHARS_CEILING = 100_000;
 
+/** How one limit is read: its variable, default and accepted range (the README "Limits" table is tested against it). */
+export interface LimitSpec {
+  readonly env: string;
+  readonly defaultValue: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Every field of RsLimits, from its variable (one source of truth for loadConfig, the README and tests). */
+export const LIMIT_SPECS: Readonly<Record<keyof RsLimits, LimitSpec>> = Object.freeze({
+  notesMaxPerUser: { env: 'MCP_NOTES_MAX_PER_USER', defaultValue: 1_000, min: 1, max: 1_000_000 },
+  noteMaxChars: { env: 'MCP_NOTE_MAX_CHARS', defaultValue: 2_000, min: 1, max: NOTE_MAX_CHARS_CEILING },
+  notesMaxBytesPerUser: { env: 'MCP_NOTES_MAX_BYTES_PER_USER', defaultValue: 1_048_576, min: 1, max: 1_073_741_824 },
+  notesPageSizeMax: { env: 'MCP_NOTES_PAGE_SIZE_MAX', defaultValue: 100, min: 1, max: 10_000 },
+  sessionIdleTimeoutMs: { env: 'MCP_SESSION_IDLE_TIMEOUT_MS', defaultValue: 900_000, min: 1_000, max: 86_400_000 },
+  sessionMaxLifetimeMs: { env: 'MCP_SESSION_MAX_LIFETIME_MS', defaultValue: 86_400_000, min: 1_000, max: 604_800_000 },
+  sessionsMaxPerSubject: { env: 'MCP_SESSIONS_MAX_PER_SUBJECT', defaultValue: 20, min: 1, max: 10_000 },
+  sseStreamsMaxPerSubject: { env: 'MCP_SSE_STREAMS_MAX_PER_SUBJECT', defaultValue: 20, min: 1, max: 10_000 },
+  cookieSessionsMaxPerSubject: { env: 'MCP_COOKIE_SESSIONS_MAX_PER_SUBJECT', defaultValue: 10, min: 1, max: 1_000 },
+  cookieSessionsMax: { env: 'MCP_COOKIE_SESSIONS_MAX', defaultValue: 100_000, min: 1, max: 10_000_000 },
+  cookieSessionMaxLifetimeMs: { env: 'MCP_COOKIE_SESSION_MAX_LIFETIME_MS', defaultValue: 43_200_000, min: 1_000, max: 2_592_000_000 },
+  requestTimeoutMs: { env: 'MCP_REQUEST_TIMEOUT_MS', defaultValue: 30_000, min: 100, max: 600_000 },
+  headersTimeoutMs: { env: 'MCP_HEADERS_TIMEOUT_MS', defaultValue: 10_000, min: 100, max: 600_000 },
+  keepAliveTimeoutMs: { env: 'MCP_KEEP_ALIVE_TIMEOUT_MS', defaultValue: 10_000, min: 100, max: 600_000 },
+  bodyLimitBytes: { env: 'MCP_BODY_LIMIT_BYTES', defaultValue: 262_144, min: 1_024, max: 104_857_600 },
+  jsonMaxDepth: { env: 'MCP_JSON_MAX_DEPTH', defaultValue: 32, min: 2, max: 1_000 },
+});
+
+
 /**
  * Host names that cannot be an attacker's DNS name, so a browser never sends them for a rebound origin; allowed
  * by default on any port (local tools, health checks, `app.inject`).
@@ -265,24 +294,11 @@ export function loadConfig(env: Env): RsConfig {
   if ((LOG_LEVELS as readonly string[]).includes(rawLevel)) logLevel = rawLevel as LogLevel;
   else problems.push(`MCP_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(rawLevel)}`);
 
-  const limits: RsLimits = Object.freeze({
-    notesMaxPerUser: int('MCP_NOTES_MAX_PER_USER', 1_000, 1, 1_000_000),
-    noteMaxChars: int('MCP_NOTE_MAX_CHARS', 2_000, 1, NOTE_MAX_CHARS_CEILING),
-    notesMaxBytesPerUser: int('MCP_NOTES_MAX_BYTES_PER_USER', 1_048_576, 1, 1_073_741_824),
-    notesPageSizeMax: int('MCP_NOTES_PAGE_SIZE_MAX', 100, 1, 10_000),
-    sessionIdleTimeoutMs: int('MCP_SESSION_IDLE_TIMEOUT_MS', 900_000, 1_000, 86_400_000),
-    sessionMaxLifetimeMs: int('MCP_SESSION_MAX_LIFETIME_MS', 86_400_000, 1_000, 604_800_000),
-    sessionsMaxPerSubject: int('MCP_SESSIONS_MAX_PER_SUBJECT', 20, 1, 10_000),
-    sseStreamsMaxPerSubject: int('MCP_SSE_STREAMS_MAX_PER_SUBJECT', 20, 1, 10_000),
-    cookieSessionsMaxPerSubject: int('MCP_COOKIE_SESSIONS_MAX_PER_SUBJECT', 10, 1, 1_000),
-    cookieSessionsMax: int('MCP_COOKIE_SESSIONS_MAX', 100_000, 1, 10_000_000),
-    cookieSessionMaxLifetimeMs: int('MCP_COOKIE_SESSION_MAX_LIFETIME_MS', 43_200_000, 1_000, 2_592_000_000),
-    requestTimeoutMs: int('MCP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
-    headersTimeoutMs: int('MCP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
-    keepAliveTimeoutMs: int('MCP_KEEP_ALIVE_TIMEOUT_MS', 10_000, 100, 600_000),
-    bodyLimitBytes: int('MCP_BODY_LIMIT_BYTES', 262_144, 1_024, 104_857_600),
-    jsonMaxDepth: int('MCP_JSON_MAX_DEPTH', 32, 2, 1_000),
-  });
+  const limits = Object.freeze(
+    Object.fromEntries(
+      Object.entries(LIMIT_SPECS).map(([field, spec]) => [field, int(spec.env, spec.defaultValue, spec.min, spec.max)]),
+    ) as unknown as RsLimits,
+  );
   // Node refuses a headers timeout above the request timeout; say so here rather than at listen.
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
     problems.push('MCP_HEADERS_TIMEOUT_MS: must not exceed MCP_REQUEST_TIMEOUT_MS');
