@@ -4,8 +4,8 @@ import { parseArgs } from 'node:util';
  * The bench's configuration: `--scenario` from the command line, sizes from BENCH_* variables. Every problem is
  * collected and reported at once, naming the variable; the result is frozen.
  */
-export type Scenario = 'throughput' | 'sse' | 'cli';
-const SCENARIOS: readonly Scenario[] = ['throughput', 'sse', 'cli'];
+export type Scenario = 'throughput' | 'sse' | 'cli' | 'reliability';
+const SCENARIOS: readonly Scenario[] = ['throughput', 'sse', 'cli', 'reliability'];
 
 export interface BenchConfig {
   readonly scenario: Scenario;
@@ -19,6 +19,15 @@ export interface BenchConfig {
   readonly sseLoadConnections: number;
   /** Cold and warm CLI runs each (scenario cli). */
   readonly cliRuns: number;
+  /** Scenario reliability: seconds of each whoami run of user B (unloaded, loaded). */
+  readonly reliabilitySeconds: number;
+  /** Connections of user A's notes_list hammering, and of user B's whoami. */
+  readonly reliabilityAConnections: number;
+  readonly reliabilityBConnections: number;
+  /** Simulated IdP outage (injected clock): minutes, step, and the RS's JWKS timeout during it. */
+  readonly outageMinutes: number;
+  readonly outageStepS: number;
+  readonly outageTimeoutMs: number;
   /** Level of the lab RS's logger during the runs. */
   readonly rsLogLevel: string;
   /** Run the lab RS with --cpu-prof and summarise where its CPU went. */
@@ -80,6 +89,12 @@ export function loadBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
     sseLoadSeconds: int('BENCH_SSE_LOAD_SECONDS', 5, 1, 600),
     sseLoadConnections: int('BENCH_SSE_LOAD_CONNECTIONS', 10, 1, 1_000),
     cliRuns: int('BENCH_CLI_RUNS', 3, 1, 50),
+    reliabilitySeconds: int('BENCH_RELIABILITY_SECONDS', 5, 1, 600),
+    reliabilityAConnections: int('BENCH_RELIABILITY_A_CONNECTIONS', 4, 1, 200),
+    reliabilityBConnections: int('BENCH_RELIABILITY_B_CONNECTIONS', 1, 1, 200),
+    outageMinutes: int('BENCH_OUTAGE_MINUTES', 15, 1, 1_440),
+    outageStepS: int('BENCH_OUTAGE_STEP_S', 20, 1, 3_600),
+    outageTimeoutMs: int('BENCH_OUTAGE_JWKS_TIMEOUT_MS', 500, 50, 120_000),
     rsLogLevel: env.BENCH_RS_LOG_LEVEL ?? 'warn',
     profile: values.profile ?? false,
     profileDir: env.BENCH_PROFILE_DIR === undefined || env.BENCH_PROFILE_DIR === '' ? undefined : env.BENCH_PROFILE_DIR,

@@ -12,6 +12,10 @@ export interface BenchIssuer {
   readonly jwksUrl: string;
   /** Signs an access token (RFC 9068 shape: iss, sub, aud, scope, client_id, iat, exp). */
   mint(claims: MintOptions): Promise<string>;
+  /** 'hang': every request is held unanswered (an IdP outage that times out); 'up' answers again. */
+  setOutage(mode: 'up' | 'hang'): void;
+  /** Requests the issuer received (any path). */
+  requests(): number;
   close(): Promise<void>;
 }
 
@@ -22,6 +26,8 @@ export interface MintOptions {
   readonly clientId?: string;
   readonly email?: string;
   readonly ttlS?: number;
+  /** `iat` in seconds (default now); with `ttlS`, `exp` = iat + ttlS. For a bench that runs an injected clock. */
+  readonly issuedAtS?: number;
 }
 
 const KID = 'bench-rs256';
@@ -31,7 +37,12 @@ export async function startBenchIssuer(): Promise<BenchIssuer> {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid: KID, alg: 'RS256', use: 'sig' };
   let origin = '';
+  let outage: 'up' | 'hang' = 'up';
+  let requests = 0;
   const server = createServer((req, res) => {
+    requests++;
+    // Held until the client gives up or the server closes; nothing is written.
+    if (outage === 'hang') return;
     const path = (req.url ?? '/').split('?')[0];
     let body: unknown;
     if (path === '/jwks.json') body = { keys: [jwk] };
@@ -51,7 +62,15 @@ export async function startBenchIssuer(): Promise<BenchIssuer> {
     issuer: origin,
     jwksUrl: `${origin}/jwks.json`,
     mint: (opts) => mint(privateKey, origin, opts),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    setOutage: (mode) => {
+      outage = mode;
+    },
+    requests: () => requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -78,8 +97,8 @@ function mint(key: CryptoKey, issuer: string, opts: MintOptions): Promise<string
     .setIssuer(issuer)
     .setSubject(opts.subject ?? 'bench-user')
     .setAudience(typeof opts.audience === 'string' ? opts.audience : [...opts.audience])
-    .setIssuedAt()
-    .setExpirationTime(`${opts.ttlS ?? 3600}s`)
+    .setIssuedAt(opts.issuedAtS ?? Math.floor(Date.now() / 1000))
+    .setExpirationTime((opts.issuedAtS ?? Math.floor(Date.now() / 1000)) + (opts.ttlS ?? 3600))
     .sign(key);
 }
 

@@ -1,11 +1,12 @@
 /**
- * `npm run bench [-- --scenario throughput|sse|cli] [--targets a,b,c] [--profile]`
+ * `npm run bench [-- --scenario throughput|sse|cli|reliability] [--targets a,b,c] [--profile]`
  * Results go to stdout; progress and diagnostics to stderr. Exit code 1 when a run was invalid or failed.
  */
 import { BenchConfigError, loadBenchConfig, type BenchConfig } from './config.ts';
 import { stopAllChildren } from './proc.ts';
 import type { Log } from './report.ts';
 import { runCli } from './scenarios/cli.ts';
+import { runReliability } from './scenarios/reliability.ts';
 import { runSse } from './scenarios/sse.ts';
 import { runThroughput } from './scenarios/throughput.ts';
 
@@ -21,6 +22,8 @@ function run(config: BenchConfig): Promise<{ report: string; valid: boolean }> {
       return runSse(config, log);
     case 'cli':
       return runCli(config, log);
+    case 'reliability':
+      return runReliability(config, log);
   }
 }
 

@@ -12,6 +12,7 @@ import authPlugin from './auth/authenticate.ts';
 import { createCookieSessionStore } from './auth/cookie-sessions.ts';
 import type { CookieSessionStore } from './auth/cookie-sessions.ts';
 import { createJwksResolver } from './auth/jwks.ts';
+import { createSubjectRateLimiter, RateLimited } from './auth/rate-limit.ts';
 import type { KeySource } from './auth/jwks.ts';
 import { VerifiedTokenCache } from './auth/token-cache.ts';
 import { createTokenVerifier } from './auth/verify-token.ts';
@@ -142,7 +143,18 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
 
   app.setErrorHandler(function renderError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
     const onMcpEndpoint = request.routeOptions.config?.resourcePath === '/mcp' || request.routeOptions.config?.resourcePath === '/sse';
-    const rpcError = error instanceof JsonRpcHttpError ? error : onMcpEndpoint ? bodyRefusal(error) : undefined;
+    if (error instanceof RateLimited) {
+      reply.header('retry-after', String(error.retryAfterS));
+      if (!onMcpEndpoint) return reply.code(429).send({ error: 'rate_limited', error_description: error.message });
+    }
+    const rpcError =
+      error instanceof JsonRpcHttpError
+        ? error
+        : error instanceof RateLimited
+          ? new JsonRpcHttpError('rate_limited', error.message)
+          : onMcpEndpoint
+            ? bodyRefusal(error)
+            : undefined;
     if (rpcError) return reply.code(rpcError.status).send(rpcError.body());
     const resourceMetadata = insertWellKnown(
       `${config.publicUrl}${request.routeOptions.config?.resourcePath ?? ''}`,
@@ -183,7 +195,8 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
       callback(null, req.url?.startsWith('/.well-known/') ? metadataCors : mcpCors);
     },
   });
-  await app.register(authPlugin, { config, verifyToken, cookieSessions });
+  const rateLimiter = createSubjectRateLimiter(limits.rateLimitPerS, limits.rateLimitBurst, now);
+  await app.register(authPlugin, { config, verifyToken, cookieSessions, rateLimiter });
   await app.register(prmRoutes, { config });
   await app.register(sessionRoutes, { config, cookieSessions });
   await app.register(streamableRoutes, { config, notes, sessions: streamableSessions });

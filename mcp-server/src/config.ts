@@ -88,6 +88,12 @@ export interface RsLimits {
   readonly bodyLimitBytes: number;
   /** Deepest nesting of arrays and objects in a JSON body, else 400. */
   readonly jsonMaxDepth: number;
+  /** Most UTF-8 bytes of note text in one `notes_list` page (at least one note is always returned). */
+  readonly notesPageMaxBytes: number;
+  /** Requests per second one subject may make on the MCP and session endpoints (token bucket refill), else 429. */
+  readonly rateLimitPerS: number;
+  /** Requests one subject may make at once before the rate applies (token bucket size). */
+  readonly rateLimitBurst: number;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +134,9 @@ export const LIMIT_SPECS: Readonly<Record<keyof RsLimits, LimitSpec>> = Object.f
   keepAliveTimeoutMs: { env: 'MCP_KEEP_ALIVE_TIMEOUT_MS', defaultValue: 10_000, min: 100, max: 600_000 },
   bodyLimitBytes: { env: 'MCP_BODY_LIMIT_BYTES', defaultValue: 262_144, min: 1_024, max: 104_857_600 },
   jsonMaxDepth: { env: 'MCP_JSON_MAX_DEPTH', defaultValue: 32, min: 2, max: 1_000 },
+  notesPageMaxBytes: { env: 'MCP_NOTES_PAGE_MAX_BYTES', defaultValue: 65_536, min: 1, max: 1_073_741_824 },
+  rateLimitPerS: { env: 'MCP_RATE_LIMIT_PER_S', defaultValue: 50, min: 1, max: 1_000_000 },
+  rateLimitBurst: { env: 'MCP_RATE_LIMIT_BURST', defaultValue: 100, min: 1, max: 1_000_000 },
 });
 
 

@@ -87,6 +87,9 @@ describe('loadConfig', () => {
       keepAliveTimeoutMs: 10_000,
       bodyLimitBytes: 262_144,
       jsonMaxDepth: 32,
+      notesPageMaxBytes: 65_536,
+      rateLimitPerS: 50,
+      rateLimitBurst: 100,
     });
     expect(Object.fromEntries(Object.entries(LIMIT_SPECS).map(([k, spec]) => [k, spec.defaultValue]))).toEqual(c.limits);
     expect(Object.isFrozen(c.limits)).toBe(true);

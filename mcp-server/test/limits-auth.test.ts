@@ -106,3 +106,44 @@ describe('iat in the future', () => {
     expect((await init({ authorization: `Bearer ${within}` })).statusCode).toBe(200);
   });
 });
+
+describe('per-subject rate limit', () => {
+  it('refuses requests past MCP_RATE_LIMIT_BURST with 429, Retry-After and a JSON-RPC error; another user is not limited; it refills at MCP_RATE_LIMIT_PER_S', async () => {
+    let t = Date.now();
+    const limited = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_RATE_LIMIT_PER_S: '2', MCP_RATE_LIMIT_BURST: '3' }, { now: () => t });
+    try {
+      const mallory = await mint(keys, { sub: 'mallory' });
+      const bob = await mint(keys, { sub: 'bob' });
+      const hit = (tok: string) =>
+        limited.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, authorization: `Bearer ${tok}` }, payload: INIT_BODY });
+      for (let i = 0; i < 3; i++) expect((await hit(mallory)).statusCode).toBe(200);
+      const refused = await hit(mallory);
+      expect(refused.statusCode).toBe(429);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.json()).toEqual({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32000, message: 'too many requests: at most 2 per second per user; retry after 1 s', data: { reason: 'rate_limited' } },
+      });
+      expect((await hit(bob)).statusCode).toBe(200);
+      t += 500;
+      expect((await hit(mallory)).statusCode).toBe(200);
+      expect((await hit(mallory)).statusCode).toBe(429);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('answers a rate-limited POST /session with an OAuth-style 429 body', async () => {
+    const limited = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_RATE_LIMIT_PER_S: '1', MCP_RATE_LIMIT_BURST: '1' }, { now: () => 0 });
+    try {
+      const tok = await mint(keys, { sub: 'cookie-storm', iat: 0, exp: 300 });
+      expect((await limited.inject({ method: 'POST', url: '/session', headers: { authorization: `Bearer ${tok}` } })).statusCode).toBe(204);
+      const refused = await limited.inject({ method: 'POST', url: '/session', headers: { authorization: `Bearer ${tok}` } });
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json()).toEqual({ error: 'rate_limited', error_description: 'too many requests: at most 1 per second per user; retry after 1 s' });
+    } finally {
+      await limited.close();
+    }
+  });
+});

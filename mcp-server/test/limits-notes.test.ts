@@ -128,6 +128,28 @@ describe('notes_list pages', () => {
     expect(JSON.stringify(stolen)).not.toContain('a3');
   });
 
+  it('ends a page before MCP_NOTES_PAGE_MAX_BYTES of text (one note at least), the rest on the next page', async () => {
+    const small = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_NOTES_PAGE_MAX_BYTES: '10', MCP_NOTES_PAGE_SIZE_MAX: '100' });
+    try {
+      const token = await mint(keys, { sub: 'page-bytes' });
+      const sid = await openSession(small, token);
+      const tool = async (name: string, args: Record<string, unknown> = {}) => {
+        const res = await small.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, authorization: `Bearer ${token}`, 'mcp-session-id': sid }, payload: toolCall(name, args) });
+        return rpcMessages(res.body)[0]!.result;
+      };
+      for (const t of ['aaaa', 'bbbb', 'cccccccccccc', 'd']) await tool('notes_add', { text: t });
+      const first = await tool('notes_list');
+      expect(texts(first)).toEqual(['aaaa', 'bbbb']);
+      const second = await tool('notes_list', { cursor: first.nextCursor });
+      expect(texts(second)).toEqual(['cccccccccccc']);
+      const third = await tool('notes_list', { cursor: second.nextCursor });
+      expect(texts(third)).toEqual(['d']);
+      expect(third).not.toHaveProperty('nextCursor');
+    } finally {
+      await small.close();
+    }
+  });
+
   it('refuses a malformed cursor with a tool error', async () => {
     const u = await user('bad-cursor');
     expect(await u.tool('notes_list', { cursor: 'not-a-cursor' })).toEqual({

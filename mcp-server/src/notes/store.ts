@@ -25,7 +25,10 @@ export interface NotesPage {
   readonly nextCursor?: string;
 }
 
-export type NotesLimits = Pick<RsLimits, 'notesMaxPerUser' | 'noteMaxChars' | 'notesMaxBytesPerUser' | 'notesPageSizeMax'>;
+export type NotesLimits = Pick<
+  RsLimits,
+  'notesMaxPerUser' | 'noteMaxChars' | 'notesMaxBytesPerUser' | 'notesPageSizeMax' | 'notesPageMaxBytes'
+>;
 
 export type NotesErrorCode = 'too_many_notes' | 'note_too_long' | 'notes_too_large' | 'invalid_cursor';
 
@@ -66,6 +69,7 @@ export const DEFAULT_NOTES_LIMITS: NotesLimits = Object.freeze({
   noteMaxChars: 2_000,
   notesMaxBytesPerUser: 1_048_576,
   notesPageSizeMax: 100,
+  notesPageMaxBytes: 65_536,
 });
 
 function encodeCursor(seq: number): string {
@@ -133,8 +137,16 @@ export function openNotesStore(
       const size = Math.max(1, Math.min(page.limit ?? limits.notesPageSizeMax, limits.notesPageSizeMax));
       // One row more than the page tells whether another page follows.
       const rows = pageStmt.all(owner.iss, owner.sub, after, size + 1) as unknown as NoteRow[];
-      const more = rows.length > size;
-      const shown = more ? rows.slice(0, size) : rows;
+      // The page ends at `size` notes or before the note that would pass the byte budget (one note at least).
+      let shownCount = 0;
+      let bytes = 0;
+      for (const row of rows.slice(0, size)) {
+        bytes += Buffer.byteLength(row.text, 'utf8');
+        if (shownCount > 0 && bytes > limits.notesPageMaxBytes) break;
+        shownCount++;
+      }
+      const more = rows.length > shownCount;
+      const shown = rows.slice(0, shownCount);
       const notes = shown.map((r) => ({ id: r.id, text: r.text, createdAt: r.created_at }));
       const last = shown.at(-1);
       return more && last ? { notes, nextCursor: encodeCursor(last.seq) } : { notes };

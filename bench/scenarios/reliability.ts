@@ -1,0 +1,341 @@
+import { loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../mcp-server/src/app.ts';
+import { loadConfig } from '../../mcp-server/src/config.ts';
+import { freePort } from '../../tests/harness/free-port.ts';
+import type { BenchConfig } from '../config.ts';
+import { connectInspector, inspectorUrlFrom, type InspectorClient } from '../inspector.ts';
+import { startBenchIssuer, type BenchIssuer } from '../jwt.ts';
+import { runLoad, type LoadResult } from '../load.ts';
+import { BENCH_SUBJECT, isWhoamiResult, jsonRpcMessages, openSession, TOOLS_CALL_BODY, type McpSession } from '../mcp.ts';
+import { rssKiB } from '../proc.ts';
+import { machineLine, renderTable, type Log } from '../report.ts';
+import { rsAvailable, startRsProcess } from '../targets.ts';
+
+const SCOPE = 'notes:read notes:write';
+const ABUSER = 'bench-abuser';
+/** The RS's defaults (mcp-server/src/config.ts LIMIT_SPECS); the scenario runs the RS with them, unchanged. */
+const NOTE_CHARS = 2_000;
+const SETTLE_MS = 2_000;
+
+/**
+ * Scenario 4, reliability (issue 13):
+ * 1. user B's whoami p99 unloaded, then while user A (a) hammers notes_list on a store filled to A's quota and
+ *    (b) holds Streamable HTTP sessions and SSE streams up to the per-subject caps (one more of each must be
+ *    refused with 429); B's loaded/unloaded p99 ratio (target ≤ 2×), and the RS's RSS after the run vs before
+ *    (target within 20 %), both after a forced GC;
+ * 2. an IdP outage of BENCH_OUTAGE_MINUTES with the key set aged past its max age, on an in-process RS with an
+ *    injected clock (no waiting 15 minutes): the IdP hangs every request; valid requests (new tokens, cached
+ *    tokens, calls in a session) must all succeed, none waiting longer than the JWKS timeout.
+ */
+export async function runReliability(config: BenchConfig, log: Log): Promise<{ report: string; valid: boolean }> {
+  if (!rsAvailable()) return { report: 'reliability scenario: lab RS not available', valid: false };
+  const loadBefore = loadavg();
+  const fairness = await runFairness(config, log);
+  const outage = await runOutage(config, log);
+  const report = [
+    'Reliability (issue 13): one user cannot starve another; an IdP outage does not fail valid requests',
+    machineLine(loadBefore),
+    '',
+    ...fairness.lines,
+    '',
+    ...outage.lines,
+  ].join('\n');
+  return { report, valid: fairness.valid && outage.valid };
+}
+
+interface Part {
+  readonly lines: string[];
+  readonly valid: boolean;
+}
+
+async function runFairness(config: BenchConfig, log: Log): Promise<Part> {
+  const issuer = await startBenchIssuer();
+  const { server, origin } = await startRsProcess({ issuer, rsLogLevel: config.rsLogLevel, nodeArgs: ['--inspect=127.0.0.1:0'] });
+  let inspector: InspectorClient | undefined;
+  const notes: string[] = [];
+  try {
+    const wsUrl = inspectorUrlFrom(server.output());
+    try {
+      if (wsUrl === undefined) throw new Error('the RS printed no inspector URL');
+      inspector = await connectInspector(wsUrl);
+    } catch (err) {
+      notes.push(`no forced GC before the RSS samples (${(err as Error).message})`);
+    }
+    const mcpUrl = `${origin}/mcp`;
+    const tokenFor = (subject: string, path = '/mcp') => issuer.mint({ audience: `${origin}${path}`, scope: SCOPE, subject });
+    const b = await openSession(mcpUrl, await tokenFor(BENCH_SUBJECT));
+    const a = await openSession(mcpUrl, await tokenFor(ABUSER));
+    const bLoad = (title: string): Parameters<typeof runLoad>[0] => ({
+      title,
+      url: mcpUrl,
+      method: 'POST',
+      headers: b.headers,
+      body: TOOLS_CALL_BODY,
+      connections: config.reliabilityBConnections,
+      durationS: config.reliabilitySeconds,
+      validate: isWhoamiResult,
+    });
+
+    await runLoad({ ...bLoad('warmup'), durationS: Math.max(config.warmupSeconds, 1) });
+    const rssStart = await rssAfterGc(server.pid, inspector);
+    const unloaded = await runLoad(bLoad("B's whoami, unloaded"));
+    log(`B unloaded: p99 ${unloaded.p99Ms} ms`);
+
+    const filled = await fillToQuota(mcpUrl, a);
+    log(`A stored ${filled.stored} notes of ${NOTE_CHARS} characters; refused next: ${filled.refusal}`);
+    const held = await holdToCap(origin, a, () => tokenFor(ABUSER), () => tokenFor(ABUSER, '/sse'));
+    log(`A holds ${held.sessions} sessions (next: HTTP ${held.sessionRefusal}) and ${held.streams} SSE streams (next: HTTP ${held.streamRefusal})`);
+
+    const listBody = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'notes_list', arguments: {} } });
+    const [loaded, hammer] = await Promise.all([
+      runLoad(bLoad("B's whoami, while A hammers")),
+      runLoad({
+        title: "A's notes_list (one full page each)",
+        url: mcpUrl,
+        method: 'POST',
+        headers: a.headers,
+        body: listBody,
+        connections: config.reliabilityAConnections,
+        durationS: config.reliabilitySeconds,
+        validate: isNotesPage,
+      }),
+    ]);
+    log(`B loaded: p99 ${loaded.p99Ms} ms; A: ${hammer.requestsPerS.toFixed(0)} lists/s`);
+
+    await held.close();
+    await sleep(SETTLE_MS);
+    const rssEnd = await rssAfterGc(server.pid, inspector);
+
+    const ratio = loaded.p99Ms / Math.max(unloaded.p99Ms, 1);
+    const rssChange = (rssEnd - rssStart) / rssStart;
+    const capsHeld = held.sessionRefusal === 429 && held.streamRefusal === 429 && filled.refusal.startsWith('storage limit reached');
+    const rows: string[][] = [['run', 'req/s', 'p50 ms', 'p99 ms', 'responses', 'verdict']];
+    for (const r of [unloaded, loaded, hammer]) rows.push(loadRow(r));
+    const lines = [
+      `Part 1 — fairness: RS child process with its default limits; B = ${config.reliabilityBConnections} connection(s) of whoami, ` +
+        `A = ${config.reliabilityAConnections} connections of notes_list, ${config.reliabilitySeconds} s each`,
+      `A's store: ${filled.stored} notes of ${NOTE_CHARS} characters (quota), next notes_add refused: "${filled.refusal}"`,
+      `A's sessions: ${held.sessions} Streamable HTTP sessions held (next initialize: HTTP ${held.sessionRefusal}), ` +
+        `${held.streams} SSE streams held (next GET /sse: HTTP ${held.streamRefusal})`,
+      renderTable(rows),
+      `B's p99 loaded/unloaded: ${loaded.p99Ms} / ${unloaded.p99Ms} ms = ${ratio.toFixed(2)}× (target ≤ 2×: ${ratio <= 2 ? 'met' : 'NOT met'}; ` +
+        'autocannon resolves 1 ms, so small p99s make a coarse ratio)',
+      `RS RSS after a forced GC: start ${(rssStart / 1024).toFixed(1)} MiB, after the run ${(rssEnd / 1024).toFixed(1)} MiB ` +
+        `(${(rssChange * 100).toFixed(1)} %; target within 20 %: ${Math.abs(rssChange) <= 0.2 ? 'met' : 'NOT met'})`,
+      ...notes.map((n) => `note: ${n}`),
+    ];
+    return { lines, valid: unloaded.valid && loaded.valid && hammer.valid && capsHeld };
+  } finally {
+    inspector?.close();
+    await server.stop();
+    await issuer.close();
+  }
+}
+
+async function rssAfterGc(pid: number, inspector: InspectorClient | undefined): Promise<number> {
+  await inspector?.heapAfterGc();
+  return rssKiB(pid);
+}
+
+function loadRow(r: LoadResult): string[] {
+  return [
+    r.title,
+    r.requestsPerS.toFixed(0),
+    String(r.p50Ms),
+    String(r.p99Ms),
+    String(r.responses),
+    r.valid ? 'valid' : `INVALID ${JSON.stringify(r.statusCodes)} bad=${r.badBodies} err=${r.errors}`,
+  ];
+}
+
+/** A notes_list answer: a page (array) of notes, not a tool error. */
+function isNotesPage(body: string): boolean {
+  try {
+    const [msg] = jsonRpcMessages(body) as Array<{ result?: { isError?: boolean; content?: Array<{ text?: string }> } }>;
+    const text = msg?.result?.content?.[0]?.text;
+    return msg?.result?.isError !== true && typeof text === 'string' && Array.isArray(JSON.parse(text));
+  } catch {
+    return false;
+  }
+}
+
+async function callTool(mcpUrl: string, session: McpSession, name: string, args: Record<string, unknown>) {
+  const res = await fetch(mcpUrl, {
+    method: 'POST',
+    headers: session.headers,
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
+  });
+  const [msg] = jsonRpcMessages(await res.text()) as Array<{ result?: { isError?: boolean; content?: Array<{ text: string }> } }>;
+  return { status: res.status, isError: msg?.result?.isError === true, text: msg?.result?.content?.[0]?.text ?? '' };
+}
+
+/** Adds notes for A until the store refuses one (the quota); returns how many and the refusal's text. */
+async function fillToQuota(mcpUrl: string, a: McpSession): Promise<{ stored: number; refusal: string }> {
+  const text = 'n'.repeat(NOTE_CHARS);
+  for (let stored = 0; stored < 1_000_000; stored++) {
+    const r = await callTool(mcpUrl, a, 'notes_add', { text });
+    if (r.status !== 200) throw new Error(`notes_add answered HTTP ${r.status}`);
+    if (r.isError) return { stored, refusal: r.text };
+  }
+  throw new Error('the notes store never refused a note');
+}
+
+/** Opens Streamable HTTP sessions and SSE streams for A until each is refused; keeps them open. */
+async function holdToCap(origin: string, first: McpSession, mcpToken: () => Promise<string>, sseToken: () => Promise<string>) {
+  const sessions: McpSession[] = [first];
+  let sessionRefusal = 0;
+  const token = await mcpToken();
+  for (;;) {
+    try {
+      sessions.push(await openSession(`${origin}/mcp`, token));
+    } catch (err) {
+      sessionRefusal = Number(/answered (\d+)/.exec((err as Error).message)?.[1] ?? 0);
+      break;
+    }
+    if (sessions.length > 10_000) throw new Error('no session cap');
+  }
+  const headers = { authorization: `Bearer ${await sseToken()}`, accept: 'text/event-stream' };
+  const controller = new AbortController();
+  const streams: Response[] = [];
+  let streamRefusal = 0;
+  for (;;) {
+    const res = await fetch(`${origin}/sse`, { headers, signal: controller.signal });
+    if (res.status !== 200) {
+      streamRefusal = res.status;
+      await res.body?.cancel();
+      break;
+    }
+    streams.push(res);
+    if (streams.length > 10_000) throw new Error('no SSE stream cap');
+  }
+  return {
+    sessions: sessions.length,
+    sessionRefusal,
+    streams: streams.length,
+    streamRefusal,
+    async close() {
+      controller.abort();
+      await Promise.all(
+        sessions.slice(1).map((s) => fetch(`${origin}/mcp`, { method: 'DELETE', headers: s.headers }).then((r) => r.body?.cancel())),
+      );
+    },
+  };
+}
+
+/** Part 2: the outage, in process with an injected clock. */
+async function runOutage(config: BenchConfig, log: Log): Promise<Part> {
+  const issuer = await startBenchIssuer();
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const clock = { t: Date.now() };
+  const timeoutMs = config.outageTimeoutMs;
+  const rsConfig = loadConfig({
+    MCP_ISSUER: issuer.issuer,
+    MCP_PUBLIC_URL: origin,
+    MCP_PORT: String(port),
+    MCP_LOG_LEVEL: 'silent',
+    MCP_JWKS_TIMEOUT_MS: String(timeoutMs),
+  });
+  let app: FastifyInstance | undefined;
+  try {
+    app = await buildApp(rsConfig, { now: () => clock.t });
+    await app.listen({ host: '127.0.0.1', port });
+    const nowS = () => Math.floor(clock.t / 1000);
+    const ttlS = (config.outageMinutes + 60) * 60;
+    const token = (subject: string) => issuer.mint({ audience: `${origin}/mcp`, scope: SCOPE, subject, issuedAtS: nowS(), ttlS });
+    const cachedToken = await token(BENCH_SUBJECT);
+    const session = await openSession(`${origin}/mcp`, cachedToken);
+    const whoamiHeaders = session.headers;
+
+    // Age the key set past its maximum age, then take the IdP down (every request hangs).
+    clock.t += rsConfig.jwksMaxAgeMs + 1_000;
+    issuer.setOutage('hang');
+    const idpBefore = issuer.requests();
+    const latencies: number[] = [];
+    let failures = 0;
+    const failureSamples = new Set<string>();
+    const stepMs = config.outageStepS * 1000;
+    const steps = Math.ceil((config.outageMinutes * 60_000) / stepMs);
+    const started = performance.now();
+    for (let step = 0; step < steps; step++) {
+      // Each step: calls in the session with the cached token, with a brand-new token, and a fresh session opened.
+      const fresh = await token(`outage-user-${step}`);
+      const jobs: Array<Promise<{ status: number; body: string; ms: number }>> = [];
+      for (let i = 0; i < 4; i++) jobs.push(timed(`${origin}/mcp`, whoamiHeaders, TOOLS_CALL_BODY));
+      for (let i = 0; i < 2; i++) jobs.push(timed(`${origin}/mcp`, { ...whoamiHeaders, authorization: `Bearer ${fresh}` }, TOOLS_CALL_BODY, true));
+      jobs.push(
+        (async () => {
+          const t0 = performance.now();
+          try {
+            await openSession(`${origin}/mcp`, await token(`outage-opener-${step}`));
+            return { status: 200, body: '', ms: performance.now() - t0 };
+          } catch (err) {
+            return { status: 0, body: (err as Error).message, ms: performance.now() - t0 };
+          }
+        })(),
+      );
+      for (const r of await Promise.all(jobs)) {
+        latencies.push(r.ms);
+        if (r.status !== 200) {
+          failures++;
+          if (failureSamples.size < 3) failureSamples.add(`${r.status} ${r.body.slice(0, 160)}`);
+        }
+      }
+      clock.t += stepMs;
+    }
+    const realS = (performance.now() - started) / 1000;
+    const idpAttempts = issuer.requests() - idpBefore;
+    log(`outage: ${latencies.length} requests over ${config.outageMinutes} simulated minutes (${realS.toFixed(1)} s real), ${failures} failed`);
+
+    // The IdP comes back: after the retry window the next request refreshes the key set.
+    issuer.setOutage('up');
+    clock.t += rsConfig.jwksRetryMs;
+    const after = await timed(`${origin}/mcp`, whoamiHeaders, TOOLS_CALL_BODY);
+    const recovered = after.status === 200 && issuer.requests() > idpBefore + idpAttempts;
+
+    const sorted = [...latencies].sort((x, y) => x - y);
+    const maxMs = sorted.at(-1) ?? 0;
+    const p99Ms = sorted[Math.floor(sorted.length * 0.99)] ?? 0;
+    // A request that waited on the one refresh in flight waits at most the timeout, plus its own processing.
+    const allowanceMs = 100;
+    const over = latencies.filter((ms) => ms > timeoutMs + allowanceMs).length;
+    const lines = [
+      `Part 2 — IdP outage: in-process RS, injected clock; key set aged ${((rsConfig.jwksMaxAgeMs + 1_000) / 60_000).toFixed(1)} min ` +
+        `(max age ${rsConfig.jwksMaxAgeMs / 60_000} min, stale window ${rsConfig.jwksMaxStaleMs / 60_000} min), then the IdP hangs every request ` +
+        `for ${config.outageMinutes} simulated minutes in ${steps} steps of ${config.outageStepS} s (${realS.toFixed(1)} s real)`,
+      renderTable([
+        ['valid requests', 'failed', 'p99 ms', 'max ms', `over timeout (${timeoutMs} ms + ${allowanceMs} ms)`, 'IdP attempts', 'recovered after'],
+        [String(latencies.length), String(failures), p99Ms.toFixed(1), maxMs.toFixed(1), String(over), String(idpAttempts), recovered ? 'yes' : 'NO'],
+      ]),
+      `targets: 0 failed (${failures === 0 ? 'met' : 'NOT met'}); none waits longer than the JWKS timeout (${over === 0 ? 'met' : 'NOT met'}); ` +
+        `IdP attempts bounded by one per retry window of ${rsConfig.jwksRetryMs / 1000} s (${idpAttempts} for ${config.outageMinutes * 60} s)`,
+      ...[...failureSamples].map((f) => `  failure: ${f}`),
+    ];
+    return { lines, valid: failures === 0 && over === 0 && recovered };
+  } finally {
+    await app?.close();
+    await issuer.close();
+  }
+}
+
+/** One POST, timed; the body must be B's whoami, or with `anySubject` a whoami of anyone (a fresh token's). */
+async function timed(url: string, headers: Readonly<Record<string, string>>, body: string, anySubject = false) {
+  const t0 = performance.now();
+  const res = await fetch(url, { method: 'POST', headers, body });
+  const text = await res.text();
+  const ms = performance.now() - t0;
+  const ok = res.status === 200 && (anySubject ? isWhoamiOfAnyone(text) : isWhoamiResult(text));
+  return { status: ok ? 200 : res.status === 200 ? 299 : res.status, body: text, ms };
+}
+
+function isWhoamiOfAnyone(body: string): boolean {
+  try {
+    const [msg] = jsonRpcMessages(body) as Array<{ result?: { isError?: boolean; content?: Array<{ text?: string }> } }>;
+    const text = msg?.result?.content?.[0]?.text;
+    return msg?.result?.isError !== true && typeof text === 'string' && typeof (JSON.parse(text) as { sub?: unknown }).sub === 'string';
+  } catch {
+    return false;
+  }
+}
