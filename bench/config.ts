@@ -23,7 +23,8 @@ export interface BenchConfig {
   readonly reliabilitySeconds: number;
   /** Connections of user A's notes_list hammering, and of user B's whoami. */
   readonly reliabilityAConnections: number;
-  readonly reliabilityBConnections: number;
+  /** User B's steady request rate (an ordinary user, within the RS's per-subject rate limit). */
+  readonly reliabilityBRatePerS: number;
   /** Simulated IdP outage (injected clock): minutes, step, and the RS's JWKS timeout during it. */
   readonly outageMinutes: number;
   readonly outageStepS: number;
@@ -89,9 +90,9 @@ export function loadBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
     sseLoadSeconds: int('BENCH_SSE_LOAD_SECONDS', 5, 1, 600),
     sseLoadConnections: int('BENCH_SSE_LOAD_CONNECTIONS', 10, 1, 1_000),
     cliRuns: int('BENCH_CLI_RUNS', 3, 1, 50),
-    reliabilitySeconds: int('BENCH_RELIABILITY_SECONDS', 5, 1, 600),
+    reliabilitySeconds: int('BENCH_RELIABILITY_SECONDS', 10, 1, 600),
     reliabilityAConnections: int('BENCH_RELIABILITY_A_CONNECTIONS', 4, 1, 200),
-    reliabilityBConnections: int('BENCH_RELIABILITY_B_CONNECTIONS', 1, 1, 200),
+    reliabilityBRatePerS: int('BENCH_RELIABILITY_B_RATE', 40, 1, 1_000),
     outageMinutes: int('BENCH_OUTAGE_MINUTES', 15, 1, 1_440),
     outageStepS: int('BENCH_OUTAGE_STEP_S', 20, 1, 3_600),
     outageTimeoutMs: int('BENCH_OUTAGE_JWKS_TIMEOUT_MS', 500, 50, 120_000),
