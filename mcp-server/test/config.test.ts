@@ -1,4 +1,5 @@
 /** loadConfig: defaults, and one error naming every bad variable. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, LIMIT_SPECS, loadConfig } from '../src/config.ts';
 
@@ -108,6 +109,17 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     for (const spec of Object.values(LIMIT_SPECS)) expect((error as ConfigError).message).toContain(`${spec.env}:`);
+  });
+
+  it('is documented: the README "Limits" table names every limit variable with its default', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Limits'));
+    const table = section.slice(0, section.indexOf('\n\n', section.indexOf('| Limit |')));
+    for (const spec of Object.values(LIMIT_SPECS)) {
+      const row = table.split('\n').find((line) => line.includes(`\`${spec.env}\``));
+      expect(row, spec.env).toBeDefined();
+      expect(row, spec.env).toContain(`\`${spec.defaultValue}\``);
+    }
   });
 
   it('refuses a headers timeout above the request timeout', () => {
