@@ -106,6 +106,22 @@ describe('Streamable HTTP sessions', () => {
     expect((await initialize(bearer(alice))).statusCode).toBe(200);
   });
 
+  it('gives the place back when an initialize fails without opening a session', async () => {
+    const alice = await token('cap-failed-init', '/mcp');
+    for (let i = 0; i < 3; i++) {
+      const refused = await rs.app.inject({
+        method: 'POST',
+        url: '/mcp',
+        headers: { ...bearer(alice), 'content-type': 'application/json', accept: 'application/json' },
+        payload: INIT_BODY,
+      });
+      expect(refused.statusCode).toBe(406);
+    }
+    await openSession(bearer(alice));
+    await openSession(bearer(alice));
+    expect((await initialize(bearer(alice))).statusCode).toBe(429);
+  });
+
   it('ends a session idle for MCP_SESSION_IDLE_TIMEOUT_MS (404 after), keeps an active one, and frees its place', async () => {
     const alice = await token('idle-user', '/mcp');
     const idle = await openSession(bearer(alice));

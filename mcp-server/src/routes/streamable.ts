@@ -55,26 +55,27 @@ const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async funct
     }
     if (!isInitialize(body)) throw new HttpError('invalid_request', 'missing Mcp-Session-Id: only initialize opens a session');
     assertPermissions(principal, requiredPermissions(body));
-    // Refused (429) when the caller holds its maximum of sessions; nobody else's session is touched.
+    // Refused (429) when the caller holds its maximum of sessions; nobody else's session is touched. The place is
+    // taken by the session, or given back when this response ends without one.
     const credential = requireCredential(request);
     const release = sessions.reserve(credential);
-    try {
-      const server = createMcpServer(notes);
-      const owner = principalKey(principal);
-      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => sessions.add(id, { transport, server, owner }, credential),
-        onsessionclosed: (id) => void sessions.remove(id),
-      });
-      transport.onclose = function forgetSession() {
-        if (transport.sessionId) sessions.remove(transport.sessionId);
-      };
-      await server.connect(transport);
-      hijack(reply);
-      await transport.handleRequest(withAuth(request, principal), reply.raw, body);
-    } finally {
-      release();
-    }
+    reply.raw.once('close', release);
+    const server = createMcpServer(notes);
+    const owner = principalKey(principal);
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        sessions.add(id, { transport, server, owner }, credential);
+        release();
+      },
+      onsessionclosed: (id) => void sessions.remove(id),
+    });
+    transport.onclose = function forgetSession() {
+      if (transport.sessionId) sessions.remove(transport.sessionId);
+    };
+    await server.connect(transport);
+    hijack(reply);
+    await transport.handleRequest(withAuth(request, principal), reply.raw, body);
   });
 
   async function existingSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
