@@ -256,6 +256,18 @@ describe('cookie sessions and the streams opened with them', () => {
     }
   });
 
+  it('DELETE /session ends a Streamable HTTP GET stream opened with that cookie; the session opened with a bearer token lives on', async () => {
+    const bearerToken = await token('logout-get', '/mcp');
+    const sid = await openSession(bearer(bearerToken));
+    const cookie = await cookieFor(await token('logout-get', ''));
+    const stream = await openEventStream(`${rs.base}/mcp`, { cookie, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' });
+    expect(stream.status).toBe(200);
+    const del = await rs.app.inject({ method: 'DELETE', url: '/session', headers: { cookie, origin: rs.base } });
+    expect(del.statusCode).toBe(204);
+    expect(ended(await untilEnd(stream))?.reason).toBe('logged_out');
+    expect(await whoami(bearer(bearerToken), sid)).toBe(200);
+  });
+
   it("replaces the user's own oldest cookie session at MCP_COOKIE_SESSIONS_MAX_PER_SUBJECT, ending its streams; another user's cookie stays", async () => {
     const bobCookie = await cookieFor(await token('replace-bob', ''));
     const oldest = await cookieFor(await token('replace-alice', ''));
