@@ -73,7 +73,8 @@ interface SessionBounds {
   /** The token deadline: the opening token's `exp`, extended by later requests' tokens when `extendsWithToken`. */
   tokenExpMs: number;
   readonly cookieSessionId: string | undefined;
-  readonly streams: Map<ServerResponse, HeldStream>;
+  /** Held GET streams (Streamable HTTP); made on the first, so that an HTTP+SSE session does not pay for a Map. */
+  streams?: Map<ServerResponse, HeldStream>;
 }
 
 export interface SessionLimits {
@@ -154,7 +155,6 @@ export class SessionRegistry<T extends Transport> {
       lastSeenMs: now,
       tokenExpMs: credential.principal.exp * 1000,
       cookieSessionId: credential.cookieSessionId,
-      streams: new Map(),
     };
     this.#sessions.set(id, { ...session, bounds });
     let ids = this.#byOwner.get(session.owner);
@@ -198,12 +198,13 @@ export class SessionRegistry<T extends Transport> {
     if (!b) return;
     const tokenExpMs = credential.principal.exp * 1000;
     const lifetimeEndMs = b.openedAtMs + this.#limits.maxLifetimeMs;
-    b.streams.set(res, {
+    const streams = (b.streams ??= new Map());
+    streams.set(res, {
       deadlineMs: Math.min(tokenExpMs, lifetimeEndMs),
       reason: tokenExpMs < lifetimeEndMs ? 'token_expired' : 'lifetime_exceeded',
       cookieSessionId: credential.cookieSessionId,
     });
-    res.once('close', () => b.streams.delete(res));
+    res.once('close', () => streams.delete(res));
   }
 
   /** Ends every session and stream opened with the cookie session `cookieSessionId` (logout, its expiry). */
@@ -215,7 +216,7 @@ export class SessionRegistry<T extends Transport> {
         void this.end(id, reason);
         continue;
       }
-      for (const [res, held] of b.streams) if (held.cookieSessionId === cookieSessionId) endStream(res, reason);
+      for (const [res, held] of b.streams ?? []) if (held.cookieSessionId === cookieSessionId) endStream(res, reason);
     }
   }
 
@@ -238,7 +239,7 @@ export class SessionRegistry<T extends Transport> {
   async end(id: string, reason: SessionEndReason): Promise<void> {
     const s = this.remove(id);
     if (!s) return;
-    for (const res of s.bounds?.streams.keys() ?? []) endStream(res, reason);
+    for (const res of s.bounds?.streams?.keys() ?? []) endStream(res, reason);
     s.endStream?.(reason);
     await (s.server ?? s.transport).close();
   }
