@@ -161,6 +161,23 @@ describe('JWKS: a hanging IdP', () => {
     expect(performance.now() - again).toBeLessThan(100);
   });
 
+  it('once the outage is noticed, later retries run in the background: requests after the retry window do not wait', async () => {
+    const { idp, clock, verify, token } = setup();
+    idp.keys = [k1.publicJwk];
+    await verify(await token(k1, 'k1'));
+    idp.mode = 'hang';
+    clock.t += 600_001;
+    const t1 = await token(k1, 'k1');
+    expect(await outcome(verify(t1))).toBe('ok');
+    const before = idp.calls;
+    clock.t += 10_000;
+    const started = performance.now();
+    expect(await outcome(verify(t1))).toBe('ok');
+    expect(performance.now() - started).toBeLessThan(100);
+    // The retry was made, in the background.
+    expect(idp.calls - before).toBe(1);
+  });
+
   it('without any key set yet answers 503 within the timeout, then at once for the rest of the window', async () => {
     const { idp, verify, token } = setup();
     idp.mode = 'hang';

@@ -1,7 +1,8 @@
 /**
  * The key source for access-token signatures (RFC 7517), built to survive an IdP outage and to resist abuse:
  * - one refresh at a time (single-flight), bounded as a whole (discovery and JWKS) by `jwksTimeoutMs`: a hanging
- *   IdP costs one timeout per retry window, not one per request;
+ *   IdP costs the requests that wait on it one timeout, once; while the outage lasts, retries (one per retry
+ *   window) run in the background;
  * - a key set past `jwksMaxAgeMs` is refreshed before it verifies again; when the refresh fails, the last good set
  *   keeps verifying for at most `jwksMaxStaleMs` more (logged); only then do requests get 503;
  * - a failed refresh is not retried for `jwksRetryMs` (negative caching); a `kid` missing from a fresh key set is
@@ -163,13 +164,17 @@ export function createJwksResolver(options: JwksOptions): KeySource {
   }
 
   /**
-   * The key set to verify with: the current one while fresh; past its max age, the result of a refresh (awaited:
-   * one in flight is shared; within the retry window after a failure none is started), else the last good one
-   * while within the stale window (logged); undefined when there is none to use.
+   * The key set to verify with: the current one while fresh; past its max age, the result of a refresh (awaited
+   * the first time: one in flight is shared; within the retry window after a failure none is started), else the
+   * last good one while within the stale window (logged); undefined when there is none to use.
    */
   async function keySetForLookup(): Promise<KeySet | undefined> {
     if (keySet && now() - keySet.fetchedAtMs <= config.jwksMaxAgeMs) return keySet;
-    await refresh();
+    // In an outage already noticed (the last refresh failed), retries run in the background: the requests keep
+    // verifying with the last good key set instead of waiting on an IdP known to be down.
+    const stale = keySet !== undefined && now() - keySet.fetchedAtMs <= config.jwksMaxAgeMs + config.jwksMaxStaleMs;
+    if (stale && lastFailure) void refresh();
+    else await refresh();
     if (!keySet) return undefined;
     const ageMs = now() - keySet.fetchedAtMs;
     if (ageMs <= config.jwksMaxAgeMs) return keySet;
