@@ -18,6 +18,8 @@ const ABUSER = 'bench-abuser';
 /** The RS's defaults (mcp-server/src/config.ts LIMIT_SPECS); the scenario runs the RS with them, unchanged. */
 const NOTE_CHARS = 2_000;
 const SETTLE_MS = 2_000;
+/** Long enough for a default token bucket (burst 100 at 50/s) to be full again. */
+const RATE_REFILL_MS = 2_500;
 
 /**
  * Scenario 4, reliability (issue 13):
@@ -78,6 +80,8 @@ async function runFairness(config: BenchConfig, log: Log): Promise<Part> {
 
     const filled = await fillToQuota(mcpUrl, a);
     log(`A stored ${filled.stored} notes of ${NOTE_CHARS} characters; refused next: ${filled.refusal}`);
+    // Let A's token bucket refill after the fill, so that opening sessions is limited by the caps, not the rate.
+    await sleep(RATE_REFILL_MS);
     const held = await holdToCap(origin, a, () => tokenFor(ABUSER), () => tokenFor(ABUSER, '/sse'));
     log(`A holds ${held.sessions} sessions (next: HTTP ${held.sessionRefusal}) and ${held.streams} SSE streams (next: HTTP ${held.streamRefusal})`);
 
@@ -360,11 +364,16 @@ async function runOutage(config: BenchConfig, log: Log): Promise<Part> {
     const idpAttempts = issuer.requests() - idpBefore;
     log(`outage: ${latencies.length} requests over ${config.outageMinutes} simulated minutes (${realS.toFixed(1)} s real), ${failures} failed`);
 
-    // The IdP comes back: after the retry window the next request refreshes the key set.
+    // The IdP comes back: a refresh after the retry window (awaited or in the background) reaches it and answers.
     issuer.setOutage('up');
-    clock.t += rsConfig.jwksRetryMs;
-    const after = await timed(`${origin}/mcp`, whoamiHeaders, TOOLS_CALL_BODY);
-    const recovered = after.status === 200 && issuer.requests() > idpBefore + idpAttempts;
+    const atUp = issuer.requests();
+    let recovered = false;
+    for (let i = 0; i < 10 && !recovered; i++) {
+      clock.t += rsConfig.jwksRetryMs;
+      const after = await timed(`${origin}/mcp`, whoamiHeaders, TOOLS_CALL_BODY);
+      await sleep(timeoutMs);
+      recovered = after.status === 200 && issuer.requests() > atUp;
+    }
 
     const sorted = [...latencies].sort((x, y) => x - y);
     const maxMs = sorted.at(-1) ?? 0;
