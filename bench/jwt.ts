@@ -1,10 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { createFakeIssuer, type FakeIssuer } from '@mcp-lab/test-kit/fake-issuer';
+import { serve } from '@mcp-lab/test-kit/serve';
+import { makeKeys, nowS, signJwt, type Keys } from '@mcp-lab/test-kit/keys';
 
 /**
- * A throwaway RS256 issuer for the bench: a key pair, a loopback server that publishes its JWKS (RFC 7517) and
- * RFC 8414 metadata, and a minting function. It stands in for the IdP so that token issuance is not measured.
+ * A throwaway RS256 issuer for the bench: a key pair, the test kit's fake issuer publishing its JWKS (RFC 7517) and
+ * RFC 8414 metadata on loopback, and a minting function. It stands in for the IdP so that token issuance is not measured.
  */
 export interface BenchIssuer {
   /** Issuer identifier, the origin of the loopback server (no trailing slash). */
@@ -14,7 +14,7 @@ export interface BenchIssuer {
   mint(claims: MintOptions): Promise<string>;
   /** 'hang': every request is held unanswered (an IdP outage that times out); 'up' answers again. */
   setOutage(mode: 'up' | 'hang'): void;
-  /** Requests the issuer received (any path). */
+  /** Requests the issuer received (any path, answered or held). */
   requests(): number;
   close(): Promise<void>;
 }
@@ -26,85 +26,46 @@ export interface MintOptions {
   readonly clientId?: string;
   readonly email?: string;
   readonly ttlS?: number;
-  /** `iat` in seconds (default now); with `ttlS`, `exp` = iat + ttlS. For a bench that runs an injected clock. */
+  /** `iat` in seconds (default now); `exp` = iat + ttlS. For a bench that runs an injected clock. */
   readonly issuedAtS?: number;
 }
 
 const KID = 'bench-rs256';
 
-/** Starts the issuer on 127.0.0.1 with an OS-assigned port. */
+/** Starts the test kit's fake issuer on 127.0.0.1 with an OS-assigned port; tokens are signed here, not issued. */
 export async function startBenchIssuer(): Promise<BenchIssuer> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid: KID, alg: 'RS256', use: 'sig' };
-  let origin = '';
+  const keys = await makeKeys(KID);
   let outage: 'up' | 'hang' = 'up';
   let requests = 0;
-  const server = createServer((req, res) => {
+  let fake: FakeIssuer | undefined;
+  // An outage holds each request unanswered until the client gives up (or the server closes).
+  const served = await serve((request) => {
     requests++;
-    // Held until the client gives up or the server closes; nothing is written.
-    if (outage === 'hang') return;
-    const path = (req.url ?? '/').split('?')[0];
-    let body: unknown;
-    if (path === '/jwks.json') body = { keys: [jwk] };
-    else if (path === '/.well-known/oauth-authorization-server' || path === '/.well-known/openid-configuration') {
-      body = authorizationServerMetadata(origin);
-    }
-    if (body === undefined) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=3600' });
-    res.end(JSON.stringify(body));
+    return outage === 'hang' ? new Promise<Response>(() => undefined) : fake!.handle(request);
   });
-  await listen(server);
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake = createFakeIssuer({ issuer: served.origin, keys, scopes: ['notes:read', 'notes:write'] });
   return {
-    issuer: origin,
-    jwksUrl: `${origin}/jwks.json`,
-    mint: (opts) => mint(privateKey, origin, opts),
+    issuer: fake.issuer,
+    jwksUrl: `${fake.issuer}/jwks`,
+    mint: (opts) => mint(keys, served.origin, opts),
     setOutage: (mode) => {
       outage = mode;
     },
     requests: () => requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => served.close(),
   };
 }
 
-/** RFC 8414 §2 metadata; only `issuer` and `jwks_uri` matter to a resource server, the rest keeps the document valid. */
-function authorizationServerMetadata(origin: string): Record<string, unknown> {
-  return {
-    issuer: origin,
-    jwks_uri: `${origin}/jwks.json`,
-    authorization_endpoint: `${origin}/authorize`,
-    token_endpoint: `${origin}/token`,
-    response_types_supported: ['code'],
-    grant_types_supported: ['authorization_code', 'refresh_token'],
-    code_challenge_methods_supported: ['S256'],
-    token_endpoint_auth_methods_supported: ['none'],
-    scopes_supported: ['notes:read', 'notes:write'],
-  };
-}
-
-function mint(key: CryptoKey, issuer: string, opts: MintOptions): Promise<string> {
-  const claims: Record<string, unknown> = { scope: opts.scope, client_id: opts.clientId ?? 'bench-client' };
-  if (opts.email !== undefined) claims.email = opts.email;
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'RS256', kid: KID, typ: 'at+jwt' })
-    .setIssuer(issuer)
-    .setSubject(opts.subject ?? 'bench-user')
-    .setAudience(typeof opts.audience === 'string' ? opts.audience : [...opts.audience])
-    .setIssuedAt(opts.issuedAtS ?? Math.floor(Date.now() / 1000))
-    .setExpirationTime((opts.issuedAtS ?? Math.floor(Date.now() / 1000)) + (opts.ttlS ?? 3600))
-    .sign(key);
-}
-
-function listen(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+function mint(keys: Keys, issuer: string, opts: MintOptions): Promise<string> {
+  const iat = opts.issuedAtS ?? nowS();
+  return signJwt(keys, {
+    iss: issuer,
+    sub: opts.subject ?? 'bench-user',
+    aud: typeof opts.audience === 'string' ? opts.audience : [...opts.audience],
+    scope: opts.scope,
+    client_id: opts.clientId ?? 'bench-client',
+    ...(opts.email === undefined ? {} : { email: opts.email }),
+    iat,
+    exp: iat + (opts.ttlS ?? 3600),
   });
 }

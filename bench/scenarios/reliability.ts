@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../mcp-server/src/app.ts';
 import { loadConfig } from '../../mcp-server/src/config.ts';
-import { freePort } from '../../tests/harness/free-port.ts';
+import { freePort } from '@mcp-lab/test-kit/free-port';
 import type { BenchConfig } from '../config.ts';
 import { connectInspector, inspectorUrlFrom, type InspectorClient } from '../inspector.ts';
 import { startBenchIssuer, type BenchIssuer } from '../jwt.ts';

@@ -4,7 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeKeys, MCP_HEADERS, mint, openSession, rpcMessages, startJwksServer, testApp, toolCall } from './helpers.ts';
+import { rpcMessages } from '@mcp-lab/test-kit/sse';
+import { makeKeys, MCP_HEADERS, mint, openSession, startJwksServer, testApp, toolCall } from './helpers.ts';
 import type { JwksServer, Keys } from './helpers.ts';
 
 let keys: Keys;
