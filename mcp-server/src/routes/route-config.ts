@@ -3,8 +3,6 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Path of the protected endpoint ('' = the RS root); the challenge names its RFC 9728 document. */
     resourcePath?: '' | '/mcp' | '/sse';
-    /** An MCP endpoint: its errors are JSON-RPC error objects (mcp/error-body.ts), status and challenge unchanged. */
-    jsonRpcErrors?: boolean;
   }
 }
 export {};

@@ -13,7 +13,7 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { requirePrincipal } from '../auth/authenticate.ts';
+import { requireCredential, requirePrincipal } from '../auth/authenticate.ts';
 import { rejectForeignOrigin } from '../auth/origin.ts';
 import { principalKey } from '../auth/principal.ts';
 import type { RsConfig } from '../config.ts';
@@ -32,7 +32,7 @@ import type { NotesStore } from '../notes/store.ts';
 const SUPPORTED_VERSIONS = Object.freeze([...MODERN_REVISIONS, ...SUPPORTED_PROTOCOL_VERSIONS]);
 
 export interface StreamableRouteOptions {
-  readonly config: Pick<RsConfig, 'allowedOrigins'>;
+  readonly config: Pick<RsConfig, 'allowedOrigins' | 'allowedHosts'>;
   readonly notes: NotesStore;
   readonly sessions: SessionRegistry<StreamableHTTPServerTransport>;
   readonly modern: ModernEra;
@@ -47,8 +47,8 @@ function sessionIdOf(request: FastifyRequest): string | undefined {
 
 const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async function streamableRoutes(app, options) {
   const { config, notes, sessions, modern, extraLegacyTools } = options;
-  const originGuard = rejectForeignOrigin(config.allowedOrigins);
-  const routeConfig = { resourcePath: '/mcp' as const, jsonRpcErrors: true };
+  const originGuard = rejectForeignOrigin(config);
+  const routeConfig = { resourcePath: '/mcp' as const };
   const routeOptions = { onRequest: [originGuard, app.authenticate], config: routeConfig };
   // POSTs authenticate once their body is read (leniently: mcp/json-body.ts), so that every error carries the
   // request's id; a request without credentials is still a 401 whatever its body.
@@ -81,11 +81,19 @@ const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async funct
       });
     }
     assertPermissions(principal, requiredPermissions(body));
+    // Refused (429) when the caller holds its maximum of sessions; nobody else's session is touched. The place is
+    // taken by the session, or given back when this response ends without one.
+    const credential = requireCredential(request);
+    const release = sessions.reserve(credential);
+    reply.raw.once('close', release);
     const server = createMcpServer(notes, extraLegacyTools);
     const owner = principalKey(principal);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => sessions.add(id, { transport, server, owner }),
+      onsessioninitialized: (id) => {
+        sessions.add(id, { transport, server, owner }, credential);
+        release();
+      },
       onsessionclosed: (id) => void sessions.remove(id),
     });
     transport.onclose = function forgetSession() {
@@ -101,6 +109,8 @@ const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async funct
     const sessionId = sessionIdOf(request);
     if (sessionId === undefined) throw new HttpError('invalid_request', 'missing Mcp-Session-Id header');
     const session = sessions.claim(sessionId, principal);
+    // The standalone event stream ends with its token, its cookie session, or the session (see SessionRegistry).
+    if (request.method === 'GET') sessions.holdStream(session, reply.raw, requireCredential(request));
     hijack(reply);
     await session.transport.handleRequest(withAuth(request, principal), reply.raw);
   }
