@@ -6,6 +6,7 @@
  */
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { JsonRpcHttpError } from './jsonrpc-error.ts';
 
 /** JSON-RPC 2.0 §5.1 codes, and the MCP-defined ones this RS emits (2026-07-28 basic §Error Codes). */
 export const JSONRPC_CODES = Object.freeze({
@@ -86,11 +87,10 @@ export function jsonRpcErrorResponse(id: RequestId | undefined, error: JsonRpcEr
   return body;
 }
 
-/** @throws JsonRpcError 400: -32700 for a body that is not JSON, -32600 for one that is not JSON-RPC 2.0. */
+/** @throws JsonRpcHttpError 400 -32700 for a body that is not JSON; JsonRpcError 400 -32600 for one that is not JSON-RPC 2.0. */
 export function parseJsonRpcBody(body: unknown): JSONRPCMessage | JSONRPCMessage[] {
-  if (body instanceof MalformedJson) {
-    throw new JsonRpcError(400, JSONRPC_CODES.parseError, 'Parse error: the body is not valid JSON', { cause: body.cause });
-  }
+  // The same refusal the body parser gives an unauthenticated caller's malformed body would (http/error-handler.ts).
+  if (body instanceof MalformedJson) throw new JsonRpcHttpError('parse_error', 'Parse error: the body is not valid JSON', { cause: body.cause });
   if (Array.isArray(body)) {
     if (body.length === 0) throw new JsonRpcError(400, JSONRPC_CODES.invalidRequest, 'Invalid Request: empty JSON-RPC batch');
     return body.map((m) => parseOne(m));

@@ -18,7 +18,7 @@ import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Principal } from '../auth/principal.ts';
 import type { NotesStore } from '../notes/store.ts';
-import { JSONRPC_CODES, JsonRpcError, MalformedJson } from './jsonrpc.ts';
+import { MalformedJson, parseJsonRpcBody } from './jsonrpc.ts';
 import { leanHeadersOk, leanToolCall, runLeanToolCall } from './lean-tool-call.ts';
 import { createModernMcpServer } from './modern-server.ts';
 import type { ModernCacheHints, ModernToolRegistrar } from './modern-server.ts';
@@ -103,9 +103,7 @@ export function createModernEra(options: ModernEraOptions): ModernEra {
   return {
     async serve(request, reply, principal) {
       const body = request.body;
-      if (body instanceof MalformedJson) {
-        throw new JsonRpcError(400, JSONRPC_CODES.parseError, 'Parse error: the body is not valid JSON', { cause: body.cause });
-      }
+      if (body instanceof MalformedJson) parseJsonRpcBody(body); // throws the -32700 refusal
       assertPermissions(principal, modernRequiredPermissions(request.headers, body));
 
       const lean = leanToolCall(body, 'modern');
