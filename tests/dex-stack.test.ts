@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationServerMetadataUrls, parseAuthorizationServerMetadata } from '@mcp-lab/protocol';
 import { browserLogin, loginFormAction } from '@mcp-lab/test-kit/login';
 import { findDexBinary, startDexStack, type DexStack } from '@mcp-lab/test-kit/dex-stack';
-import { dexAuthorizationRequest } from '@mcp-lab/test-kit/stack-dex';
+import { DEX_CLI_CLIENT, dexAuthorizationRequest } from '@mcp-lab/test-kit/stack-dex';
 import { discover } from '@mcp-lab/test-kit/tokens';
 import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 
@@ -12,7 +12,7 @@ const dex = findDexBinary();
 const dexReady = requirePrereq('Dex', dex.available, dex.available ? '' : `scripts/ensure-dex.sh failed: ${dex.reason}`);
 const dexBin = dex.available ? dex.path : '';
 
-const CLIENT: oauth.Client = { client_id: 'mcp-lab-cli', token_endpoint_auth_method: 'none' };
+const CLIENT = DEX_CLI_CLIENT;
 const RS_AUDIENCE_SCOPE = 'audience:server:client_id:mcp-lab-rs';
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 
