@@ -12,8 +12,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChallenge, parseProtectedResourceMetadata, parseWwwAuthenticate } from '@mcp-lab/protocol';
 import type { Challenge } from '@mcp-lab/protocol';
-import { findDexBinary, startDexStack, type DexStack } from '@mcp-lab/test-kit/dex-stack';
-import { requirePrereq } from '@mcp-lab/test-kit/prereq';
+import { startDexStack, type DexStack } from '@mcp-lab/test-kit/dex-stack';
 import {
   DEX_RS_AUDIENCE_SCOPE,
   DEX_RS_SCOPES,
@@ -25,10 +24,10 @@ import {
 } from '@mcp-lab/test-kit/stack-dex';
 import { INIT_BODY, MCP_HEADERS } from '@mcp-lab/test-kit/mcp-messages';
 import { toolJson, type Note } from '@mcp-lab/test-kit/rs-session';
+import { requireDex } from './provisioned.ts';
 
-const dex = findDexBinary();
-const dexReady = requirePrereq('Dex', dex.available, dex.available ? '' : `scripts/ensure-dex.sh failed: ${dex.reason}`);
-const dexBin = dex.available ? dex.path : '';
+const dexBin = requireDex() ?? '';
+const dexReady = dexBin !== '';
 
 /** What a client following the challenge asks Dex for. */
 const RS_SCOPE = DEX_RS_SCOPES.join(' ');

@@ -11,15 +11,13 @@ import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findDexBinary } from '@mcp-lab/test-kit/dex-stack';
 import { freePort } from '@mcp-lab/test-kit/free-port';
 import { browserLogin } from '@mcp-lab/test-kit/login';
-import { requirePrereq } from '@mcp-lab/test-kit/prereq';
+import { requireDex } from './provisioned.ts';
 import { DEX_RS_SCOPES, startDexLab, type DexLab } from '@mcp-lab/test-kit/stack-dex';
 
-const dex = findDexBinary();
-const dexReady = requirePrereq('Dex', dex.available, dex.available ? '' : `scripts/ensure-dex.sh failed: ${dex.reason}`);
-const dexBin = dex.available ? dex.path : '';
+const dexBin = requireDex() ?? '';
+const dexReady = dexBin !== '';
 
 /**
  * An OAuthClientProvider for a native client with a pre-registered client id: no saveClientInformation, so the

@@ -3,14 +3,13 @@ import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationServerMetadataUrls, parseAuthorizationServerMetadata } from '@mcp-lab/protocol';
 import { browserLogin, loginFormAction } from '@mcp-lab/test-kit/login';
-import { findDexBinary, startDexStack, type DexStack } from '@mcp-lab/test-kit/dex-stack';
+import { startDexStack, type DexStack } from '@mcp-lab/test-kit/dex-stack';
 import { DEX_CLI_CLIENT, dexAuthorizationRequest } from '@mcp-lab/test-kit/stack-dex';
 import { discover } from '@mcp-lab/test-kit/tokens';
-import { requirePrereq } from '@mcp-lab/test-kit/prereq';
+import { requireDex } from './provisioned.ts';
 
-const dex = findDexBinary();
-const dexReady = requirePrereq('Dex', dex.available, dex.available ? '' : `scripts/ensure-dex.sh failed: ${dex.reason}`);
-const dexBin = dex.available ? dex.path : '';
+const dexBin = requireDex() ?? '';
+const dexReady = dexBin !== '';
 
 const CLIENT = DEX_CLI_CLIENT;
 const RS_AUDIENCE_SCOPE = 'audience:server:client_id:mcp-lab-rs';

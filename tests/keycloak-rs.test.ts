@@ -10,14 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChallenge, parseWwwAuthenticate } from '@mcp-lab/protocol';
 import { freePort } from '@mcp-lab/test-kit/free-port';
-import { keycloakHome, keycloakTokens, startKeycloak, type RunningKeycloak } from '@mcp-lab/test-kit/keycloak-server';
-import { requirePrereq } from '@mcp-lab/test-kit/prereq';
+import { keycloakTokens, startKeycloak, type RunningKeycloak } from '@mcp-lab/test-kit/keycloak-server';
+import { requireKeycloak } from './provisioned.ts';
 import { startProcess, type RunningProcess } from '@mcp-lab/test-kit/processes';
 import { INIT_BODY, MCP_HEADERS } from '@mcp-lab/test-kit/mcp-messages';
 import { toolJson } from '@mcp-lab/test-kit/rs-session';
 
 const RS_MAIN = fileURLToPath(new URL('../mcp-server/src/main.ts', import.meta.url));
-const ok = requirePrereq('Keycloak', keycloakHome() !== undefined, 'not in the cache; run scripts/ensure-keycloak.sh');
+const ok = requireKeycloak() !== undefined;
 
 async function startRs(issuer: string, port: number, env: Record<string, string> = {}): Promise<RunningProcess> {
   const rsUrl = `http://127.0.0.1:${port}`;

@@ -6,10 +6,10 @@ import type { AuthorizationServerMetadata } from '@mcp-lab/protocol';
 import { freePort } from '@mcp-lab/test-kit/free-port';
 import { pkcePair } from '@mcp-lab/test-kit/authorization';
 import { browserLogin } from '@mcp-lab/test-kit/login';
-import { KEYCLOAK_CLIENT_ID, keycloakHome, startKeycloak, type RunningKeycloak } from '@mcp-lab/test-kit/keycloak-server';
-import { requirePrereq } from '@mcp-lab/test-kit/prereq';
+import { KEYCLOAK_CLIENT_ID, startKeycloak, type RunningKeycloak } from '@mcp-lab/test-kit/keycloak-server';
+import { requireKeycloak } from './provisioned.ts';
 
-const ok = requirePrereq('Keycloak', keycloakHome() !== undefined, 'not in the cache; run scripts/ensure-keycloak.sh');
+const ok = requireKeycloak() !== undefined;
 
 let kc: RunningKeycloak;
 let rsUrl: string;

@@ -36,7 +36,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChallenge, parseWwwAuthenticate } from '@mcp-lab/protocol';
 import { DEX_DEFAULTS, renderDexConfig } from '../scripts/dex-config.ts';
 import { renderDexMetadataDocument } from '../scripts/dex-metadata.ts';
-import { loadProfile, profileRsEnv } from '../scripts/lab/profile.ts';
+import { loadProfile, profileRsEnv } from '@mcp-lab/launcher';
 import { DEX_ALICE, DEX_SEQUENCE, runCliOnHost, toolText } from '@mcp-lab/test-kit/cli-run';
 import { containersWithLabel, dockerStatus, labImages, OFFICIAL_APP_TAG, PORT_TAKEN, run } from '@mcp-lab/test-kit/docker';
 import { freePort } from '@mcp-lab/test-kit/free-port';

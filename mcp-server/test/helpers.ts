@@ -8,7 +8,7 @@ import { buildApp } from '../src/app.ts';
 import type { AppDeps } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { RsConfig } from '../src/config.ts';
-import { freePort } from '../../scripts/lab/free-port.ts';
+import { freePort } from '@mcp-lab/launcher';
 
 export const ISSUER = 'http://127.0.0.1:4999';
 export const PUBLIC_URL = 'http://127.0.0.1:3999';

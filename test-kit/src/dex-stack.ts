@@ -1,12 +1,11 @@
 /**
  * Real Dex behind real authz-metadata, on free loopback ports, for integration tests (the launcher's own code,
- * scripts/lab/idp/dex.ts, with output captured instead of printed).
+ * launcher/src/idp/dex.ts, with output captured instead of printed).
  */
-import { captureSink } from '../../scripts/lab/children.ts';
-import { startDex } from '../../scripts/lab/idp/dex.ts';
+import { captureSink, startDex } from '@mcp-lab/launcher';
 import { freePort } from './free-port.ts';
 
-export { findDexBinary, type DexBinary } from '../../scripts/lab/idp/dex.ts';
+export { findDexBinary, type DexBinary } from '@mcp-lab/launcher';
 
 export interface DexStackOptions {
   readonly dexBin: string;

@@ -1,1 +1,1 @@
-export { freePort } from '../../scripts/lab/free-port.ts';
+export { freePort } from '@mcp-lab/launcher';

@@ -1,15 +1,15 @@
 /**
- * A real Keycloak for a test file: the lab's own launcher (scripts/lab/idp/keycloak.ts), with its output captured
+ * A real Keycloak for a test file: the lab's own launcher (launcher/src/idp/keycloak.ts), with its output captured
  * the way processes.ts captures a service's, on a free port, from the cache only (never downloads).
  */
-import { captureSink } from '../../scripts/lab/children.ts';
 import {
+  captureSink,
   cachedKeycloakHome,
   KEYCLOAK_CLIENT_ID,
   KEYCLOAK_REALM,
   startKeycloakIdp,
   type RunningKeycloakIdp,
-} from '../../scripts/lab/idp/keycloak.ts';
+} from '@mcp-lab/launcher';
 import { freePort } from './free-port.ts';
 import { obtainToken, type ObtainedToken } from './tokens.ts';
 

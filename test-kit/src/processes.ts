@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { captureSink, startService } from '../../scripts/lab/children.ts';
+import { captureSink, startService } from '@mcp-lab/launcher';
 
 export interface RunningProcess {
   readonly child: ChildProcess;

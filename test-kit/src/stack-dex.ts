@@ -1,5 +1,5 @@
 /**
- * The whole Dex lab on free loopback ports — the launcher's own code (scripts/lab/stack.ts with profiles/dex.json),
+ * The whole Dex lab on free loopback ports — the launcher's own code (@mcp-lab/launcher, launcher/src/stack.ts with profiles/dex.json),
  * output captured — plus helpers for Dex tokens and for extra resource servers next to a lab.
  *
  *   client ──► RS (MCP_ISSUER = Dex's issuer, aud mcp-lab-rs, permissions from the email claim)
@@ -12,9 +12,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import * as oauth from 'oauth4webapi';
-import { captureSink } from '../../scripts/lab/children.ts';
-import { loadProfile, profileRsEnv } from '../../scripts/lab/profile.ts';
-import { startLab } from '../../scripts/lab/stack.ts';
+import { captureSink, loadProfile, profileRsEnv, startLab } from '@mcp-lab/launcher';
 import { authorizationRequest, type AuthorizationRequest } from './authorization.ts';
 import type { DexStack } from './dex-stack.ts';
 import { freePort } from './free-port.ts';

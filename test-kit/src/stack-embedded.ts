@@ -1,13 +1,11 @@
 /**
  * The embedded IdP and the resource server as real child processes on free loopback ports, for integration tests:
- * the lab launcher's own code (scripts/lab/stack.ts with profiles/embedded.json), with output captured.
+ * the lab launcher's own code (@mcp-lab/launcher, launcher/src/stack.ts with profiles/embedded.json), with output captured.
  *
  *   test ──► embedded IdP (node embedded-idp/src/main.ts)   tokens for <rs>, <rs>/mcp and <rs>/sse
  *        └─► resource server (node mcp-server/src/main.ts)  trusts the IdP's issuer, finds its JWKS by RFC 8414
  */
-import { captureSink } from '../../scripts/lab/children.ts';
-import { loadProfile } from '../../scripts/lab/profile.ts';
-import { startLab } from '../../scripts/lab/stack.ts';
+import { captureSink, loadProfile, startLab } from '@mcp-lab/launcher';
 
 export interface EmbeddedStackOptions {
   /** Added to (and overriding) the RS environment, e.g. `{ MCP_AUDIENCE: 'https://other.example' }`. */

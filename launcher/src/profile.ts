@@ -5,7 +5,7 @@
  * switches the launcher, the RS configuration and the client's options; no code changes.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { repoPath } from './repo.ts';
 
 export const IDP_KINDS = ['embedded', 'dex', 'keycloak', 'external'] as const;
 export const METADATA_SOURCES = ['rfc8414', 'oidc', 'static-rfc8414'] as const;
@@ -15,6 +15,26 @@ export const AUDIENCE_STRATEGIES = ['resource-indicator', 'audience-scope', 'aud
 export const LOGIN_DRIVERS = ['auto', 'embedded', 'dex', 'keycloak'] as const;
 
 export type IdpKind = (typeof IDP_KINDS)[number];
+export type AudienceStrategy = (typeof AUDIENCE_STRATEGIES)[number];
+
+/** The RS origin the launcher (`npm start`), compose and the committed IdP configurations default to. */
+export const DEFAULT_RS_ORIGIN = 'http://127.0.0.1:3000';
+
+/**
+ * The one strategy each IdP the lab starts supports: the launcher configures that IdP from the profile's audience
+ * (resources for the embedded IdP, the audience client for Dex, audience mappers for Keycloak). An external IdP is
+ * configured by its owner, so any strategy goes.
+ */
+export const STRATEGY_OF_KIND: Readonly<Record<Exclude<IdpKind, 'external'>, AudienceStrategy>> = Object.freeze({
+  embedded: 'resource-indicator',
+  dex: 'audience-scope',
+  keycloak: 'audience-mapper',
+});
+
+/** Dex's cross-client scope that puts the client `audienceClientId` into `aud`. */
+export function audienceScope(audienceClientId: string): string {
+  return `audience:server:client_id:${audienceClientId}`;
+}
 
 export interface ProfileUser {
   readonly username: string;
@@ -33,7 +53,7 @@ export interface Profile {
     | { readonly method: 'pre-registered'; readonly clientId: string; readonly clientSecret?: string }
     | { readonly method: 'cimd'; readonly clientMetadataUrl: string };
   /** How the RS's identifier gets into `aud`; `rsAccepts` may use `{rs}` for the RS origin. */
-  readonly audience: { readonly strategy: (typeof AUDIENCE_STRATEGIES)[number]; readonly rsAccepts: readonly string[] };
+  readonly audience: { readonly strategy: AudienceStrategy; readonly rsAccepts: readonly string[] };
   /** PRM scopes_supported; in claim mode also the scope of the RS's 401 challenge. */
   readonly scopesSupported: readonly string[];
   /** `scope`, or `claim:<name>` with a map `perm=value,value;perm=*`. */
@@ -50,7 +70,7 @@ export class ProfileError extends Error {
   }
 }
 
-const PROFILE_DIR = fileURLToPath(new URL('../../profiles/', import.meta.url));
+const PROFILE_DIR = repoPath('profiles/');
 
 function oneOf<T extends string>(list: readonly T[], v: unknown): v is T {
   return typeof v === 'string' && (list as readonly string[]).includes(v);
@@ -103,6 +123,7 @@ export function parseProfile(json: unknown, source: string): Profile {
   else {
     if (!oneOf(AUDIENCE_STRATEGIES, aud.strategy)) p.push(`audience.strategy: one of ${AUDIENCE_STRATEGIES.join(', ')}`);
     if (!isStringList(aud.rsAccepts) || aud.rsAccepts.length === 0) p.push('audience.rsAccepts: a non-empty list of strings');
+    else p.push(...audienceProblems(json, aud.strategy, aud.rsAccepts));
   }
   if (!isStringList(json.scopesSupported)) p.push('scopesSupported: a list of strings');
   const perm = json.permissions;
@@ -121,6 +142,32 @@ export function parseProfile(json: unknown, source: string): Profile {
   }
   if (p.length) throw new ProfileError(source, p);
   return Object.freeze(json) as unknown as Profile;
+}
+
+/** What `audience.strategy` demands of the rest of the profile (the launcher configures the IdP by it). */
+function audienceProblems(json: Record<string, unknown>, strategy: unknown, rsAccepts: readonly string[]): string[] {
+  const p: string[] = [];
+  const kind = isObject(json.idp) ? json.idp.kind : undefined;
+  if (oneOf(IDP_KINDS, kind) && kind !== 'external' && strategy !== STRATEGY_OF_KIND[kind]) {
+    p.push(`audience.strategy: the lab configures ${kind} by ${STRATEGY_OF_KIND[kind]}`);
+  }
+  if (strategy === 'resource-indicator') {
+    for (const a of rsAccepts) {
+      if (!URL.canParse(a.replace('{rs}', 'http://127.0.0.1:1'))) p.push(`audience.rsAccepts: a resource indicator is a URL: ${a}`);
+    }
+  }
+  if (strategy === 'audience-scope') {
+    const [client, ...more] = rsAccepts;
+    if (more.length > 0 || client === undefined || client.includes('{rs}')) {
+      p.push('audience.rsAccepts: audience-scope names exactly one audience client id');
+    } else if (!(isStringList(json.scopesSupported) && json.scopesSupported.includes(audienceScope(client)))) {
+      p.push(`scopesSupported: audience-scope needs ${audienceScope(client)}, the scope that puts ${client} into aud`);
+    }
+    if (!isObject(json.registration) || json.registration.method !== 'pre-registered') {
+      p.push('registration.method: audience-scope needs a pre-registered client (the audience client trusts it)');
+    }
+  }
+  return p;
 }
 
 /** Loads `profiles/<name>.json`, or a profile file when the argument is a path. */
@@ -146,11 +193,16 @@ export function profileIssuer(profile: Profile, idpOrigin: string): string {
   return profile.idp.issuer.replace('{idp}', idpOrigin);
 }
 
+/** The `aud` values the RS accepts for a profile, `{rs}` filled in: the resources, audiences or client id it names. */
+export function rsAudiences(profile: Profile, rsOrigin: string): string[] {
+  return profile.audience.rsAccepts.map((a) => a.replace('{rs}', rsOrigin));
+}
+
 /** The resource server's environment for a profile (see mcp-server/src/config.ts). */
 export function profileRsEnv(profile: Profile, issuer: string, rsOrigin: string): Record<string, string> {
   const env: Record<string, string> = {
     MCP_ISSUER: issuer,
-    MCP_AUDIENCE: profile.audience.rsAccepts.map((a) => a.replace('{rs}', rsOrigin)).join(','),
+    MCP_AUDIENCE: rsAudiences(profile, rsOrigin).join(','),
     MCP_PERMISSIONS_FROM: profile.permissions.from,
     MCP_SCOPES_SUPPORTED: profile.scopesSupported.join(' '),
   };

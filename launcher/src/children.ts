@@ -19,15 +19,23 @@ export interface ServiceSpec {
   readonly readyUrl: string;
   readonly readyTimeoutMs?: number;
   readonly cwd?: string;
+  /** Output lines dropped until the service is ready (a known, harmless start-up message; say why where it is set). */
+  readonly startupNoise?: (line: string) => boolean;
 }
 
-function pipeWithPrefix(stream: NodeJS.ReadableStream | null, prefix: string, out: NodeJS.WritableStream): void {
+function pipeWithPrefix(
+  stream: NodeJS.ReadableStream | null,
+  prefix: string,
+  out: NodeJS.WritableStream,
+  drop: (line: string) => boolean,
+): void {
   let buf = '';
   stream?.on('data', (chunk: Buffer) => {
     buf += chunk.toString();
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
-      out.write(`${prefix} ${buf.slice(0, nl)}\n`);
+      const line = buf.slice(0, nl);
+      if (!drop(line)) out.write(`${prefix} ${line}\n`);
       buf = buf.slice(nl + 1);
     }
   });
@@ -41,8 +49,10 @@ export async function startService(spec: ServiceSpec, log: NodeJS.WritableStream
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const prefix = `[${spec.name}]`;
-  pipeWithPrefix(child.stdout, prefix, log);
-  pipeWithPrefix(child.stderr, prefix, log);
+  let ready = false;
+  const drop = (line: string): boolean => !ready && spec.startupNoise !== undefined && spec.startupNoise(line);
+  pipeWithPrefix(child.stdout, prefix, log, drop);
+  pipeWithPrefix(child.stderr, prefix, log, drop);
   let code: number | null | undefined;
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (c) => {
@@ -64,7 +74,10 @@ export async function startService(spec: ServiceSpec, log: NodeJS.WritableStream
     try {
       const res = await fetch(spec.readyUrl, { signal: AbortSignal.timeout(1_000) });
       await res.body?.cancel();
-      if (res.status < 500) return { name: spec.name, child, exited, stop };
+      if (res.status < 500) {
+        ready = true;
+        return { name: spec.name, child, exited, stop };
+      }
     } catch (err) {
       if (Date.now() > deadline) {
         await stop();

@@ -6,13 +6,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DEX_DEFAULTS, renderDexConfig } from '../../dex-config.ts';
-import { renderDexMetadataDocument } from '../../dex-metadata.ts';
+import { DEX_DEFAULTS, renderDexConfig, type DexConfigValues } from '../../../scripts/dex-config.ts';
+import { renderDexMetadataDocument } from '../../../scripts/dex-metadata.ts';
 import { startService, type Service } from '../children.ts';
 import { provision, type Provisioned } from '../provision.ts';
+import { repoPath } from '../repo.ts';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+export { dexClientIds } from '../../../scripts/dex-config.ts';
 
 export type DexBinary = Provisioned;
 
@@ -30,6 +30,8 @@ export interface DexOptions {
   /** false starts authz-metadata as a pure proxy (AUTHZ_METADATA_ENABLED=false). */
   readonly metadataEnabled?: boolean;
   readonly allowedOrigins?: readonly string[];
+  /** The CLI's public client and the RS's audience client (dexClientIds of the profile); default profiles/dex.json's. */
+  readonly clients?: Pick<DexConfigValues, 'clientId' | 'audienceClientId'>;
   /** Where both processes' output goes. */
   readonly log: NodeJS.WritableStream;
 }
@@ -40,6 +42,16 @@ export interface RunningDex {
   readonly publicOrigin: string;
   readonly dexOrigin: string;
   stop(): Promise<void>;
+}
+
+/**
+ * Dex builds its discovery document before its first key rotation, so on an empty storage (ours is `memory`: empty at
+ * every start) it logs `ERROR failed to get signing algorithm: no signing key found` once, falls back to advertising
+ * RS256, and then makes an RS256 key. Harmless and not configurable (dexidp/dex server.go: discoveryHandler before
+ * signer.Start); dropped during start-up only, so the same message from a token request still shows.
+ */
+function isSigningKeyNoise(line: string): boolean {
+  return line.includes('"failed to get signing algorithm"') && line.includes('no signing key found');
 }
 
 /** Starts Dex with a rendered configuration, then authz-metadata in front of it; resolves once both answer. */
@@ -57,6 +69,7 @@ export async function startDex(opts: DexOptions): Promise<RunningDex> {
       issuer,
       listen: `127.0.0.1:${opts.dexPort}`,
       allowedOrigins: opts.allowedOrigins ?? DEX_DEFAULTS.allowedOrigins,
+      ...opts.clients,
     }),
   );
   writeFileSync(documentPath, renderDexMetadataDocument(issuer));
@@ -70,7 +83,14 @@ export async function startDex(opts: DexOptions): Promise<RunningDex> {
     // /keys answers 500 until Dex has made its first signing key: ready means tokens can be verified.
     running.push(
       await startService(
-        { name: 'dex', command: opts.dexBin, args: ['serve', configPath], env: {}, readyUrl: `${dexOrigin}/dex/keys` },
+        {
+          name: 'dex',
+          command: opts.dexBin,
+          args: ['serve', configPath],
+          env: {},
+          readyUrl: `${dexOrigin}/dex/keys`,
+          startupNoise: isSigningKeyNoise,
+        },
         opts.log,
       ),
     );
@@ -79,7 +99,7 @@ export async function startDex(opts: DexOptions): Promise<RunningDex> {
         {
           name: 'authz-metadata',
           command: process.execPath,
-          args: [join(REPO, 'authz-metadata/src/main.ts')],
+          args: [repoPath('authz-metadata/src/main.ts')],
           env: {
             AUTHZ_METADATA_HOST: '127.0.0.1',
             AUTHZ_METADATA_PORT: String(opts.publicPort),

@@ -8,8 +8,8 @@
  *   npm start -- --profile my-idp.json
  */
 import { parseArgs } from 'node:util';
-import { loadProfile } from './lab/profile.ts';
-import { startLab, type Lab } from './lab/stack.ts';
+import { loadProfile } from './profile.ts';
+import { startLab, type Lab } from './stack.ts';
 
 const USAGE = `usage: npm start -- [--idp embedded|dex|keycloak] [--profile FILE] [--rs-port 3000] [--idp-port N]
   --idp NAME       a profile from profiles/ (default: $MCP_LAB_PROFILE or embedded)

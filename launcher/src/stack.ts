@@ -2,15 +2,16 @@
  * One lab: an IdP chosen by a profile, and the MCP resource server configured for it. `npm start` and the
  * integration tests bring the stack up through this one function, so what is tested is what users run.
  */
-import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.ts';
 import { startService, type Service } from './children.ts';
-import { findDexBinary, startDex } from './idp/dex.ts';
+import { dexClientIds, findDexBinary, startDex } from './idp/dex.ts';
 import { startEmbedded } from './idp/embedded.ts';
 import { startKeycloakIdp } from './idp/keycloak.ts';
-import { profileClientArgs, profileIssuer, profileRsEnv, type Profile } from './profile.ts';
+import { keycloakRealmValues } from './idp/keycloak-realm.ts';
+import { repoPath } from './repo.ts';
+import { profileClientArgs, profileIssuer, profileRsEnv, rsAudiences, type Profile } from './profile.ts';
 
-const RS_MAIN = fileURLToPath(new URL('../../mcp-server/src/main.ts', import.meta.url));
+const RS_MAIN = repoPath('mcp-server/src/main.ts');
 
 export interface LabOptions {
   /** RS port; 0 or absent in tests picks a free one. The launcher passes 3000. */
@@ -28,6 +29,8 @@ export interface LabOptions {
   readonly metadataEnabled?: boolean;
   /** Dex only: the binary (default: scripts/ensure-dex.sh). */
   readonly dexBin?: string;
+  /** Keycloak only: its home (default: scripts/ensure-keycloak.sh). */
+  readonly keycloakHome?: string;
   /** Dex only: Dex's own listener behind authz-metadata; absent picks a free one. */
   readonly dexPort?: number;
   /** Where every service's output goes, each line prefixed with its name. */
@@ -51,12 +54,12 @@ interface RunningIdp {
 }
 
 async function startIdp(profile: Profile, idpPort: number, rsUrl: string, opts: LabOptions): Promise<RunningIdp> {
-  const rsIdentifiers = [rsUrl, `${rsUrl}/mcp`, `${rsUrl}/sse`];
   switch (profile.idp.kind) {
     case 'embedded':
       return startEmbedded({
         port: idpPort,
-        resources: rsIdentifiers,
+        // resource-indicator (parseProfile): the IdP issues tokens for exactly the resources the RS accepts.
+        resources: rsAudiences(profile, rsUrl),
         ...(opts.idpEnv === undefined ? {} : { env: opts.idpEnv }),
         log: opts.log,
       });
@@ -66,12 +69,18 @@ async function startIdp(profile: Profile, idpPort: number, rsUrl: string, opts: 
         publicPort: idpPort,
         dexPort: opts.dexPort || (await freePort()),
         allowedOrigins: [rsUrl],
+        clients: dexClientIds(profile),
         ...(opts.metadataEnabled === undefined ? {} : { metadataEnabled: opts.metadataEnabled }),
         log: opts.log,
       });
     }
     case 'keycloak':
-      return startKeycloakIdp({ port: idpPort, rsUrl, log: opts.log });
+      return startKeycloakIdp({
+        port: idpPort,
+        realm: keycloakRealmValues(profile, rsUrl),
+        ...(opts.keycloakHome === undefined ? {} : { home: opts.keycloakHome }),
+        log: opts.log,
+      });
     case 'external':
       return { issuer: profile.idp.issuer, stop: async () => {} };
   }

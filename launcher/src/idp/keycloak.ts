@@ -2,17 +2,16 @@
  * Real Keycloak (`kc.sh start-dev` through scripts/start-keycloak.sh) with the mcp-lab realm (keycloak/realm-mcp-lab.json)
  * imported into a per-run home. See keycloak/README.md.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { freePort } from '../free-port.ts';
 import { startService } from '../children.ts';
+import { renderKeycloakRealm, type RealmValues } from './keycloak-realm.ts';
 import { provision, type Provisioned } from '../provision.ts';
-
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+import { repoPath } from '../repo.ts';
 
 /** The realm keycloak/realm-mcp-lab.json defines. */
 export const KEYCLOAK_REALM = 'mcp-lab';
@@ -21,7 +20,7 @@ export const KEYCLOAK_CLIENT_ID = 'mcp-lab-cli';
 
 /** The pinned Keycloak version (keycloak/VERSION; MCP_LAB_KEYCLOAK_VERSION overrides it, as in ensure-keycloak.sh). */
 export function keycloakVersion(env: NodeJS.ProcessEnv = process.env): string {
-  return env.MCP_LAB_KEYCLOAK_VERSION || readFileSync(join(REPO, 'keycloak/VERSION'), 'utf8').trim();
+  return env.MCP_LAB_KEYCLOAK_VERSION || readFileSync(repoPath('keycloak/VERSION'), 'utf8').trim();
 }
 
 /**
@@ -50,6 +49,8 @@ export interface KeycloakIdpOptions {
   readonly port: number;
   /** RS origin whose identifiers (origin, /mcp, /sse) the realm's audience mappers put into `aud`. */
   readonly rsUrl?: string;
+  /** The realm's client and audiences (keycloakRealmValues of the profile); wins over rsUrl. */
+  readonly realm?: RealmValues;
   /** A Keycloak home; absent runs scripts/ensure-keycloak.sh (which may download it). */
   readonly home?: string;
   /** JVM start, H2 schema and realm import take 15-60 s; default 240 s. */
@@ -82,9 +83,10 @@ export async function startKeycloakIdp(opts: KeycloakIdpOptions): Promise<Runnin
   const readyTimeoutMs = opts.readyTimeoutMs ?? 240_000;
   const runDir = mkdtempSync(join(tmpdir(), 'mcp-lab-keycloak-'));
   const args = [
-    join(REPO, 'scripts/start-keycloak.sh'),
+    repoPath('scripts/start-keycloak.sh'),
     ...['--port', String(opts.port), '--management-port', String(await freePort()), '--run-dir', runDir],
     ...(opts.rsUrl === undefined ? [] : ['--rs-url', opts.rsUrl]),
+    ...(opts.realm === undefined ? [] : ['--realm', writeRealm(runDir, opts.realm)]),
   ];
   let svc;
   try {
@@ -124,6 +126,12 @@ export async function startKeycloakIdp(opts: KeycloakIdpOptions): Promise<Runnin
     }
   }
   return { issuer, url, child, stop };
+}
+
+function writeRealm(runDir: string, values: RealmValues): string {
+  const file = join(runDir, 'realm.json');
+  writeFileSync(file, renderKeycloakRealm(values));
+  return file;
 }
 
 /** Process ids below `pid` (Linux /proc), parents before children. */

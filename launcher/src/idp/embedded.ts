@@ -1,8 +1,8 @@
 /** The embedded IdP (oidc-provider) as a child process. */
-import { fileURLToPath } from 'node:url';
 import { startService } from '../children.ts';
+import { repoPath } from '../repo.ts';
 
-const MAIN = fileURLToPath(new URL('../../../embedded-idp/src/main.ts', import.meta.url));
+const MAIN = repoPath('embedded-idp/src/main.ts');
 
 export interface EmbeddedOptions {
   readonly port: number;
