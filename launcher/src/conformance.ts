@@ -3,7 +3,7 @@
  * without credentials, so the lab puts a loopback token-injecting proxy (token-proxy.ts) in front of the RS and
  * gives it a real access token — DCR, authorization code + PKCE with `resource`, headless sign-in at the embedded
  * IdP, refreshed before it expires. The RS is the normal RS (every request authenticated and authorized), with
- * two additions the suite needs: its diagnostic tools (`MCP_CONFORMANCE_FIXTURES=1`) and the proxy's origin among
+ * two additions the suite needs: its diagnostic tools (`MCP_CONFORMANCE_FIXTURES=true`) and the proxy's origin among
  * the allowed Origins (the suite sends `Origin` = the URL it was given). Never a switch that turns authentication
  * off: a request to the RS itself without a token is still a 401.
  */
@@ -38,7 +38,7 @@ export async function startConformanceLab(profile: Profile, opts: ConformanceOpt
   const lab = await startLab(profile, {
     ...opts,
     rsPort,
-    rsEnv: { ...opts.rsEnv, MCP_CONFORMANCE_FIXTURES: '1', MCP_ALLOWED_ORIGINS: `${rsUrl},${frontUrl}` },
+    rsEnv: { ...opts.rsEnv, MCP_CONFORMANCE_FIXTURES: 'true', MCP_ALLOWED_ORIGINS: `${rsUrl},${frontUrl}` },
   });
   let proxy: TokenProxy | undefined;
   let refreshTimer: NodeJS.Timeout | undefined;

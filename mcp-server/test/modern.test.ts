@@ -269,8 +269,8 @@ describe('both eras on one endpoint', () => {
 });
 
 describe('conformance fixtures', () => {
-  it('are absent unless MCP_CONFORMANCE_FIXTURES=1, and behind the same authentication when present', async () => {
-    const withFixtures = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_CONFORMANCE_FIXTURES: '1' });
+  it('are absent unless MCP_CONFORMANCE_FIXTURES=true, and behind the same authentication when present', async () => {
+    const withFixtures = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_CONFORMANCE_FIXTURES: 'true' });
     try {
       const req = modernRequest('tools/call', { name: 'test_simple_text', arguments: {} });
       const anonymous = await withFixtures.inject({ method: 'POST', url: '/mcp', headers: req.headers, payload: req.payload });

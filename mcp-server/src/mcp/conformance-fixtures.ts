@@ -1,6 +1,6 @@
 /**
  * The diagnostic tools the official `conformance server` suite calls by name (`test_simple_text`, …), registered
- * only in the lab's conformance mode (`MCP_CONFORMANCE_FIXTURES=1`, set by `npm start -- --conformance`). They are
+ * only in the lab's conformance mode (`MCP_CONFORMANCE_FIXTURES=true`, set by `npm start -- --conformance`). They are
  * ordinary tools behind the same authentication as every other request: the mode adds tools, it never removes a
  * check. Behaviour follows the scenario descriptions of @modelcontextprotocol/conformance 0.2.0-alpha.12.
  *
