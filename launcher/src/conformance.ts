@@ -3,8 +3,8 @@
  * without credentials, so the lab puts a loopback token-injecting proxy (token-proxy.ts) in front of the RS and
  * gives it a real access token — DCR, authorization code + PKCE with `resource`, headless sign-in at the embedded
  * IdP, refreshed before it expires. The RS is the normal RS (every request authenticated and authorized), with
- * two additions the suite needs: its diagnostic tools (`MCP_CONFORMANCE_FIXTURES=true`) and the proxy's origin among
- * the allowed Origins (the suite sends `Origin` = the URL it was given). Never a switch that turns authentication
+ * three adjustments the suite needs: its diagnostic tools (`MCP_CONFORMANCE_FIXTURES=true`), the proxy's origin among
+ * the allowed Origins (the suite sends `Origin` = the URL it was given), and per-subject caps raised (below). Never a switch that turns authentication
  * off: a request to the RS itself without a token is still a 401.
  */
 import { obtainToken } from '@mcp-lab/test-kit/tokens';
@@ -23,6 +23,18 @@ export interface ConformanceOptions extends LabOptions {
   readonly frontPort?: number;
 }
 
+/**
+ * The whole suite runs as one subject (the proxy's token), scenarios in parallel, each opening its own sessions:
+ * the per-subject caps meant for one person's clients (sessions, streams, requests per second) are raised so that
+ * the suite measures the protocol, not the quotas. Authentication and every other check are unchanged.
+ */
+const SUITE_AS_ONE_SUBJECT: Readonly<Record<string, string>> = Object.freeze({
+  MCP_RATE_LIMIT_PER_S: '10000',
+  MCP_RATE_LIMIT_BURST: '10000',
+  MCP_SESSIONS_MAX_PER_SUBJECT: '1000',
+  MCP_SSE_STREAMS_MAX_PER_SUBJECT: '1000',
+});
+
 /** The scopes the proxy's token carries: everything the lab's tools need. */
 const SCOPE = 'notes:read notes:write';
 
@@ -38,7 +50,7 @@ export async function startConformanceLab(profile: Profile, opts: ConformanceOpt
   const lab = await startLab(profile, {
     ...opts,
     rsPort,
-    rsEnv: { ...opts.rsEnv, MCP_CONFORMANCE_FIXTURES: 'true', MCP_ALLOWED_ORIGINS: `${rsUrl},${frontUrl}` },
+    rsEnv: { ...SUITE_AS_ONE_SUBJECT, ...opts.rsEnv, MCP_CONFORMANCE_FIXTURES: 'true', MCP_ALLOWED_ORIGINS: `${rsUrl},${frontUrl}` },
   });
   let proxy: TokenProxy | undefined;
   let refreshTimer: NodeJS.Timeout | undefined;
