@@ -2,7 +2,8 @@
  * Non-OAuth HTTP failures (origin refused, unknown session, malformed JSON-RPC). Each owns its status;
  * the one error handler in app.ts turns it into `{error, error_description}`.
  */
-export type HttpErrorCode = 'forbidden_origin' | 'session_not_found' | 'invalid_request' | 'not_found';
+/** `session_forbidden`: another principal's MCP session — a 403 without a Bearer challenge, since no token would help. */
+export type HttpErrorCode = 'forbidden_origin' | 'session_forbidden' | 'session_not_found' | 'invalid_request' | 'not_found';
 
 export class HttpError extends Error {
   override readonly name = 'HttpError';
@@ -18,6 +19,7 @@ export class HttpError extends Error {
 function statusOf(code: HttpErrorCode): 400 | 403 | 404 {
   switch (code) {
     case 'forbidden_origin':
+    case 'session_forbidden':
       return 403;
     case 'session_not_found':
     case 'not_found':

@@ -2,7 +2,6 @@
  * Live MCP transport sessions, each bound to the (iss, sub) that opened it. A request for a session must come
  * from the same principal; the answer to anyone else says nothing about the session or its owner.
  */
-import { BearerError } from '@mcp-lab/protocol';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { principalKey } from '../auth/principal.ts';
@@ -37,14 +36,15 @@ export class SessionRegistry<T extends Transport> {
 
   /**
    * The session, if it exists and belongs to `principal`.
-   * @throws HttpError 404 for an unknown id; BearerError 403 (no scope: stepping up would not help) for a
-   *   session owned by someone else.
+   * @throws HttpError 404 for an unknown id; HttpError 403 `session_forbidden` for a session owned by someone
+   *   else — without a Bearer challenge: the token is valid and no scope would help, so no client should be sent
+   *   into a new authorization (RFC 6750 §3.1 reserves `insufficient_scope` for a token lacking privileges).
    */
   claim(id: string, principal: Principal): McpSession<T> {
     const s = this.#sessions.get(id);
     if (!s) throw new HttpError('session_not_found', 'unknown or expired session');
     if (s.owner !== principalKey(principal)) {
-      throw new BearerError('insufficient_scope', 'this session belongs to a different user', { scope: [] });
+      throw new HttpError('session_forbidden', 'this session belongs to a different user');
     }
     return s;
   }
