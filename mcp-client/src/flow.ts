@@ -12,7 +12,7 @@ import { HttpRecorder, type FetchLike } from './http.ts';
 import { CookieJar } from './login/cookie-jar.ts';
 import type { LoginDriverName } from './login/drivers.ts';
 import type { Credentials } from './login/headless.ts';
-import { redactToken } from './redact.ts';
+import { redactToken, type SecretSet } from './redact.ts';
 import { selectScopes, withOfflineAccess, type ScopeChoice } from './scopes.ts';
 import { createStepContext, type StepContext } from './step-context.ts';
 import type { StoredTokens, TokenStore } from './store.ts';
@@ -94,24 +94,28 @@ export class Flow {
 
   /** Runs one step: times it, collects its HTTP exchanges and checks, and emits its event. */
   async #step<T>(name: StepName, fn: (ctx: StepContext) => Promise<[T, StepData]>, onFail?: (err: FlowError) => StepData): Promise<T> {
-    const ctx = createStepContext(this.#fetch, (message, level) => this.#opts.observer.diagnostic({ level, message }));
+    // Every printed value is searched for the credentials this run holds (redact.ts SecretSet), whoever echoed them.
+    const secrets = this.#recorder.secrets;
+    const ctx = createStepContext(this.#fetch, (message, level) => this.#opts.observer.diagnostic({ level, message: secrets.scrub(message) }));
     this.#recorder.take();
     const started = performance.now();
     try {
       const [value, data] = await fn(ctx);
-      this.#opts.observer.step({ step: name, status: 'ok', http: this.#recorder.take(), checks: ctx.checks, ms: Math.round(performance.now() - started), data });
+      rememberTokens(secrets, value);
+      this.#opts.observer.step(secrets.scrubDeep({ step: name, status: 'ok', http: this.#recorder.take(), checks: ctx.checks, ms: Math.round(performance.now() - started), data }));
       return value;
     } catch (cause) {
       const err = cause instanceof FlowError ? cause : new FlowError(messageOf(cause), { cause });
       err.step ??= name;
-      this.#opts.observer.step({
+      err.message = secrets.scrub(err.message);
+      this.#opts.observer.step(secrets.scrubDeep({
         step: name,
         status: 'fail',
         http: this.#recorder.take(),
         checks: ctx.checks,
         ms: Math.round(performance.now() - started),
         data: { error: err.message, ...(err.hint ? { hint: err.hint } : {}), ...(onFail ? onFail(err) : {}) },
-      });
+      }));
       throw err;
     }
   }
@@ -179,7 +183,8 @@ export class Flow {
     const client = await registration();
     const base = {
       as: asm.as,
-      resource: canonicalResource(serverUrl),
+      // RFC 8707 resource: the PRM's `resource` exactly as published; the server URL only without PRM (legacy).
+      resource: prm?.resource ?? canonicalResource(serverUrl),
       challengeScope,
       prmScopes: prm?.metadata.scopes_supported,
     };
@@ -487,6 +492,14 @@ export class Flow {
       await conn?.close(true);
     }
   }
+}
+
+/** A step that returned tokens (stored, refreshed or new): the run now holds them, so they are never printed. */
+function rememberTokens(secrets: SecretSet, value: unknown): void {
+  if (value === null || typeof value !== 'object') return;
+  const t = value as Partial<StoredTokens>;
+  secrets.remember(t.access_token);
+  secrets.remember(t.refresh_token);
 }
 
 /** What the discovery steps show of the authorization server metadata they settled on. */
