@@ -2,6 +2,7 @@
 # Runs Keycloak (`kc.sh start-dev`) on 127.0.0.1 with the mcp-lab realm imported, until SIGTERM/SIGINT.
 #
 #   scripts/start-keycloak.sh [--port 8080] [--management-port 9000] [--rs-url http://127.0.0.1:3000] [--run-dir DIR]
+#                             [--realm-file FILE] [--features LIST]
 #
 # Issuer: http://127.0.0.1:<port>/realms/mcp-lab. Every run gets its own Keycloak home (a small directory whose lib/,
 # themes/, providers/ and conf/ link to the cached distribution, see ensure-keycloak.sh) with its own data/: the H2
@@ -9,6 +10,9 @@
 # and parallel runs do not fight over the H2 file. The realm's audience values (keycloak/realm-mcp-lab.json says
 # http://127.0.0.1:3000, /mcp and /sse) are rewritten to --rs-url. Without --run-dir a temporary one is made and removed
 # on exit; with --run-dir the caller owns it and this script execs kc.sh (so signals reach Keycloak directly).
+# --realm-file imports another realm file (a variant, see scripts/lab/idp/keycloak.ts); --features enables Keycloak
+# features, a build-time option: such a run gets its own copy of lib/quarkus (3 MB), so the Quarkus re-build it
+# causes never touches the shared cache.
 # KEYCLOAK_HOME overrides the cached distribution; KEYCLOAK_JAVA_HOME the JDK (see keycloak-java.sh).
 # The master realm gets the admin admin/admin (KC_BOOTSTRAP_ADMIN_USERNAME/PASSWORD override it): loopback only, lab use.
 set -euo pipefail
@@ -18,13 +22,17 @@ port=8080
 mport=9000
 rs_url=http://127.0.0.1:3000
 run_dir=
+realm_file="$repo/keycloak/realm-mcp-lab.json"
+features=
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) port="$2"; shift 2 ;;
     --management-port) mport="$2"; shift 2 ;;
     --rs-url) rs_url="${2%/}"; shift 2 ;;
     --run-dir) run_dir="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --realm-file) realm_file="$2"; shift 2 ;;
+    --features) features="$2"; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "start-keycloak: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -39,8 +47,18 @@ if [ -z "$run_dir" ]; then run_dir="$(mktemp -d "${TMPDIR:-/tmp}/mcp-lab-keycloa
 mkdir -p "$run_dir/bin" "$run_dir/data/import"
 # A copy, not a link: kc.sh derives its home from its own resolved path.
 cp "$kc_home/bin/kc.sh" "$run_dir/bin/kc.sh"
-for d in lib themes providers conf; do ln -sfn "$kc_home/$d" "$run_dir/$d"; done
-sed "s#http://127\.0\.0\.1:3000#$rs_url#g" "$repo/keycloak/realm-mcp-lab.json" > "$run_dir/data/import/realm-mcp-lab.json"
+for d in themes providers conf; do ln -sfn "$kc_home/$d" "$run_dir/$d"; done
+if [ -z "$features" ]; then
+  ln -sfn "$kc_home/lib" "$run_dir/lib"
+else
+  # Build options differ from the cache's: a private lib/quarkus for the re-build, everything else shared.
+  mkdir -p "$run_dir/lib"
+  # (quarkus-run.jar is copied too: its manifest names lib/quarkus relative to where it is.)
+  for f in "$kc_home"/lib/*; do
+    case "$(basename "$f")" in quarkus|quarkus-run.jar) cp -R "$f" "$run_dir/lib/" ;; *) ln -sfn "$f" "$run_dir/lib/$(basename "$f")" ;; esac
+  done
+fi
+sed "s#http://127\.0\.0\.1:3000#$rs_url#g" "$realm_file" > "$run_dir/data/import/realm-mcp-lab.json"
 
 export JAVA_HOME="$java_home"
 export JAVA_OPTS_KC_HEAP="${JAVA_OPTS_KC_HEAP:--Xms64m -Xmx512m}"
@@ -54,6 +72,7 @@ args=(start-dev
   --http-management-port="$mport"
   --hostname="http://127.0.0.1:$port"
   --import-realm)
+if [ -n "$features" ]; then args+=(--features="$features"); fi
 # With --run-dir the caller owns the directory: become kc.sh, which forwards TERM/INT to its JVM.
 if [ "$own_run_dir" = 0 ]; then exec "$run_dir/bin/kc.sh" "${args[@]}"; fi
 # Otherwise forward TERM/INT to kc.sh and remove the run directory afterwards.

@@ -20,7 +20,7 @@ describe('official SDK clients × embedded IdP', () => {
   for (const client of SDK_CLIENTS) {
     for (const transport of TRANSPORTS) {
       it(`${client} over ${transport}: full flow to notes_add (step-up to notes:write)`, async () => {
-        await expectCell(client, { idp: 'embedded', rsUrl: stack.rsUrl }, transport, { stepUpNeeded: true });
+        await expectCell(client, { idp: 'embedded', rsUrl: stack.rsUrl }, transport, { stepUpNeeded: true, audience: (resource) => resource });
       }, 60_000);
     }
   }

@@ -7,6 +7,8 @@ import { insufficientScopeAnswers, recordedCell, runCell, type LabUnderTest, typ
 export interface CellExpectation {
   /** The IdP's permissions are scopes, so notes_add needs more than the first challenge's scope. */
   readonly stepUpNeeded: boolean;
+  /** The `aud` the client's final token must have, for the resource URL it connected to. */
+  readonly audience?: (resource: string) => unknown;
 }
 
 export async function expectCell(client: SdkClient, lab: LabUnderTest, transport: TransportName, expectation: CellExpectation): Promise<void> {
@@ -17,6 +19,9 @@ export async function expectCell(client: SdkClient, lab: LabUnderTest, transport
   const firstScope = provider.authorizations[0]?.searchParams.get('scope') ?? '';
   if (expectation.stepUpNeeded) expect(firstScope.split(' ')).not.toContain('notes:write');
 
+  if (expectation.audience !== undefined) {
+    expect(run.audience).toEqual(expectation.audience(`${lab.rsUrl}${transport === 'streamable-http' ? '/mcp' : '/sse'}`));
+  }
   switch (result.outcome) {
     case 'called':
       expect(expectation.stepUpNeeded, 'notes_add worked without a step-up on an IdP whose permissions are scopes').toBe(false);

@@ -57,15 +57,6 @@ export interface CellResult {
   readonly limit?: string;
 }
 
-export const CLIENT_LABELS: Record<SdkClient, string> = {
-  'sdk-v1': `@modelcontextprotocol/sdk ${packageVersion('@modelcontextprotocol/sdk')}`,
-  'sdk-v2': `@modelcontextprotocol/client ${packageVersion('@modelcontextprotocol/client')}`,
-};
-
-function packageVersion(name: string): string {
-  return (JSON.parse(readFileSync(`${ROOT}node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
-}
-
 /** The recorded results (tests/sdk-matrix.json). */
 export function recordedResults(): CellResult[] {
   return JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as CellResult[];
@@ -164,6 +155,8 @@ export interface CellRun {
   readonly note?: { id: string; text: string };
   /** The error that stopped the client, when it stopped. */
   readonly error?: Error;
+  /** `aud` of the access token the client holds at the end (decoded, not verified: the RS verified it). */
+  readonly audience: unknown;
   /** Authorization requests made before and after the first 403 on notes_add. */
   readonly authorizationsBefore403: number;
 }
@@ -227,7 +220,9 @@ export async function runCell(client: SdkClient, lab: LabUnderTest, transportNam
       ...(error === undefined ? {} : { limit: describeLimit(transportName, error, exchanges) }),
     };
     writeMeasured(cell);
-    return { result: cell, exchanges, provider, toolNames, ...(note ? { note } : {}), ...(error ? { error } : {}), authorizationsBefore403 };
+    const accessToken = String(provider.tokens()?.access_token ?? '');
+    const audience = (JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString() || '{}') as { aud?: unknown }).aud;
+    return { result: cell, exchanges, provider, toolNames, audience, ...(note ? { note } : {}), ...(error ? { error } : {}), authorizationsBefore403 };
   } finally {
     await conn.close();
   }

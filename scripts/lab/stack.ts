@@ -71,7 +71,8 @@ async function startIdp(profile: Profile, idpPort: number, rsUrl: string, opts: 
       });
     }
     case 'keycloak':
-      return startKeycloakIdp({ port: idpPort, rsUrl, log: opts.log });
+      // The profile's audience strategy picks the realm variant (keycloak/README.md).
+      return startKeycloakIdp({ port: idpPort, rsUrl, log: opts.log, variant: profile.audience.strategy === 'resource-indicator' ? 'resource-indicators' : 'audience-mapper' });
     case 'external':
       return { issuer: profile.idp.issuer, stop: async () => {} };
   }

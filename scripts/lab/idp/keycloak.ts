@@ -2,7 +2,7 @@
  * Real Keycloak (`kc.sh start-dev` through scripts/start-keycloak.sh) with the mcp-lab realm (keycloak/realm-mcp-lab.json)
  * imported into a per-run home. See keycloak/README.md.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,6 +37,42 @@ export function cachedKeycloakHome(env: NodeJS.ProcessEnv = process.env): string
   return existsSync(join(dir, '.ready')) && existsSync(join(home, 'bin/kc.sh')) ? home : undefined;
 }
 
+/**
+ * The two ways the lab gets the RS into `aud` with Keycloak (keycloak/README.md):
+ * - `audience-mapper` (profile `keycloak`): audience mappers add the RS's three identifiers to every token, whatever
+ *   `resource` the client sends (Keycloak ignores it);
+ * - `resource-indicators` (profile `keycloak-resource-indicators`): Keycloak's experimental RFC 8707 feature narrows
+ *   `aud` to the requested resource — it filters the audience the mappers produce rather than adding to it, so the
+ *   realm overlay keycloak/realm-variant-resource-indicators.json makes the RS three bearer-only clients whose
+ *   `resource_url` is each identifier, and the mappers add those clients.
+ */
+export const KEYCLOAK_VARIANTS = ['audience-mapper', 'resource-indicators'] as const;
+export type KeycloakVariant = (typeof KEYCLOAK_VARIANTS)[number];
+
+interface RealmOverlay {
+  readonly features: readonly string[];
+  readonly clients: readonly Record<string, unknown>[];
+  readonly clientScopeMappers: Readonly<Record<string, readonly Record<string, unknown>[]>>;
+}
+
+/**
+ * The realm JSON for a variant (RS origin still http://127.0.0.1:3000; start-keycloak.sh rewrites it) and the
+ * Keycloak features it needs. The base realm is keycloak/realm-mcp-lab.json; a variant is an overlay on it.
+ */
+export function keycloakRealm(variant: KeycloakVariant): { realm: Record<string, unknown>; features: readonly string[] } {
+  const realm = JSON.parse(readFileSync(join(REPO, 'keycloak/realm-mcp-lab.json'), 'utf8')) as Record<string, unknown>;
+  if (variant === 'audience-mapper') return { realm, features: [] };
+  const overlay = JSON.parse(readFileSync(join(REPO, 'keycloak/realm-variant-resource-indicators.json'), 'utf8')) as RealmOverlay;
+  const scopes = realm.clientScopes as { name: string; protocolMappers?: unknown[] }[];
+  for (const [name, mappers] of Object.entries(overlay.clientScopeMappers)) {
+    const scope = scopes.find((s) => s.name === name);
+    if (scope === undefined) throw new Error(`keycloak/realm-variant-resource-indicators.json: no client scope ${name} in the base realm`);
+    scope.protocolMappers = [...mappers];
+  }
+  realm.clients = [...(realm.clients as unknown[]), ...overlay.clients];
+  return { realm, features: overlay.features };
+}
+
 /** `path` is the Keycloak home. */
 export type KeycloakDistribution = Provisioned;
 
@@ -52,7 +88,9 @@ export interface KeycloakIdpOptions {
   readonly rsUrl?: string;
   /** A Keycloak home; absent runs scripts/ensure-keycloak.sh (which may download it). */
   readonly home?: string;
-  /** JVM start, H2 schema and realm import take 15-60 s; default 240 s. */
+  /** Default `audience-mapper`; see {@link KEYCLOAK_VARIANTS}. */
+  readonly variant?: KeycloakVariant;
+  /** JVM start, H2 schema and realm import take 15-60 s (plus a Quarkus re-build with features); default 240 s. */
   readonly readyTimeoutMs?: number;
   /** Where Keycloak's output goes, each line prefixed with `[keycloak]`. */
   readonly log: NodeJS.WritableStream;
@@ -79,11 +117,15 @@ export async function startKeycloakIdp(opts: KeycloakIdpOptions): Promise<Runnin
   const url = `http://127.0.0.1:${opts.port}`;
   const issuer = `${url}/realms/${KEYCLOAK_REALM}`;
   const discovery = `${issuer}/.well-known/openid-configuration`;
-  const readyTimeoutMs = opts.readyTimeoutMs ?? 240_000;
+  const { realm, features } = keycloakRealm(opts.variant ?? 'audience-mapper');
+  const readyTimeoutMs = opts.readyTimeoutMs ?? (features.length > 0 ? 360_000 : 240_000);
   const runDir = mkdtempSync(join(tmpdir(), 'mcp-lab-keycloak-'));
+  const realmFile = join(runDir, 'realm-source.json');
+  writeFileSync(realmFile, JSON.stringify(realm, null, 2));
   const args = [
     join(REPO, 'scripts/start-keycloak.sh'),
-    ...['--port', String(opts.port), '--management-port', String(await freePort()), '--run-dir', runDir],
+    ...['--port', String(opts.port), '--management-port', String(await freePort()), '--run-dir', runDir, '--realm-file', realmFile],
+    ...(features.length > 0 ? ['--features', features.join(',')] : []),
     ...(opts.rsUrl === undefined ? [] : ['--rs-url', opts.rsUrl]),
   ];
   let svc;
