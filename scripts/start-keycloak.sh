@@ -53,10 +53,13 @@ if [ -z "$features" ]; then
 else
   # Build options differ from the cache's: a private lib/quarkus for the re-build, everything else shared.
   mkdir -p "$run_dir/lib"
-  # (quarkus-run.jar is copied too: its manifest names lib/quarkus relative to where it is.)
+  # (quarkus-run.jar is copied too: its manifest names lib/quarkus relative to where it is.) A build for the same
+  # features kept by an earlier run (scripts/lab/idp/keycloak.ts keeps it) spares the re-build.
   for f in "$kc_home"/lib/*; do
     case "$(basename "$f")" in quarkus|quarkus-run.jar) cp -R "$f" "$run_dir/lib/" ;; *) ln -sfn "$f" "$run_dir/lib/$(basename "$f")" ;; esac
   done
+  kept="$(dirname "$kc_home")/quarkus-features-${features//,/-}"
+  if [ -f "$kept/quarkus-application.dat" ]; then rm -rf "$run_dir/lib/quarkus"; cp -R "$kept" "$run_dir/lib/quarkus"; fi
 fi
 sed "s#http://127\.0\.0\.1:3000#$rs_url#g" "$realm_file" > "$run_dir/data/import/realm-mcp-lab.json"
 

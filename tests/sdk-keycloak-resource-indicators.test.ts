@@ -16,7 +16,7 @@ describe.runIf(ready)('official SDK clients × Keycloak (keycloak-resource-indic
   let lab: MatrixLab;
   beforeAll(async () => {
     lab = await startProfileLab('keycloak-resource-indicators');
-  }, 300_000);
+  }, 600_000);
   afterAll(async () => {
     await lab?.stop();
   });

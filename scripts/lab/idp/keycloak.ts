@@ -2,9 +2,9 @@
  * Real Keycloak (`kc.sh start-dev` through scripts/start-keycloak.sh) with the mcp-lab realm (keycloak/realm-mcp-lab.json)
  * imported into a per-run home. See keycloak/README.md.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
@@ -118,7 +118,7 @@ export async function startKeycloakIdp(opts: KeycloakIdpOptions): Promise<Runnin
   const issuer = `${url}/realms/${KEYCLOAK_REALM}`;
   const discovery = `${issuer}/.well-known/openid-configuration`;
   const { realm, features } = keycloakRealm(opts.variant ?? 'audience-mapper');
-  const readyTimeoutMs = opts.readyTimeoutMs ?? (features.length > 0 ? 360_000 : 240_000);
+  const readyTimeoutMs = opts.readyTimeoutMs ?? (features.length > 0 ? 540_000 : 240_000);
   const runDir = mkdtempSync(join(tmpdir(), 'mcp-lab-keycloak-'));
   const realmFile = join(runDir, 'realm-source.json');
   writeFileSync(realmFile, JSON.stringify(realm, null, 2));
@@ -165,7 +165,27 @@ export async function startKeycloakIdp(opts: KeycloakIdpOptions): Promise<Runnin
       await sleep(250);
     }
   }
+  if (features.length > 0) keepFeatureBuild(home, runDir, features);
   return { issuer, url, child, stop };
+}
+
+/**
+ * After a start with features, keeps its Quarkus build next to the cached distribution (start-keycloak.sh copies it
+ * into the next such run instead of re-building: minutes on a small machine). Written once, by rename, so a
+ * concurrent run sees either no build or a whole one; the shared lib/quarkus is never touched.
+ */
+function keepFeatureBuild(home: string, runDir: string, features: readonly string[]): void {
+  const kept = join(dirname(home), `quarkus-features-${features.join('-')}`);
+  if (existsSync(join(kept, 'quarkus-application.dat'))) return;
+  const tmp = `${kept}.${process.pid}.tmp`;
+  cpSync(join(runDir, 'lib/quarkus'), tmp, { recursive: true });
+  try {
+    renameSync(tmp, kept);
+  } catch (err) {
+    // Another run kept its build first: the same build, so drop ours.
+    rmSync(tmp, { recursive: true, force: true });
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
 
 /** Process ids below `pid` (Linux /proc), parents before children. */
