@@ -31,6 +31,8 @@ export interface AuthorizationRunOptions {
   readonly password: string;
   readonly driver: LoginDriverName;
   readonly timeoutMs?: number;
+  /** The suite's --verbose (JSON results, with each failure's message). */
+  readonly verbose?: boolean;
 }
 
 export async function runAuthorizationSuite(opts: AuthorizationRunOptions): Promise<AuthorizationRun> {
@@ -38,6 +40,7 @@ export async function runAuthorizationSuite(opts: AuthorizationRunOptions): Prom
   const redirectUri = `http://127.0.0.1:${port}/callback`;
   const args = [SUITE_NEXT_CLI, 'authorization', '--url', opts.issuer, '--client-id', opts.clientId, '--port', String(port)];
   if (opts.resource !== undefined) args.push('--resource', opts.resource);
+  if (opts.verbose === true) args.push('--verbose');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let authorizationUrl: string | undefined;
