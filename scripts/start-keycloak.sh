@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Runs Keycloak (`kc.sh start-dev`) on 127.0.0.1 with the mcp-lab realm imported, until SIGTERM/SIGINT.
 #
-#   scripts/start-keycloak.sh [--port 8080] [--management-port 9000] [--rs-url http://127.0.0.1:3000] [--run-dir DIR]
-#                             [--realm-file FILE] [--features LIST]
+#   scripts/start-keycloak.sh [--port 8080] [--management-port 9000] [--rs-url http://127.0.0.1:3000] [--realm FILE]
+#                             [--run-dir DIR] [--features LIST]
 #
 # Issuer: http://127.0.0.1:<port>/realms/mcp-lab. Every run gets its own Keycloak home (a small directory whose lib/,
 # themes/, providers/ and conf/ link to the cached distribution, see ensure-keycloak.sh) with its own data/: the H2
 # database, transaction logs and data/import/realm-mcp-lab.json. So runs never share state, the realm is imported fresh,
-# and parallel runs do not fight over the H2 file. The realm's audience values (keycloak/realm-mcp-lab.json says
-# http://127.0.0.1:3000, /mcp and /sse) are rewritten to --rs-url. Without --run-dir a temporary one is made and removed
+# and parallel runs do not fight over the H2 file. The realm is --realm FILE, or keycloak/realm-mcp-lab.json rendered
+# for --rs-url by launcher/src/idp/keycloak-realm.ts (profiles/keycloak.json's client and audiences). Without --run-dir a temporary one is made and removed
 # on exit; with --run-dir the caller owns it and this script execs kc.sh (so signals reach Keycloak directly).
-# --realm-file imports another realm file (a variant, see scripts/lab/idp/keycloak.ts); --features enables Keycloak
-# features, a build-time option: such a run gets its own copy of lib/quarkus (3 MB), so the Quarkus re-build it
-# causes never touches the shared cache.
+# --features enables Keycloak features (a build-time option): such a run gets its own copy of lib/quarkus (3 MB), so
+# the Quarkus re-build never touches the shared cache; a build kept by an earlier run with the same features
+# (launcher/src/idp/keycloak.ts keeps it) spares the re-build.
 # KEYCLOAK_HOME overrides the cached distribution; KEYCLOAK_JAVA_HOME the JDK (see keycloak-java.sh).
 # The master realm gets the admin admin/admin (KC_BOOTSTRAP_ADMIN_USERNAME/PASSWORD override it): loopback only, lab use.
 set -euo pipefail
@@ -22,7 +22,7 @@ port=8080
 mport=9000
 rs_url=http://127.0.0.1:3000
 run_dir=
-realm_file="$repo/keycloak/realm-mcp-lab.json"
+realm=
 features=
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
     --management-port) mport="$2"; shift 2 ;;
     --rs-url) rs_url="${2%/}"; shift 2 ;;
     --run-dir) run_dir="$2"; shift 2 ;;
-    --realm-file) realm_file="$2"; shift 2 ;;
+    --realm) realm="$2"; shift 2 ;;
     --features) features="$2"; shift 2 ;;
     -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "start-keycloak: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -51,17 +51,16 @@ for d in themes providers conf; do ln -sfn "$kc_home/$d" "$run_dir/$d"; done
 if [ -z "$features" ]; then
   ln -sfn "$kc_home/lib" "$run_dir/lib"
 else
-  # Build options differ from the cache's: a private lib/quarkus for the re-build, everything else shared.
+  # A private lib/quarkus for the re-build (quarkus-run.jar too: its manifest names lib/quarkus relative to itself).
   mkdir -p "$run_dir/lib"
-  # (quarkus-run.jar is copied too: its manifest names lib/quarkus relative to where it is.) A build for the same
-  # features kept by an earlier run (scripts/lab/idp/keycloak.ts keeps it) spares the re-build.
   for f in "$kc_home"/lib/*; do
     case "$(basename "$f")" in quarkus|quarkus-run.jar) cp -R "$f" "$run_dir/lib/" ;; *) ln -sfn "$f" "$run_dir/lib/$(basename "$f")" ;; esac
   done
   kept="$(dirname "$kc_home")/quarkus-features-${features//,/-}"
   if [ -f "$kept/quarkus-application.dat" ]; then rm -rf "$run_dir/lib/quarkus"; cp -R "$kept" "$run_dir/lib/quarkus"; fi
 fi
-sed "s#http://127\.0\.0\.1:3000#$rs_url#g" "$realm_file" > "$run_dir/data/import/realm-mcp-lab.json"
+if [ -n "$realm" ]; then cp "$realm" "$run_dir/data/import/realm-mcp-lab.json"
+else node "$repo/launcher/src/idp/keycloak-realm.ts" --rs-url "$rs_url" "$run_dir/data/import/realm-mcp-lab.json"; fi
 
 export JAVA_HOME="$java_home"
 export JAVA_OPTS_KC_HEAP="${JAVA_OPTS_KC_HEAP:--Xms64m -Xmx512m}"

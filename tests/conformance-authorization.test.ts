@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_CLIENT_ID } from '@mcp-lab/embedded-idp';
-import { startEmbeddedIdp, type RunningIdp } from './harness/idp-server.ts';
+import { startEmbeddedIdp, type RunningIdp } from '@mcp-lab/test-kit/idp-server';
 import { runAuthorizationSuite, SUITE_NEXT_CLI } from './conformance-authorization.ts';
 
 let idp: RunningIdp;

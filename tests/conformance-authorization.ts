@@ -1,17 +1,14 @@
 /**
  * Runs the MCP conformance suite's `authorization` command (0.2.0 alpha line, the `conformance-next` alias)
  * against a real authorization server, completing the browser step of its authorization-code-grant scenario with
- * the lab client's headless login driver: the suite prints the authorization URL and waits for the redirect on its
+ * the test kit's login (the lab client's headless driver): the suite prints the authorization URL and waits for the redirect on its
  * own loopback callback server; the driver signs in and the redirect is delivered there.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStepContext } from '../mcp-client/src/step-context.ts';
-import { CookieJar } from '../mcp-client/src/login/cookie-jar.ts';
-import type { LoginDriverName } from '../mcp-client/src/login/drivers.ts';
-import { headlessLogin } from '../mcp-client/src/login/headless.ts';
-import { freePort } from './harness/free-port.ts';
+import { freePort } from '@mcp-lab/test-kit/free-port';
+import { browserLogin, type LoginDriverName } from '@mcp-lab/test-kit/login';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SUITE_NEXT_CLI = join(ROOT, 'node_modules', 'conformance-next', 'dist', 'index.js');
@@ -52,14 +49,9 @@ export async function runAuthorizationSuite(opts: AuthorizationRunOptions): Prom
     if (line === undefined) return;
     authorizationUrl = line.trim();
     login = (async () => {
-      const ctx = createStepContext(fetch);
-      const callback = await headlessLogin(ctx, {
-        authorizationUrl: new URL(authorizationUrl!),
-        redirectUri,
-        credentials: { username: opts.username, password: opts.password },
-        driver: opts.driver,
-        jar: new CookieJar(),
-      });
+      const outcome = await browserLogin({ authorizationUrl: authorizationUrl!, redirectUri, username: opts.username, password: opts.password, driver: opts.driver });
+      if (outcome.kind !== 'redirect') throw new Error(`no redirect back (HTTP ${outcome.status}: ${outcome.reason})`);
+      const callback = outcome.location;
       // Deliver the authorization response to the suite's callback server, as the browser would.
       const res = await fetch(callback);
       await res.body?.cancel();

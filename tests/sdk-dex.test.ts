@@ -4,19 +4,17 @@
  * See tests/sdk-matrix.ts for what each cell proves.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { findDexBinary } from './harness/dex-stack.ts';
-import { requirePrereq } from './harness/prereq.ts';
-import { startDexLab, type DexLab } from './harness/stack-dex.ts';
+import { startDexLab, type DexLab } from '@mcp-lab/test-kit/stack-dex';
+import { requireDex } from './provisioned.ts';
 import { SDK_CLIENTS, TRANSPORTS } from './sdk-matrix.ts';
 import { expectCell } from './sdk-matrix-expect.ts';
 
-const dex = findDexBinary();
-const dexReady = requirePrereq('Dex', dex.available, dex.available ? '' : `scripts/ensure-dex.sh failed: ${dex.reason}`);
+const dexBin = requireDex();
 
-describe.runIf(dexReady)('official SDK clients × Dex', () => {
+describe.runIf(dexBin !== undefined)('official SDK clients × Dex', () => {
   let lab: DexLab;
   beforeAll(async () => {
-    lab = await startDexLab({ dexBin: dex.available ? dex.path : '' });
+    lab = await startDexLab({ dexBin: dexBin! });
   }, 120_000);
   afterAll(async () => {
     await lab?.stop();

@@ -4,7 +4,7 @@
  * See tests/sdk-matrix.ts for what each cell proves.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { startEmbeddedStack, type EmbeddedStack } from './harness/stack-embedded.ts';
+import { startEmbeddedStack, type EmbeddedStack } from '@mcp-lab/test-kit/stack-embedded';
 import { SDK_CLIENTS, TRANSPORTS } from './sdk-matrix.ts';
 import { expectCell } from './sdk-matrix-expect.ts';
 

@@ -4,18 +4,17 @@
  * See tests/sdk-matrix.ts for what each cell proves.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keycloakHome } from './harness/keycloak-server.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { requireKeycloak } from './provisioned.ts';
 import { SDK_CLIENTS, TRANSPORTS } from './sdk-matrix.ts';
 import { expectCell } from './sdk-matrix-expect.ts';
 import { startProfileLab, type MatrixLab } from './sdk-matrix-lab.ts';
 
-const ready = requirePrereq('Keycloak', keycloakHome() !== undefined, 'not in the cache; run scripts/ensure-keycloak.sh');
+const keycloakHome = requireKeycloak();
 
-describe.runIf(ready)('official SDK clients × Keycloak (keycloak)', () => {
+describe.runIf(keycloakHome !== undefined)('official SDK clients × Keycloak (keycloak)', () => {
   let lab: MatrixLab;
   beforeAll(async () => {
-    lab = await startProfileLab('keycloak');
+    lab = await startProfileLab('keycloak', { keycloakHome: keycloakHome! });
   }, 300_000);
   afterAll(async () => {
     await lab?.stop();

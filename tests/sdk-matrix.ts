@@ -25,10 +25,10 @@ import {
   type OAuthClientProvider as ProviderV2,
 } from '@modelcontextprotocol/client';
 import { parseWwwAuthenticate } from '@mcp-lab/protocol';
-import { freePort } from './harness/free-port.ts';
+import { freePort } from '@mcp-lab/test-kit/free-port';
 import { HeadlessOAuthProvider } from './sdk-oauth-provider.ts';
-import { loadProfile } from '../scripts/lab/profile.ts';
-import type { LoginDriverName } from '../mcp-client/src/login/drivers.ts';
+import { loadProfile } from '@mcp-lab/launcher';
+import type { LoginDriverName } from '@mcp-lab/test-kit/login';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const RESULTS_FILE = `${ROOT}tests/sdk-matrix.json`;

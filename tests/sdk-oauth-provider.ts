@@ -1,14 +1,11 @@
 /**
  * The application side of the official SDK clients' OAuth: an `OAuthClientProvider` (the interface is the same in
- * shape for SDK v1 and v2) that keeps everything in memory and whose "browser" is the lab client's own headless
- * login driver (mcp-client/src/login: cookie jar, login form, consent). It does what an application does and nothing
+ * shape for SDK v1 and v2) that keeps everything in memory and whose "browser" is the test kit's login, i.e. the lab
+ * client's own headless driver (cookie jar, login form, consent). It does what an application does and nothing
  * more: the SDK decides when to authorize, which scope, resource and client to use.
  */
 import { randomBytes } from 'node:crypto';
-import { createStepContext } from '../mcp-client/src/step-context.ts';
-import { CookieJar } from '../mcp-client/src/login/cookie-jar.ts';
-import type { LoginDriverName } from '../mcp-client/src/login/drivers.ts';
-import { headlessLogin } from '../mcp-client/src/login/headless.ts';
+import { browserLogin, CookieJar, type LoginDriverName } from '@mcp-lab/test-kit/login';
 
 export interface HeadlessProviderOptions {
   readonly redirectUrl: string;
@@ -81,14 +78,16 @@ export class HeadlessOAuthProvider {
   /** Signs in headlessly with the lab client's login driver and keeps the redirect the IdP answered with. */
   async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
     this.authorizations.push(authorizationUrl);
-    const ctx = createStepContext(fetch);
-    this.#callback = await headlessLogin(ctx, {
+    const outcome = await browserLogin({
       authorizationUrl,
       redirectUri: this.#opts.redirectUrl,
-      credentials: { username: this.#opts.username, password: this.#opts.password },
+      username: this.#opts.username,
+      password: this.#opts.password,
       driver: this.#opts.driver,
       jar: this.#jar,
     });
+    if (outcome.kind !== 'redirect') throw new Error(`the IdP did not redirect back (HTTP ${outcome.status}: ${outcome.reason})`);
+    this.#callback = outcome.location;
   }
 
   /**

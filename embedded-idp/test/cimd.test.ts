@@ -4,11 +4,11 @@
  */
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { headlessAuthorize } from '../../tests/harness/idp-login.ts';
-import { startEmbeddedIdp, type RunningIdp } from '../../tests/harness/idp-server.ts';
-import { discover } from '../../tests/harness/idp-token.ts';
+import { headlessAuthorize, pkcePair } from '@mcp-lab/test-kit/authorization';
+import { startEmbeddedIdp, type RunningIdp } from '@mcp-lab/test-kit/idp-server';
+import { discover } from '@mcp-lab/test-kit/tokens';
 import { startCimdHost, type CimdHost } from './cimd-host.ts';
-import { authorizeUrl, pkcePair, REDIRECT_URI, RESOURCE } from './helpers.ts';
+import { authorizeUrl, REDIRECT_URI, RESOURCE } from './helpers.ts';
 
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 let host: CimdHost;
@@ -47,7 +47,7 @@ describe('Client ID Metadata Documents (MCP 2026-07-28 client registration)', ()
   });
 
   it('authorizes a client whose client_id is the https URL of its metadata document, and issues its token', async () => {
-    const { verifier, challenge } = pkcePair();
+    const { verifier, challenge } = await pkcePair();
     const r = await headlessAuthorize({ authorizationUrl: request(host.clientId, challenge), username: 'alice', password: 'alice-password', redirectUri: REDIRECT_URI });
     expect(host.fetches()).toBeGreaterThan(0);
     const client = { client_id: host.clientId };
@@ -62,7 +62,7 @@ describe('Client ID Metadata Documents (MCP 2026-07-28 client registration)', ()
   });
 
   it('refuses a metadata document on a loopback origin it was not told to trust (SSRF guard)', async () => {
-    const res = await fetch(request(untrusted.clientId, pkcePair().challenge), { redirect: 'manual' });
+    const res = await fetch(request(untrusted.clientId, (await pkcePair()).challenge), { redirect: 'manual' });
     // Without a known client there is no redirect back: an error page naming the error, never a code.
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('invalid_client');

@@ -4,11 +4,11 @@
  */
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { headlessAuthorize } from '../../tests/harness/idp-login.ts';
-import { startEmbeddedIdp, type RunningIdp } from '../../tests/harness/idp-server.ts';
-import { discover } from '../../tests/harness/idp-token.ts';
+import { headlessAuthorize, pkcePair } from '@mcp-lab/test-kit/authorization';
+import { startEmbeddedIdp, type RunningIdp } from '@mcp-lab/test-kit/idp-server';
+import { discover } from '@mcp-lab/test-kit/tokens';
 import { CLI_CLIENT_ID } from '../src/app.ts';
-import { authorizeUrl, pkcePair, REDIRECT_URI, RESOURCE } from './helpers.ts';
+import { authorizeUrl, REDIRECT_URI, RESOURCE } from './helpers.ts';
 
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 let running: RunningIdp;
@@ -39,7 +39,7 @@ async function register(metadata: Record<string, unknown>): Promise<Response> {
 
 /** Authorization (headless alice) + token exchange; returns the token response. */
 async function tokenFor(clientId: string, scope: string | undefined): Promise<oauth.TokenEndpointResponse> {
-  const { verifier, challenge } = pkcePair();
+  const { verifier, challenge } = await pkcePair();
   const url = authorizeUrl(running.issuer, {
     client_id: clientId,
     redirect_uri: REDIRECT_URI,
