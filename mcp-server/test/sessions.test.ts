@@ -48,7 +48,8 @@ describe('Streamable HTTP session binding', () => {
     // No Bearer challenge: bob's token is valid, and no scope would open alice's session, so nothing may send a
     // client into a new authorization (a 403 insufficient_scope would).
     expect(res.headers['www-authenticate']).toBeUndefined();
-    expect(res.json()).toEqual({ error: 'session_forbidden', error_description: 'this session belongs to a different user' });
+    // A JSON-RPC error on the MCP endpoint; the code and description travel in data.
+    expect(res.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -31403, data: { error: 'session_forbidden', error_description: 'this session belongs to a different user' } } });
     expect(res.body).not.toContain('alice');
   });
 
@@ -184,7 +185,7 @@ describe('cookie sessions', () => {
     const res = await call({ cookie, origin: PUBLIC_URL }, sid, toolCall('whoami'));
     expect(res.statusCode).toBe(403);
     expect(res.headers['www-authenticate']).toBeUndefined();
-    expect(res.json()).toMatchObject({ error: 'session_forbidden' });
+    expect(res.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -31403, data: { error: 'session_forbidden' } } });
   });
 
   it('DELETE /session forgets the cookie; it then gets a 401 challenge', async () => {
