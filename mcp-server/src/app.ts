@@ -135,7 +135,7 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   await app.register(prmRoutes, { config });
   await app.register(sessionRoutes, { config, cookieSessions });
   await app.register(streamableRoutes, { config, notes, sessions: streamableSessions });
-  await app.register(sseRoutes, { config, notes, sessions: sseSessions });
+  await app.register(sseRoutes, { config, notes, sessions: sseSessions, cookieSessions });
 
   // Before the server stops accepting: long-lived SSE streams would otherwise keep close() waiting.
   app.addHook('preClose', async function closeSessions() {

@@ -17,6 +17,8 @@ declare module 'fastify' {
     principal: Principal | undefined;
     /** How the principal was established; cookie requests get the CSRF Origin rule. */
     authMethod: 'bearer' | 'cookie' | undefined;
+    /** The session cookie's id when authMethod is 'cookie' (what a stream opened with it ends with). */
+    cookieSessionId: string | undefined;
   }
   interface FastifyInstance {
     /** onRequest hook: requires a bearer token or a session cookie. */
@@ -42,6 +44,7 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async function authPlu
   const { config, verifyToken, cookieSessions } = options;
   app.decorateRequest('principal', undefined);
   app.decorateRequest('authMethod', undefined);
+  app.decorateRequest('cookieSessionId', undefined);
 
   async function resolve(request: FastifyRequest, allowCookie: boolean): Promise<void> {
     const credentials = extractCredentials({
@@ -64,6 +67,7 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async function authPlu
         checkCookieOrigin(request.method, request.headers.origin, config.allowedOrigins);
         request.principal = principal;
         request.authMethod = 'cookie';
+        request.cookieSessionId = credentials.sessionId;
         return;
       }
     }

@@ -6,6 +6,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { requirePrincipal } from '../auth/authenticate.ts';
+import type { CookieSessionStore } from '../auth/cookie-sessions.ts';
 import { forgetBearerToken } from '../auth/credentials.ts';
 import { rejectForeignOrigin } from '../auth/origin.ts';
 import { principalKey } from '../auth/principal.ts';
@@ -24,6 +25,8 @@ export interface SseRouteOptions {
   readonly config: Pick<RsConfig, 'allowedOrigins'>;
   readonly notes: NotesStore;
   readonly sessions: SessionRegistry<SseStreamTransport>;
+  /** A stream opened with a session cookie ends when that cookie session does (logout). */
+  readonly cookieSessions: CookieSessionStore;
 }
 
 /**
@@ -35,7 +38,7 @@ function isPlainJson(contentType: string | undefined): boolean {
 }
 
 const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(app, options) {
-  const { config, notes, sessions } = options;
+  const { config, notes, sessions, cookieSessions } = options;
   const originGuard = rejectForeignOrigin(config.allowedOrigins);
   const routeOptions = { onRequest: [originGuard, app.authenticate], config: { resourcePath: '/sse' as const } };
 
@@ -46,7 +49,15 @@ const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(
     const transport = new SseStreamTransport('/messages', reply.raw);
     const id = transport.sessionId;
     sessions.add(id, { transport, server: undefined, owner: principalKey(principal) });
+    const cookieSession = request.cookieSessionId;
+    const unbind =
+      cookieSession === undefined
+        ? undefined
+        : cookieSessions.onEnd(cookieSession, function endWithCookieSession() {
+            void transport.close();
+          });
     transport.onclose = function forgetSession() {
+      unbind?.();
       sessions.remove(id);
     };
     transport.open(hijackHeaders(reply));
