@@ -15,7 +15,8 @@ const USAGE = `usage: npm start -- [--idp embedded|dex|keycloak] [--profile FILE
   --idp NAME       a profile from profiles/ (default: $MCP_LAB_PROFILE or embedded)
   --profile FILE   a profile file of your own (see profiles/README.md)
   --rs-port N      the resource server's port (default 3000)
-  --idp-port N     the IdP's port (default: the profile's)`;
+  --idp-port N     the IdP's port (default: the profile's)
+  --web-port N     the browser client's port (default 3100)`;
 
 function port(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -31,6 +32,7 @@ async function main(): Promise<number> {
       profile: { type: 'string' },
       'rs-port': { type: 'string' },
       'idp-port': { type: 'string' },
+      'web-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -41,8 +43,9 @@ async function main(): Promise<number> {
   const profile = loadProfile(values.profile ?? values.idp ?? process.env.MCP_LAB_PROFILE ?? 'embedded');
   const rsPort = port(values['rs-port'], '--rs-port') ?? 3000;
   const idpPort = port(values['idp-port'], '--idp-port') ?? profile.idp.port;
+  const webPort = port(values['web-port'], '--web-port') ?? 3100;
   process.stderr.write(`starting the ${profile.name} lab: ${profile.description}\n`);
-  const lab: Lab = await startLab(profile, { rsPort, ...(idpPort ? { idpPort } : {}), log: process.stderr });
+  const lab: Lab = await startLab(profile, { rsPort, webPort, ...(idpPort ? { idpPort } : {}), log: process.stderr });
   const user = profile.login.users[0];
   const login = user ? ` --login ${user.username}:${user.password}` : '';
   process.stdout.write(
@@ -53,6 +56,7 @@ async function main(): Promise<number> {
       `  MCP (HTTP+SSE)   ${lab.rsUrl}/sse`,
       `  Resource metadata ${lab.rsUrl}/.well-known/oauth-protected-resource/mcp`,
       ...profile.login.users.map((u) => `  user             ${u.username} / ${u.password}`),
+      `  Browser client   ${lab.webUrl} (the sequence drawn live; cookie SSE and bearer Streamable HTTP)`,
       '',
       '  Walk the authorization sequence (another terminal):',
       `    npx mcp-lab-client connect ${lab.rsUrl}/mcp ${lab.clientArgs.join(' ')}${login}`,

@@ -50,6 +50,8 @@ export interface KeycloakIdpOptions {
   readonly port: number;
   /** RS origin whose identifiers (origin, /mcp, /sse) the realm's audience mappers put into `aud`. */
   readonly rsUrl?: string;
+  /** The browser client's origin, added to the client's web origins (CORS at the token endpoint). */
+  readonly webUrl?: string;
   /** A Keycloak home; absent runs scripts/ensure-keycloak.sh (which may download it). */
   readonly home?: string;
   /** JVM start, H2 schema and realm import take 15-60 s; default 240 s. */
@@ -85,6 +87,7 @@ export async function startKeycloakIdp(opts: KeycloakIdpOptions): Promise<Runnin
     join(REPO, 'scripts/start-keycloak.sh'),
     ...['--port', String(opts.port), '--management-port', String(await freePort()), '--run-dir', runDir],
     ...(opts.rsUrl === undefined ? [] : ['--rs-url', opts.rsUrl]),
+    ...(opts.webUrl === undefined ? [] : ['--web-url', opts.webUrl]),
   ];
   let svc;
   try {
