@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { Page, Response as PwResponse } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StepEvent } from '../mcp-client/src/events.ts';
 import { captureSink } from '../scripts/lab/children.ts';
@@ -46,6 +46,48 @@ async function startForeignOrigin(): Promise<{ url: string; server: Server }> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server };
+}
+
+interface WireRequest {
+  method: string;
+  path: string;
+  origin?: string;
+  cookie?: boolean;
+  status?: number;
+}
+
+/** Records every request from `page` to `origin` as Chromium saw it on the wire (DevTools protocol). */
+async function watchWire(page: Page, origin: string): Promise<WireRequest[]> {
+  const cdp = await page.context().newCDPSession(page);
+  const byId = new Map<string, WireRequest>();
+  const list: WireRequest[] = [];
+  const entry = (id: string): WireRequest => {
+    let e = byId.get(id);
+    if (!e) {
+      e = { method: '', path: '' };
+      byId.set(id, e);
+    }
+    return e;
+  };
+  cdp.on('Network.requestWillBeSent', (ev) => {
+    if (!ev.request.url.startsWith(origin)) return;
+    const e = entry(ev.requestId);
+    e.method = ev.request.method;
+    e.path = new URL(ev.request.url).pathname;
+    list.push(e);
+  });
+  cdp.on('Network.requestWillBeSentExtraInfo', (ev) => {
+    const headers = Object.fromEntries(Object.entries(ev.headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
+    const e = entry(ev.requestId);
+    e.cookie = (headers.cookie ?? '').includes('mcp_lab_session=');
+    if (headers.origin !== undefined) e.origin = headers.origin;
+    if (headers[':method'] === 'OPTIONS' || e.method === '') e.method = headers[':method'] ?? e.method;
+  });
+  cdp.on('Network.responseReceivedExtraInfo', (ev) => {
+    entry(ev.requestId).status = ev.statusCode;
+  });
+  await cdp.send('Network.enable');
+  return list;
 }
 
 async function labState(page: Page): Promise<LabWindow['__mcpLab']> {
@@ -142,12 +184,8 @@ for (const { name, available } of PROFILES) {
     it('refuses a page on a foreign origin that tries to use the cookie (Origin checks, seen in the browser)', { timeout: 60_000 }, async () => {
       const foreign = await startForeignOrigin();
       const attacker = await browser.context.newPage();
-      const answers: { method: string; path: string; status: number; cookie: boolean }[] = [];
-      attacker.on('response', async (r: PwResponse) => {
-        if (!r.url().startsWith(lab.rsUrl)) return;
-        const headers = await r.request().allHeaders();
-        answers.push({ method: r.request().method(), path: new URL(r.url()).pathname, status: r.status(), cookie: (headers.cookie ?? '').includes('mcp_lab_session=') });
-      });
+      // What went over the wire, from Chromium's network domain: it reports requests whose answers CORS then hid.
+      const wire = await watchWire(attacker, lab.rsUrl);
       try {
         await attacker.goto(foreign.url);
         const seen = await attacker.evaluate(async (rs) => {
@@ -174,10 +212,14 @@ for (const { name, available } of PROFILES) {
         }, lab.rsUrl);
         expect(seen).toEqual({ post: 'blocked', logout: 'blocked', sse: 'refused' });
         // The browser sent the cookie (same site), and the RS refused each request for its Origin.
-        await expect.poll(() => answers.length).toBeGreaterThanOrEqual(2);
-        const byPath = (p: string) => answers.find((a) => a.path === p);
-        expect(byPath('/messages')).toMatchObject({ method: 'POST', status: 403, cookie: true });
-        expect(byPath('/sse')).toMatchObject({ method: 'GET', status: 403, cookie: true });
+        await expect.poll(() => wire.filter((w) => w.status !== undefined).length).toBeGreaterThanOrEqual(3);
+        const sent = (method: string, path: string) => wire.filter((w) => w.method === method && w.path === path);
+        expect(sent('POST', '/messages')).toMatchObject([{ status: 403, cookie: true, origin: foreign.url.slice(0, -1) }]);
+        expect(sent('GET', '/sse')).toMatchObject([{ status: 403, cookie: true }]);
+        // The logout attempt needs a preflight, which the RS does not grant to this origin: the DELETE itself was
+        // never answered (Chromium announces it, then blocks it after the preflight).
+        expect(sent('OPTIONS', '/session')).toHaveLength(1);
+        expect(sent('DELETE', '/session').map((w) => w.status)).toEqual([undefined]);
         // The lab page's session survived the attempt.
         expect((await labState(page)).state).toBe('connected');
       } finally {
