@@ -46,8 +46,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
   };
   const host = env.WEB_HOST ?? '127.0.0.1';
   const port = Number(env.WEB_PORT ?? '3100');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`WEB_PORT must be a TCP port, got ${JSON.stringify(env.WEB_PORT)}`);
-  const publicUrl = origin('WEB_PUBLIC_URL', env.WEB_PUBLIC_URL ?? `http://127.0.0.1:${port}`);
+  const portOk = Number.isInteger(port) && port >= 0 && port <= 65535;
+  if (!portOk) problems.push(`WEB_PORT must be a TCP port, got ${JSON.stringify(env.WEB_PORT)}`);
+  // The default follows the port; a bad port is reported once, above.
+  const publicUrl = env.WEB_PUBLIC_URL !== undefined ? origin('WEB_PUBLIC_URL', env.WEB_PUBLIC_URL) : `http://127.0.0.1:${portOk ? port : 3100}`;
   const rsUrl = origin('WEB_RS_URL', env.WEB_RS_URL ?? 'http://127.0.0.1:3000');
   const logLevel = env.WEB_LOG_LEVEL ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`WEB_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
