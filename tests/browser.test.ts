@@ -17,6 +17,9 @@ import { findDexBinary } from '../scripts/lab/idp/dex.ts';
 import { cachedKeycloakHome } from '../scripts/lab/idp/keycloak.ts';
 import { loadProfile, type Profile } from '../scripts/lab/profile.ts';
 import { startLab, type Lab } from '../scripts/lab/stack.ts';
+import { buildApp as buildWebApp } from '../web/src/app.ts';
+import { buildBundle } from '../web/src/bundle.ts';
+import { loadConfig as loadWebConfig } from '../web/src/config.ts';
 import { findChromium, launchChromium, signIn, type Browser } from './harness/browser.ts';
 import { requirePrereq } from './harness/prereq.ts';
 
@@ -226,6 +229,26 @@ for (const { name, available } of PROFILES) {
         await attacker.close();
         foreign.server.closeAllConnections();
         await new Promise((r) => foreign.server.close(r));
+      }
+    });
+
+    // Independent of the IdP: defined once, on the embedded profile (so that nothing is reported as skipped).
+    if (name === 'embedded') it('tells a page whose origin the servers do not allow why it cannot run', { timeout: 120_000 }, async () => {
+      // The same page, served from an origin that neither the RS nor the IdP was told about.
+      const web = await buildWebApp(loadWebConfig({ WEB_PORT: '0', WEB_RS_URL: lab.rsUrl, WEB_IDP_NAME: name, WEB_LOG_LEVEL: 'silent' }), { bundle: await buildBundle() });
+      const address = await web.listen({ host: '127.0.0.1', port: 0 });
+      const other = await browser.context.newPage();
+      try {
+        await other.goto(address);
+        await other.click('#run');
+        await waitForState(other, 'failed', 30_000);
+        const state = await labState(other);
+        expect(state.state).toBe('failed');
+        expect(state.unsupported).toContain(`the browser blocked reading ${lab.rsUrl}/mcp`);
+        await expect(other.locator('#unsupported').textContent()).resolves.toContain('no CORS permission for this origin');
+      } finally {
+        await other.close();
+        await web.close();
       }
     });
 
