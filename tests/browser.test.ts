@@ -11,35 +11,30 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StepEvent } from '../mcp-client/src/events.ts';
-import { captureSink } from '../scripts/lab/children.ts';
-import { findDexBinary } from '../scripts/lab/idp/dex.ts';
-import { cachedKeycloakHome } from '../scripts/lab/idp/keycloak.ts';
-import { loadProfile, type Profile } from '../scripts/lab/profile.ts';
-import { startLab, type Lab } from '../scripts/lab/stack.ts';
+import type { StepEvent } from 'mcp-lab-client/events';
+import { captureSink, loadProfile, startLab, type Lab, type Profile } from '@mcp-lab/launcher';
+import { findChromium, launchChromium, signIn, type Browser } from '@mcp-lab/test-kit/browser';
+import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import { buildApp as buildWebApp } from '../web/src/app.ts';
 import { buildBundle } from '../web/src/bundle.ts';
 import { loadConfig as loadWebConfig } from '../web/src/config.ts';
-import { findChromium, launchChromium, signIn, type Browser } from './harness/browser.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { requireDex, requireKeycloak } from './provisioned.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../test-results/', import.meta.url));
 
 const chromium = findChromium();
 const haveChromium = requirePrereq('Chromium', chromium.available, chromium.reason);
-const dex = findDexBinary();
+const dexBin = requireDex();
+const keycloakHome = requireKeycloak();
 
 interface LabWindow {
   __mcpLab: { state: string; events: StepEvent[]; error?: string; unsupported?: string };
 }
 
-const PROFILES: { name: string; available: () => boolean }[] = [
-  { name: 'embedded', available: () => true },
-  { name: 'dex', available: () => requirePrereq('Dex', dex.available, dex.available ? '' : dex.reason) },
-  {
-    name: 'keycloak',
-    available: () => requirePrereq('Keycloak', cachedKeycloakHome() !== undefined, 'no Keycloak distribution (run scripts/ensure-keycloak.sh)'),
-  },
+const PROFILES: { name: string; available: boolean }[] = [
+  { name: 'embedded', available: true },
+  { name: 'dex', available: dexBin !== undefined },
+  { name: 'keycloak', available: keycloakHome !== undefined },
 ];
 
 /** A page on another origin (same site: 127.0.0.1, another port), not among the RS's allowed origins. */
@@ -112,7 +107,7 @@ function stepsOf(events: readonly StepEvent[], transport: string): StepEvent[] {
 }
 
 for (const { name, available } of PROFILES) {
-  describe.runIf(haveChromium && available())(`browser client on the ${name} profile`, () => {
+  describe.runIf(haveChromium && available)(`browser client on the ${name} profile`, () => {
     const sink = captureSink();
     let profile: Profile;
     let lab: Lab;
@@ -122,7 +117,14 @@ for (const { name, available } of PROFILES) {
     beforeAll(async () => {
       profile = loadProfile(name);
       try {
-        lab = await startLab(profile, { webPort: 0, log: sink.stream });
+        lab = await startLab(profile, {
+          webPort: 0,
+          // A cold JVM (Keycloak) answers its first JWKS request slowly on a busy 2-core machine; the RS default is 5 s.
+          rsEnv: { MCP_JWKS_TIMEOUT_MS: '20000' },
+          ...(dexBin === undefined ? {} : { dexBin }),
+          ...(keycloakHome === undefined ? {} : { keycloakHome }),
+          log: sink.stream,
+        });
       } catch (err) {
         throw new Error(`${(err as Error).message}\n--- output ---\n${sink.text()}`, { cause: err });
       }
