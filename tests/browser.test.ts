@@ -140,7 +140,10 @@ for (const { name, available } of PROFILES) {
       const user = profile.login.users[0]!;
       await page.goto(lab.webUrl!);
       await page.click('#run');
-      await signIn(page, profile.login.driver as 'embedded' | 'dex' | 'keycloak', user.username, user.password);
+      await signIn(page, profile.login.driver as 'embedded' | 'dex' | 'keycloak', user.username, user.password).catch(async (err: unknown) => {
+        const state = await labState(page).catch(() => undefined);
+        throw new Error(`no login form at ${page.url()}; page state ${JSON.stringify(state)}\n--- output ---\n${sink.text()}`, { cause: err });
+      });
       await waitForState(page, 'connected', 90_000);
       // The page is back on its own origin, without the code in its address bar.
       expect(page.url()).toBe(`${lab.webUrl}/`);

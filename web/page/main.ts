@@ -102,12 +102,17 @@ async function boot(): Promise<void> {
     }).catch(fail);
   });
 
-  if (location.pathname !== PAGE_PATHS.callback) return;
+  // The button is disabled in the HTML until now: a click before the page is wired would do nothing.
+  if (location.pathname !== PAGE_PATHS.callback) {
+    runButton.disabled = false;
+    return;
+  }
   const callbackUrl = new URL(location.href);
   // The code is single-use and already taken; it should not stay in the address bar or the history.
   history.replaceState(null, '', PAGE_PATHS.home);
   if (!saved) {
     setState('failed', 'An authorization response arrived, but this tab started no authorization: ignored.');
+    runButton.disabled = false;
     return;
   }
   runButton.disabled = true;

@@ -41,7 +41,7 @@ pre{white-space:pre-wrap;word-break:break-all;font-size:.8rem;background:#f3f3f3
 <div>
 <section>
 <h2>Run</h2>
-<button id="run" type="button">Connect and call whoami</button>
+<button id="run" type="button" disabled>Connect and call whoami</button>
 <button id="logout" type="button" disabled>Log out (DELETE /session)</button>
 <p id="status" role="status">Ready.</p>
 <p id="unsupported" hidden></p>
