@@ -18,6 +18,7 @@ const USAGE = `usage: npm start -- [--idp embedded|dex|keycloak] [--profile FILE
   --profile FILE   a profile file of your own (see profiles/README.md)
   --rs-port N      the resource server's port (default 3000)
   --idp-port N     the IdP's port (default: the profile's)
+  --web-port N     the browser client's port (default 3100)
   --conformance    also start a loopback proxy that adds a real access token to every request, for the
                    official \`conformance server\` suite (which connects without credentials); embedded IdP only`;
 
@@ -36,6 +37,7 @@ async function main(): Promise<number> {
       'rs-port': { type: 'string' },
       'idp-port': { type: 'string' },
       conformance: { type: 'boolean' },
+      'web-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -46,8 +48,9 @@ async function main(): Promise<number> {
   const profile = loadProfile(values.profile ?? values.idp ?? process.env.MCP_LAB_PROFILE ?? 'embedded');
   const rsPort = port(values['rs-port'], '--rs-port') ?? 3000;
   const idpPort = port(values['idp-port'], '--idp-port') ?? profile.idp.port;
+  const webPort = port(values['web-port'], '--web-port') ?? 3100;
   process.stderr.write(`starting the ${profile.name} lab: ${profile.description}\n`);
-  const labOptions = { rsPort, ...(idpPort ? { idpPort } : {}), log: process.stderr };
+  const labOptions = { rsPort, webPort, ...(idpPort ? { idpPort } : {}), log: process.stderr };
   if (values.conformance) {
     const lab = await startConformanceLab(profile, labOptions);
     process.stdout.write(
@@ -78,6 +81,7 @@ async function main(): Promise<number> {
       `  MCP (HTTP+SSE)   ${lab.rsUrl}/sse`,
       `  Resource metadata ${lab.rsUrl}/.well-known/oauth-protected-resource/mcp`,
       ...profile.login.users.map((u) => `  user             ${u.username} / ${u.password}`),
+      `  Browser client   ${lab.webUrl} (the sequence drawn live; cookie SSE and bearer Streamable HTTP)`,
       '',
       '  Walk the authorization sequence (another terminal):',
       `    npx mcp-lab-client connect ${lab.rsUrl}/mcp ${lab.clientArgs.join(' ')}${login}`,
