@@ -18,14 +18,14 @@ describe('parseCliArgs: commands', () => {
   it('connect <url>: defaults (http, no cookie, auto login driver, not fresh, pretty output)', () => {
     expect(parseCliArgs(['connect', URL_])).toEqual<CliRequest>({
       kind: 'flow',
-      flow: { command: 'connect', serverUrl: URL_, transport: 'http', protocolEra: 'legacy', cookie: false, loginDriver: 'auto', fresh: false },
+      flow: { command: 'connect', serverUrl: URL_, transport: 'http', protocolEra: 'auto', cookie: false, loginDriver: 'auto', fresh: false },
       output: { json: false, store: undefined },
     });
   });
 
   it('connect with every option', () => {
     const r = flow([
-      'connect', 'http://127.0.0.1:3000/sse', '--transport', 'sse', '--protocol-era', 'auto', '--cookie', '--login', 'alice:pa:ss', '--login-driver', 'dex',
+      'connect', 'http://127.0.0.1:3000/sse', '--transport', 'sse', '--protocol-era', 'legacy', '--cookie', '--login', 'alice:pa:ss', '--login-driver', 'dex',
       '--client-id', 'cli', '--client-secret', 's3cret', '--client-metadata-url', 'https://example.com/client.json',
       '--scope', 'notes:read  notes:write', '--call', 'notes_add', '--args', '{"text":"x"}', '--fresh', '--store', '/tmp/s', '--json',
     ]);
@@ -33,7 +33,7 @@ describe('parseCliArgs: commands', () => {
       command: 'connect',
       serverUrl: 'http://127.0.0.1:3000/sse',
       transport: 'sse',
-      protocolEra: 'auto',
+      protocolEra: 'legacy',
       cookie: true,
       login: { username: 'alice', password: 'pa:ss' },
       loginDriver: 'dex',

@@ -28,10 +28,18 @@ export interface FakeLabOptions {
    */
   readonly legacy?: 'metadata' | 'default-endpoints';
   readonly legacyIssuer?: string;
-  /** The MCP endpoint lets initialize through without a token (so the probe passes); other requests need one. */
+  /**
+   * The MCP endpoint lets the handshake (initialize, and the server/discover probe of a dual-era client) through
+   * without a token (so the probe passes); other requests need one.
+   */
   readonly anonymousInitialize?: boolean;
   /** Client ids the token endpoint answers 401 invalid_client for (an AS that forgot a registration). */
   readonly forgottenClients?: readonly string[];
+  /**
+   * Which eras the MCP endpoint speaks (test-kit fake-mcp): `legacy` (default) is a 2025-only stateful server that
+   * refuses a session-less `server/discover` with HTTP 400; `both` also answers 2026-07-28 statelessly.
+   */
+  readonly era?: 'legacy' | 'both';
 }
 
 export interface FakeLab {
@@ -89,11 +97,12 @@ export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
     const auth = req.headers.get('authorization');
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
     const msg = JSON.parse(req.body) as { id?: number; method: string };
-    const anonymous = opts.anonymousInitialize === true && !token && (msg.method === 'initialize' || msg.id === undefined);
+    const anonymous = opts.anonymousInitialize === true && !token && (msg.method === 'initialize' || msg.method === 'server/discover' || msg.id === undefined);
     if (!token && !anonymous) return json({ error: 'unauthorized' }, 401, { 'www-authenticate': challenge });
     const grant = anonymous ? { scope: [] as readonly string[] } : as.tokens.get(token ?? '');
     if (!grant) return json({ error: 'invalid_token' }, 401, { 'www-authenticate': `${challenge}, error="invalid_token"` });
     return fakeMcpAnswer(req.method, req.body, {
+      era: opts.era ?? 'legacy',
       name: 'fake-rs',
       tools: ['notes_add'],
       sessionId: 'session-1',
@@ -101,7 +110,7 @@ export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
         opts.alwaysForbidCalls || !grant.scope.includes('notes:write')
           ? json({ error: 'insufficient_scope' }, 403, { 'www-authenticate': `Bearer error="insufficient_scope", ${prmParam}scope="notes:write"` })
           : { content: [{ type: 'text', text: 'added' }] },
-    });
+    }, req.headers);
   });
 
   return {

@@ -30,7 +30,7 @@ describe('flow: the whole sequence', () => {
     const r = run(lab, lab.userAgent());
     const result = await r.promise;
     expect(r.steps()).toEqual([
-      'probe:ok', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'initialize:ok', 'tools-list:ok',
+      'probe:ok', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'era:ok', 'tools-list:ok',
     ]);
     expect(result.tools?.map((t) => t.name)).toEqual(['notes_add']);
     // Challenge scope first, offline_access because the AS lists it.
@@ -81,7 +81,7 @@ describe('flow: the whole sequence', () => {
     const second = run(lab, lab.userAgent());
     await second.promise;
     // Warm path: the stored record names issuer, client and resource, so no probe and no discovery.
-    expect(second.steps()).toEqual(['stored-token:ok', 'initialize:ok', 'tools-list:ok']);
+    expect(second.steps()).toEqual(['stored-token:ok', 'era:ok', 'tools-list:ok']);
     expect(lab.net.calls().slice(before).every((c) => c === `POST ${MCP}` || c === `DELETE ${MCP}`)).toBe(true);
     expect(lab.net.calls().filter((c) => c === `POST ${ISSUER}/register`)).toHaveLength(1);
   });
@@ -93,7 +93,7 @@ describe('flow: the whole sequence', () => {
     const second = run(lab, lab.userAgent());
     await second.promise;
     expect(second.steps()).toEqual([
-      'stored-token:ok', 'initialize:fail', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'refresh:ok', 'initialize:ok', 'tools-list:ok',
+      'stored-token:ok', 'era:fail', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'refresh:ok', 'era:ok', 'tools-list:ok',
     ]);
     expect(lab.authorizations).toHaveLength(1);
   });
@@ -169,7 +169,7 @@ describe('flow: step-up on insufficient_scope', () => {
     const lab = fakeLab();
     const r = run(lab, lab.userAgent(), { command: 'call', call: { tool: 'notes_add', args: { text: 'x' } } });
     await r.promise;
-    expect(r.steps().slice(8)).toEqual(['tools-call:fail', 'step-up:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'initialize:ok', 'tools-call:ok']);
+    expect(r.steps().slice(8)).toEqual(['tools-call:fail', 'step-up:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'era:ok', 'tools-call:ok']);
     expect(lab.authorizations[1]).toEqual(['notes:read', 'notes:write', 'offline_access']);
     expect(r.events.find((e) => e.step === 'tools-call' && e.status === 'fail')?.data.next).toBe('step-up');
   });
@@ -193,8 +193,8 @@ describe('flow: recovery after a refusal (the event names what the flow then doe
     const r = run(lab, lab.userAgent());
     await r.promise;
     expect(r.steps()).toEqual([
-      'probe:ok', 'initialize:ok', 'tools-list:fail', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok',
-      'authorize:ok', 'callback:ok', 'token:ok', 'initialize:ok', 'tools-list:ok',
+      'probe:ok', 'era:ok', 'tools-list:fail', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok',
+      'authorize:ok', 'callback:ok', 'token:ok', 'era:ok', 'tools-list:ok',
     ]);
     expect(r.event('probe')?.data.auth_required).toBe(false);
     expect(r.events.find((e) => e.step === 'tools-list' && e.status === 'fail')?.data.next).toBe('discovery');
@@ -209,9 +209,9 @@ describe('flow: recovery after a refusal (the event names what the flow then doe
     expect(err).toBeInstanceOf(FlowError);
     expect(err.code).toBe('still-unauthorized');
     expect(err.message).toMatch(/still answers 401 after a new authorization/);
-    expect(r.steps().slice(7)).toEqual(['initialize:fail', 'refresh:ok', 'initialize:fail', 'authorize:ok', 'callback:ok', 'token:ok', 'initialize:fail']);
-    expect(r.events.filter((e) => e.step === 'initialize').map((e) => e.data.next)).toEqual(['refresh', 'authorize', 'give-up']);
-    expect(r.events.filter((e) => e.step === 'initialize').map((e) => e.data.code)).toEqual(['auth-failure', 'auth-failure', 'auth-failure']);
+    expect(r.steps().slice(7)).toEqual(['era:fail', 'refresh:ok', 'era:fail', 'authorize:ok', 'callback:ok', 'token:ok', 'era:fail']);
+    expect(r.events.filter((e) => e.step === 'era').map((e) => e.data.next)).toEqual(['refresh', 'authorize', 'give-up']);
+    expect(r.events.filter((e) => e.step === 'era').map((e) => e.data.code)).toEqual(['auth-failure', 'auth-failure', 'auth-failure']);
     expect(lab.authorizations).toHaveLength(2);
   });
 
@@ -228,7 +228,7 @@ describe('flow: recovery after a refusal (the event names what the flow then doe
     await r.promise;
     expect(r.steps()).toEqual([
       'probe:ok', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'authorize:ok', 'callback:ok', 'token:fail',
-      'registration:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'initialize:ok', 'tools-list:ok',
+      'registration:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'era:ok', 'tools-list:ok',
     ]);
     expect(r.events.filter((e) => e.step === 'registration').map((e) => [e.data.method, e.data.client_id])).toEqual([
       ['stored-dcr', 'forgotten-client'],

@@ -142,7 +142,7 @@ describe('flow: the deprecated 2025-03-26 fallback', () => {
     const r = run(lab);
     const result = await r.promise;
     expect(r.steps()).toEqual([
-      'probe:ok', 'resource-metadata:fail', 'legacy-discovery:ok', 'registration:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'initialize:ok', 'tools-list:ok',
+      'probe:ok', 'resource-metadata:fail', 'legacy-discovery:ok', 'registration:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'era:ok', 'tools-list:ok',
     ]);
     expect(result.tools?.map((t) => t.name)).toEqual(['notes_add']);
     expect(r.event('resource-metadata')?.data.next).toBe('legacy-discovery');

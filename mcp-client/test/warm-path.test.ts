@@ -52,7 +52,7 @@ describe('warm path', () => {
     const from = lab.net.seen.length;
     const warm = run(lab, lab.userAgent());
     const result = await warm.promise;
-    expect(warm.steps()).toEqual(['stored-token:ok', 'initialize:ok', 'tools-list:ok']);
+    expect(warm.steps()).toEqual(['stored-token:ok', 'era:ok', 'tools-list:ok']);
     expect(result.tools?.map((t) => t.name)).toEqual(['notes_add']);
     // Only MCP requests: no PRM, no AS metadata, no registration, no token request.
     expect(new Set(lab.net.calls().slice(from))).toEqual(new Set([`POST ${MCP}`, `DELETE ${MCP}`]));
@@ -85,7 +85,7 @@ describe('warm path: what a repeat run says, and --fresh', () => {
     const fresh = run(lab, lab.userAgent(), { fresh: true });
     await fresh.promise;
     expect(fresh.steps()).toEqual([
-      'probe:ok', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'initialize:ok', 'tools-list:ok',
+      'probe:ok', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'era:ok', 'tools-list:ok',
     ]);
     expect(fresh.event('registration')?.data.method).toBe('stored-dcr');
     expect(lab.authorizations).toHaveLength(2);
@@ -126,7 +126,7 @@ describe('warm path: refusals lead to discovery', () => {
     const warm = run(lab, lab.userAgent());
     await warm.promise;
     expect(warm.steps()).toEqual([
-      'stored-token:ok', 'initialize:fail', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'refresh:ok', 'initialize:ok', 'tools-list:ok',
+      'stored-token:ok', 'era:fail', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'refresh:ok', 'era:ok', 'tools-list:ok',
     ]);
     expect(warm.events[1]!.data.next).toBe('discovery');
     // Discovery started from the challenge's resource_metadata.
@@ -140,8 +140,8 @@ describe('warm path: refusals lead to discovery', () => {
     const warm = run(lab, lab.userAgent(), { command: 'call', call: { tool: 'notes_add', args: {} } });
     await warm.promise;
     expect(warm.steps()).toEqual([
-      'stored-token:ok', 'initialize:ok', 'tools-call:fail', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok',
-      'step-up:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'initialize:ok', 'tools-call:ok',
+      'stored-token:ok', 'era:ok', 'tools-call:fail', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok',
+      'step-up:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'era:ok', 'tools-call:ok',
     ]);
     expect(lab.authorizations.at(-1)).toEqual(['notes:read', 'notes:write', 'offline_access']);
   });
@@ -165,7 +165,7 @@ describe('warm path: refusals lead to discovery', () => {
     const from = lab.net.seen.length;
     const warm = run(lab, deny);
     await expect(warm.promise).rejects.toThrow(/access_denied/);
-    expect(warm.steps().slice(0, 6)).toEqual(['stored-token:ok', 'initialize:fail', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'authorize:ok']);
+    expect(warm.steps().slice(0, 6)).toEqual(['stored-token:ok', 'era:fail', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'authorize:ok']);
     expect(asked?.origin).toBe(other);
     // The first AS's grant was not used: no refresh at it, and neither of its tokens went to the other AS.
     const later = lab.net.seen.slice(from);
@@ -217,7 +217,7 @@ describe('warm path: only a token for exactly this resource', () => {
     const from = lab.net.seen.length;
     const r = run(lab, lab.userAgent());
     await r.promise;
-    expect(r.steps()).toEqual(['probe:ok', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'stored-token:ok', 'initialize:ok', 'tools-list:ok']);
+    expect(r.steps()).toEqual(['probe:ok', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'stored-token:ok', 'era:ok', 'tools-list:ok']);
     expect(bearersSent(lab, from)).not.toContain('token-from-other-as');
   });
 });

@@ -97,8 +97,8 @@ function flowArgs(command: 'connect' | 'tools' | 'call', serverUrl: string, more
   const transport = values.transport ?? 'http';
   if (transport !== 'http' && transport !== 'sse') throw new UsageError('--transport must be http or sse');
   if (values.cookie && transport !== 'sse') throw new UsageError('--cookie works with --transport sse only');
-  // Default legacy for now: the era-aware flow is opt-in until the fake labs of the flow tests speak 2026-07-28 too.
-  const protocolEra = PROTOCOL_ERAS.find((e) => e === (values['protocol-era'] ?? 'legacy'));
+  // Default auto: probe with server/discover, fall back to initialize (MCP 2026-07-28 Versioning §Backward Compatibility).
+  const protocolEra = PROTOCOL_ERAS.find((e) => e === (values['protocol-era'] ?? 'auto'));
   if (protocolEra === undefined) throw new UsageError(`--protocol-era must be one of ${PROTOCOL_ERAS.join(', ')}`);
   if (protocolEra === 'modern' && transport === 'sse') throw new UsageError('--protocol-era modern needs --transport http (HTTP+SSE is 2024-11-05)');
   const loginDriver = LOGIN_DRIVERS.find((d) => d === (values['login-driver'] ?? 'auto'));

@@ -94,7 +94,7 @@ async function connect(run: FlowRun, serverUrl: string, held: Held, onFail: (err
     mcpAuth = { kind: 'bearer', accessToken: held.tokens.access_token };
   }
   // 2026-07-28 negotiation is a step of its own ('era'); the 2025 handshake stays 'initialize'.
-  const era = effectiveEra(o.protocolEra ?? 'legacy', o.transport);
+  const era = effectiveEra(o.protocolEra ?? 'auto', o.transport);
   return run.step(era === 'legacy' ? 'initialize' : 'era', async (ctx) => {
     const c = await connectMcp(ctx, run.fetch, serverUrl, o.transport, mcpAuth, era);
     const v = c.client.getServerVersion();

@@ -21,7 +21,7 @@ export interface FlowOptions {
   readonly command: Command;
   readonly serverUrl: string;
   readonly transport: TransportKind;
-  /** `--protocol-era`: which era of Streamable HTTP to speak (steps/era.ts); default legacy. */
+  /** `--protocol-era`: which era of Streamable HTTP to speak (steps/era.ts); default auto. */
   readonly protocolEra?: ProtocolEra;
   /** Lab cookie mode (sse only): POST /session with the token, then the cookie. */
   readonly cookie: boolean;

@@ -1,9 +1,9 @@
 /**
  * Which era of MCP the client speaks over Streamable HTTP (`--protocol-era`), and the official SDK that speaks it:
- * - `legacy` (the default for now): 2025-11-25 `initialize` and a session, with the v1 SDK (`@modelcontextprotocol/sdk`);
+ * - `legacy`: 2025-11-25 `initialize` and a session, with the v1 SDK (`@modelcontextprotocol/sdk`);
  * - `modern`: 2026-07-28 only, stateless (per-request `_meta`, `Mcp-Method` / `Mcp-Name`), with the v2 SDK
  *   (`@modelcontextprotocol/client`) pinned to that revision;
- * - `auto`: the v2 SDK's negotiation — probe with `server/discover`, stay modern on a modern answer,
+ * - `auto` (the default): the v2 SDK's negotiation — probe with `server/discover`, stay modern on a modern answer,
  *   fall back to `initialize` otherwise (MCP 2026-07-28 Versioning §Backward Compatibility).
  * HTTP+SSE (`--transport sse`) is 2024-11-05 and always legacy.
  */
