@@ -25,7 +25,7 @@ function transportTests(): void {
   it('--transport http: the full sequence, then whoami with a token for the /mcp resource', async () => {
     const run = await cli('connect', `${rsOrigin}/mcp`, ...LOGIN, '--call', 'whoami');
     expect(run.code, run.stderr).toBe(0);
-    expect(run.steps).toEqual([...DISCOVERY, ...AUTHORIZATION, 'initialize', 'tools-list', 'tools-call']);
+    expect(run.steps).toEqual([...DISCOVERY, ...AUTHORIZATION, 'era', 'tools-list', 'tools-call']);
     const tools = run.events.find((e) => e.step === 'tools-list')?.data.tools as { name: string }[];
     expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['whoami', 'notes_list', 'notes_add', 'notes_delete']));
     const who = JSON.parse(toolText(run)) as { iss: string; aud: string | string[]; permissions: string[] };
@@ -71,7 +71,7 @@ function transportTests(): void {
     const add = await cli('call', `${rsOrigin}/mcp`, 'notes_add', '{"text":"from the CLI"}', ...LOGIN);
     expect(add.code, add.stderr).toBe(0);
     expect(add.steps).toEqual([
-      ...DISCOVERY, ...AUTHORIZATION, 'initialize', 'tools-call:fail', 'step-up', ...AUTHORIZATION, 'initialize', 'tools-call',
+      ...DISCOVERY, ...AUTHORIZATION, 'era', 'tools-call:fail', 'step-up', ...AUTHORIZATION, 'era', 'tools-call',
     ]);
     const stepUp = add.events.find((e) => e.step === 'step-up');
     expect(stepUp?.data.scope).toBe('notes:read notes:write');
@@ -79,7 +79,7 @@ function transportTests(): void {
 
     const list = await cli('call', `${rsOrigin}/mcp`, 'notes_list', ...LOGIN);
     expect(list.code, list.stderr).toBe(0);
-    expect(list.steps).toEqual(['stored-token', 'initialize', 'tools-call']);
+    expect(list.steps).toEqual(['stored-token', 'era', 'tools-call']);
     expect((JSON.parse(toolText(list)) as { text: string }[]).map((n) => n.text)).toContain('from the CLI');
   });
 }
@@ -90,7 +90,7 @@ function storedTokenAndClientTests(): void {
     expect(first.code, first.stderr).toBe(0);
     const second = await cli('tools', `${rsOrigin}/mcp`);
     expect(second.code, second.stderr).toBe(0);
-    expect(second.steps).toEqual(['stored-token', 'initialize', 'tools-list']);
+    expect(second.steps).toEqual(['stored-token', 'era', 'tools-list']);
     const registered = first.events.find((e) => e.step === 'registration')?.data.client_id;
     expect(second.events[0]?.data).toMatchObject({ issuer, client_id: registered, resource: `${rsOrigin}/mcp`, discovery: 'skipped' });
   });

@@ -1,7 +1,7 @@
 /**
  * The CLI (--json) in each era against the same RS on the embedded IdP: `--protocol-era modern` (2026-07-28, the v2
- * SDK pinned), `auto` (server/discover, stays modern), and the default legacy (initialize + session) — each to a
- * tool result with step-up. The era negotiation is its own step, and the trace shows Mcp-Method / Mcp-Name.
+ * SDK pinned), `auto` (server/discover, stays modern; the default, so also with no flag), and `legacy` (initialize +
+ * session) — each to a tool result with step-up. The era negotiation is its own step, and the trace shows Mcp-Method / Mcp-Name.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { embeddedCliSuite } from '@mcp-lab/test-kit/cli-suite';
@@ -20,9 +20,13 @@ function mcpPosts(run: CliRun, step: string) {
   return run.events.filter((e) => e.step === step).flatMap((e) => e.http).filter((h) => h.method === 'POST' && h.url === `${rsOrigin}/mcp`);
 }
 
-describe.each(['modern', 'auto'] as const)('mcp-lab-client --protocol-era %s', (era) => {
+describe.each([
+  { era: 'modern', flag: ['--protocol-era', 'modern'] },
+  { era: 'auto', flag: ['--protocol-era', 'auto'] },
+  { era: 'auto', flag: [] },
+] as const)('mcp-lab-client $flag (era $era)', ({ era, flag }) => {
   it('negotiates 2026-07-28 in its own step, then steps up to a tool result without a session', async () => {
-    const run = await cli('connect', `${rsOrigin}/mcp`, '--protocol-era', era, '--fresh', ...LOGIN, '--call', 'notes_add', '--args', '{"text":"from the modern CLI"}');
+    const run = await cli('connect', `${rsOrigin}/mcp`, ...flag, '--fresh', ...LOGIN, '--call', 'notes_add', '--args', '{"text":"from the modern CLI"}');
     expect(run.code, run.stderr).toBe(0);
     expect(run.steps).toEqual([
       ...DISCOVERY, ...AUTHORIZATION, 'era', 'tools-list', 'tools-call:fail', 'step-up', ...AUTHORIZATION, 'era', 'tools-call',
@@ -42,9 +46,9 @@ describe.each(['modern', 'auto'] as const)('mcp-lab-client --protocol-era %s', (
   });
 });
 
-describe('mcp-lab-client in the 2025 era (the default)', () => {
+describe('mcp-lab-client --protocol-era legacy (the 2025 era)', () => {
   it('initialize and a session, then the same step-up to a tool result', async () => {
-    const run = await cli('connect', `${rsOrigin}/mcp`, '--fresh', ...LOGIN, '--call', 'notes_add', '--args', '{"text":"from the 2025 CLI"}');
+    const run = await cli('connect', `${rsOrigin}/mcp`, '--protocol-era', 'legacy', '--fresh', ...LOGIN, '--call', 'notes_add', '--args', '{"text":"from the 2025 CLI"}');
     expect(run.code, run.stderr).toBe(0);
     expect(run.steps).toEqual([
       ...DISCOVERY, ...AUTHORIZATION, 'initialize', 'tools-list', 'tools-call:fail', 'step-up', ...AUTHORIZATION, 'initialize', 'tools-call',

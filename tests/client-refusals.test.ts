@@ -103,7 +103,7 @@ function honestLabAndAuthorizationResponseTests(): void {
   it('control: an honest lab (no switches) completes the sequence, and the bearer goes only to the RS', async () => {
     const { lab: l, run } = await connect({});
     expect(run.code, run.stderr).toBe(0);
-    expect(run.steps).toEqual([...DISCOVERY, 'authorize', 'callback', 'token', 'initialize', 'tools-list']);
+    expect(run.steps).toEqual([...DISCOVERY, 'authorize', 'callback', 'token', 'era', 'tools-list']);
     expect(run.events.find((e) => e.step === 'callback')?.checks.filter((c) => !c.ok)).toEqual([]);
 
     const [tokenRequest, ...moreTokenRequests] = tokenRequests(l);

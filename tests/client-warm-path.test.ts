@@ -24,16 +24,17 @@ const readStore = async () => JSON.parse(await readFile(storeFile(), 'utf8')) as
 const LOGIN = ['--login', 'alice:alice-password'];
 
 describe('warm path against the embedded IdP and the RS', () => {
-  it('a second run sends the stored token straight to initialize: no probe, no discovery, only MCP requests', async () => {
+  it('a second run sends the stored token straight to the MCP endpoint: no probe, no discovery, only MCP requests', async () => {
     const first = await cli('tools', `${rsOrigin}/mcp`, ...LOGIN);
     expect(first.code, first.stderr).toBe(0);
     const warm = await cli('call', `${rsOrigin}/mcp`, 'whoami');
     expect(warm.code, warm.stderr).toBe(0);
-    expect(warm.steps).toEqual(['stored-token', 'initialize', 'tools-call']);
+    expect(warm.steps).toEqual(['stored-token', 'era', 'tools-call']);
     expect(warm.events[0]?.data).toMatchObject({ source: 'store', issuer, resource: `${rsOrigin}/mcp`, discovery: 'skipped' });
     for (const h of warm.events.flatMap((e) => e.http)) expect(h.url).toBe(`${rsOrigin}/mcp`);
-    // No optional GET stream on Streamable HTTP.
-    expect(warm.events.flatMap((e) => e.http).map((h) => h.method)).toEqual(['POST', 'POST', 'POST']);
+    // The default era (auto) finds 2026-07-28: the server/discover probe, then the call — no initialize, no
+    // session, and no optional GET stream on Streamable HTTP.
+    expect(warm.events.flatMap((e) => e.http).map((h) => `${h.method} ${h.headers['mcp-method']}`)).toEqual(['POST server/discover', 'POST tools/call']);
     expect(JSON.parse(toolText(warm))).toMatchObject({ iss: issuer, aud: [`${rsOrigin}/mcp`] });
   });
 
@@ -41,12 +42,12 @@ describe('warm path against the embedded IdP and the RS', () => {
     expect((await cli('connect', `${rsOrigin}/mcp`, ...LOGIN)).code).toBe(0);
     const warm = await cli('connect', `${rsOrigin}/mcp`);
     expect(warm.code, warm.stderr).toBe(0);
-    expect(warm.steps).toEqual(['stored-token', 'initialize', 'tools-list']);
+    expect(warm.steps).toEqual(['stored-token', 'era', 'tools-list']);
     expect(warm.stderr).toContain(`used the stored token for ${rsOrigin}/mcp (probe, discovery and authorization skipped); to watch it again: mcp-lab-client connect ${rsOrigin}/mcp --fresh`);
     const stored = (await readStore()).tokens[0]?.access_token;
     const fresh = await cli('connect', `${rsOrigin}/mcp`, ...LOGIN, '--fresh');
     expect(fresh.code, fresh.stderr).toBe(0);
-    expect(fresh.steps).toEqual(['probe', 'resource-metadata', 'as-metadata', 'registration', 'authorize', 'callback', 'token', 'initialize', 'tools-list']);
+    expect(fresh.steps).toEqual(['probe', 'resource-metadata', 'as-metadata', 'registration', 'authorize', 'callback', 'token', 'era', 'tools-list']);
     expect(fresh.stderr).not.toContain('used the stored token');
     const after = await readStore();
     expect(after.tokens).toHaveLength(1);
@@ -60,7 +61,7 @@ describe('warm path against the embedded IdP and the RS', () => {
     await writeFile(storeFile(), JSON.stringify(data), { mode: 0o600 });
     const run = await cli('tools', `${rsOrigin}/mcp`);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.steps).toEqual(['stored-token', 'initialize:fail', 'resource-metadata', 'as-metadata', 'registration', 'refresh', 'initialize', 'tools-list']);
+    expect(run.steps).toEqual(['stored-token', 'era:fail', 'resource-metadata', 'as-metadata', 'registration', 'refresh', 'era', 'tools-list']);
     expect(run.events[1]?.data.next).toBe('discovery');
     expect(run.events[1]?.http[0]).toMatchObject({ status: 401 });
     expect(run.events[1]?.http[0]?.headers['www-authenticate']).toMatch(/error="invalid_token"/);
@@ -88,6 +89,6 @@ describe('warm path against the embedded IdP and the RS', () => {
     const out = await runCli(['call', `${rsOrigin}/mcp`, 'whoami', '--store', suite.store], {}, { entry: 'bin.mjs' });
     expect(out.code, out.stderr).toBe(0);
     const steps = out.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { step: string }).step);
-    expect(steps).toEqual(['stored-token', 'initialize', 'tools-call']);
+    expect(steps).toEqual(['stored-token', 'era', 'tools-call']);
   });
 });
