@@ -42,7 +42,7 @@ const READY: Readonly<Record<ProfileName, boolean>> = {
 };
 
 /** The steps every first sign-in walks through, in this order (registration and tools-list sit in between). */
-const SEQUENCE = ['probe', 'resource-metadata', 'as-metadata', 'authorize', 'callback', 'token', 'initialize', 'tools-call'];
+const SEQUENCE = ['probe', 'resource-metadata', 'as-metadata', 'authorize', 'callback', 'token', 'era', 'tools-call'];
 
 const INITIALIZE = JSON.stringify(INIT_BODY);
 

@@ -37,7 +37,7 @@ import { findChallenge, parseWwwAuthenticate } from '@mcp-lab/protocol';
 import { DEX_DEFAULTS, renderDexConfig } from '../scripts/dex-config.ts';
 import { renderDexMetadataDocument } from '../scripts/dex-metadata.ts';
 import { loadProfile, profileRsEnv } from '@mcp-lab/launcher';
-import { DEX_ALICE, DEX_SEQUENCE, runCliOnHost, toolText } from '@mcp-lab/test-kit/cli-run';
+import { DEX_ALICE, DEX_SEQUENCE, DEX_SSE_SEQUENCE, runCliOnHost, toolText } from '@mcp-lab/test-kit/cli-run';
 import { containersWithLabel, dockerStatus, labImages, OFFICIAL_APP_TAG, PORT_TAKEN, run } from '@mcp-lab/test-kit/docker';
 import { freePort } from '@mcp-lab/test-kit/free-port';
 import { requirePrereq } from '@mcp-lab/test-kit/prereq';
@@ -228,7 +228,7 @@ function containerTransportTests(): void {
       'connect', `${rsUrl}/sse`, '--transport', 'sse', ...DEX_ALICE, '--call', 'notes_add', '--args', '{"text":"over sse"}',
     ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.steps).toEqual(DEX_SEQUENCE);
+    expect(r.steps).toEqual(DEX_SSE_SEQUENCE);
     const init = r.events.find((e) => e.step === 'initialize');
     expect(init?.http[0]).toMatchObject({ method: 'GET', url: `${rsUrl}/sse`, status: 200 });
     expect(init?.http[0]?.headers.authorization).toMatch(/^Bearer /);
@@ -240,7 +240,7 @@ function containerTransportTests(): void {
       'connect', `${rsUrl}/sse`, '--transport', 'sse', '--cookie', ...DEX_ALICE, '--call', 'notes_add', '--args', '{"text":"over sse with a cookie"}',
     ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.steps).toEqual([...DEX_SEQUENCE.slice(0, 7), 'session', ...DEX_SEQUENCE.slice(7)]);
+    expect(r.steps).toEqual([...DEX_SSE_SEQUENCE.slice(0, 7), 'session', ...DEX_SSE_SEQUENCE.slice(7)]);
     expect(r.events.find((e) => e.step === 'session')?.http[0]).toMatchObject({ method: 'POST', url: `${rsUrl}/session`, status: 204 });
     const mcpRequests = r.events.filter((e) => ['initialize', 'tools-list', 'tools-call'].includes(e.step)).flatMap((e) => e.http);
     expect(mcpRequests.length).toBeGreaterThan(0);

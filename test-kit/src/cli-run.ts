@@ -21,7 +21,15 @@ export async function runCliOnHost(args: readonly string[]): Promise<CliRun> {
 /** The Dex profile's headless login as alice with the pre-registered public client. */
 export const DEX_ALICE = ['--client-id', 'mcp-lab-cli', '--login', 'alice@example.com:alice-password', '--login-driver', 'dex'] as const;
 
-/** The steps of a first run against the Dex lab (pre-registered client, no stored token). */
+/**
+ * The steps of a first run against the Dex lab (pre-registered client, no stored token) over Streamable HTTP: the
+ * default `--protocol-era auto` negotiates in its own `era` step (the RS speaks 2026-07-28).
+ */
 export const DEX_SEQUENCE = [
+  'probe', 'resource-metadata', 'as-metadata', 'registration', 'authorize', 'callback', 'token', 'era', 'tools-list', 'tools-call',
+] as const;
+
+/** The same over HTTP+SSE (2024-11-05, always the 2025 handshake: `initialize`). */
+export const DEX_SSE_SEQUENCE = [
   'probe', 'resource-metadata', 'as-metadata', 'registration', 'authorize', 'callback', 'token', 'initialize', 'tools-list', 'tools-call',
 ] as const;
