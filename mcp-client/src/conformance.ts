@@ -4,7 +4,8 @@
  * It is the normal flow — same steps, same checks — with three differences: there is no person, so the
  * authorization URL is followed with fetch (manual redirects) until the redirect to the loopback redirect_uri;
  * the store is a fresh temporary directory; and it ends with era negotiation (server/discover, else initialize)
- * → tools/list → tools/call test-tool.
+ * → tools/list → tools/call of the tool the scenario names: each of its context's `toolCalls` in order, else the
+ * first tool its server lists (required arguments get placeholders of their schema type).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { CookieJar } from './login/cookie-jar.ts';
 import { headlessLogin } from './login/headless.ts';
 import { jsonObserver, type Sink } from './render/json.ts';
 import { TokenStore } from './store.ts';
+import type { ListedTool, ToolCall } from './flow/types.ts';
 
 export interface ConformanceInput {
   readonly serverUrl: string;
@@ -30,14 +32,57 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
+/** The calls a scenario names in its context (`toolCalls: [{ name, arguments }]`), in order. */
+export function contextToolCalls(context: Record<string, unknown> | undefined): ToolCall[] {
+  const calls = context?.toolCalls;
+  if (!Array.isArray(calls)) return [];
+  return calls.flatMap((c: unknown) => {
+    const { name, arguments: args } = (c ?? {}) as { name?: unknown; arguments?: unknown };
+    return typeof name === 'string' ? [{ tool: name, args: args !== null && typeof args === 'object' ? (args as Record<string, unknown>) : {} }] : [];
+  });
+}
+
+/** A placeholder value of a JSON Schema property's type (for the required arguments of the chosen tool). */
+function placeholder(schema: unknown): unknown {
+  const type = (schema as { type?: unknown } | undefined)?.type;
+  switch (Array.isArray(type) ? type[0] : type) {
+    case 'number':
+    case 'integer':
+      return 1;
+    case 'boolean':
+      return false;
+    case 'array':
+      return [];
+    case 'object':
+      return {};
+    default:
+      return 'test';
+  }
+}
+
+/**
+ * Without a named call, the scenario's server names the tool: the first one tools/list announced (the SDK has
+ * already left out tools it rejects), with a placeholder for each required argument.
+ */
+export function chooseConformanceCall(tools: readonly ListedTool[]): ToolCall | undefined {
+  const tool = tools[0];
+  if (tool === undefined) return undefined;
+  const schema = (tool.inputSchema ?? {}) as { properties?: Record<string, unknown>; required?: unknown };
+  const required = Array.isArray(schema.required) ? schema.required.filter((r): r is string => typeof r === 'string') : [];
+  return { tool: tool.name, args: Object.fromEntries(required.map((r) => [r, placeholder(schema.properties?.[r])])) };
+}
+
 export async function runConformance(input: ConformanceInput): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-lab-client-conformance-'));
   const jar = new CookieJar();
   const clientId = str(input.context?.client_id);
   const clientSecret = str(input.context?.client_secret);
   input.sink.err(`conformance scenario ${input.scenario} against ${input.serverUrl}\n`);
+  // The scenario's calls in order (later ones take the warm path with the stored token), else one chosen call.
+  const named = contextToolCalls(input.context);
+  const runs: Array<ToolCall | undefined> = named.length > 0 ? named : [undefined];
   try {
-    await runFlow({
+    for (const call of runs) await runFlow({
       command: 'connect',
       serverUrl: input.serverUrl,
       transport: 'http',
@@ -48,14 +93,14 @@ export async function runConformance(input: ConformanceInput): Promise<number> {
       ...(clientId !== undefined ? { clientId } : {}),
       ...(clientSecret !== undefined ? { clientSecret } : {}),
       clientMetadataUrl: str(input.context?.client_metadata_url) ?? CONFORMANCE_CLIENT_METADATA_URL,
-      call: { tool: 'test-tool', args: {} },
+      ...(call !== undefined ? { call } : { chooseCall: chooseConformanceCall }),
       store: new TokenStore(dir),
       fetch: globalThis.fetch,
       observer: jsonObserver(input.sink),
       openBrowser: async () => false,
       userAgent: (ctx, url, listener) =>
         headlessLogin(ctx, { authorizationUrl: url, redirectUri: listener.redirectUri, credentials: undefined, driver: 'auto', jar }),
-    });
+      });
     return 0;
   } catch (err) {
     if (!(err instanceof FlowError)) throw err;

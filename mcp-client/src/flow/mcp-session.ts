@@ -14,7 +14,7 @@ import { initialScopes, authorize } from './authorization.ts';
 import { discover } from './discovery.ts';
 import { describeNext, nextAction, type GiveUpReason, type NextAction, type RecoveryState } from './next-action.ts';
 import { refresh } from './tokens.ts';
-import type { AuthContext, FlowResult, FlowRun, StepData, ToolSummary } from './types.ts';
+import type { AuthContext, FlowResult, FlowRun, ListedTool, StepData, ToolCall, ToolSummary } from './types.ts';
 
 /** The token in use and how it was obtained (see TokenOrigin). */
 type Held =
@@ -54,8 +54,8 @@ function decide(err: FlowError, s: Session): NextAction {
 export async function runMcp(run: FlowRun, serverUrl: string, held: Held): Promise<FlowResult> {
   const o = run.opts;
   const session: Session = { held, refreshTried: false, reauthorized: false, stepUps: 0, maxStepUps: o.maxStepUps ?? DEFAULT_MAX_STEP_UPS };
-  const ops: Operation[] = [...(o.command !== 'call' ? ['tools-list' as const] : []), ...(o.call ? ['tools-call' as const] : [])];
-  const result: { tools?: ToolSummary[]; callResult?: unknown } = {};
+  const ops: Operation[] = [...(o.command !== 'call' ? ['tools-list' as const] : []), ...(o.call ?? o.chooseCall ? ['tools-call' as const] : [])];
+  const result: OperationResults = {};
   let conn: McpConnection | undefined;
   let done = 0;
   try {
@@ -103,23 +103,27 @@ async function connect(run: FlowRun, serverUrl: string, held: Held, onFail: (err
   }, onFail);
 }
 
-async function operate(
-  run: FlowRun,
-  conn: McpConnection,
-  op: Operation,
-  result: { tools?: ToolSummary[]; callResult?: unknown },
-  onFail: (err: FlowError) => StepData,
-): Promise<void> {
+/** What the operations found: the listed tools (and their input schemas, for a chooser), the call's result. */
+interface OperationResults {
+  tools?: ToolSummary[];
+  listed?: ListedTool[];
+  callResult?: unknown;
+}
+
+async function operate(run: FlowRun, conn: McpConnection, op: Operation, result: OperationResults, onFail: (err: FlowError) => StepData): Promise<void> {
   if (op === 'tools-list') {
-    result.tools = await run.step('tools-list', async (ctx) => {
+    const found = await run.step('tools-list', async (ctx) => {
       const r = await conn.run('tools/list', (cl) => cl.listTools());
       ctx.record({ name: 'tools listed', ok: true, detail: `${r.tools.length}` });
       const tools = r.tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}) }));
-      return [tools, { tools }];
+      return [{ tools, listed: r.tools }, { tools }];
     }, onFail);
+    result.tools = found.tools;
+    result.listed = found.listed;
     return;
   }
-  const call = run.opts.call as NonNullable<typeof run.opts.call>;
+  const call: ToolCall | undefined = run.opts.call ?? run.opts.chooseCall?.(result.listed ?? []);
+  if (call === undefined) return;
   result.callResult = await run.step('tools-call', async (ctx) => {
     const r = await conn.run('tools/call', (cl) => cl.callTool({ name: call.tool, arguments: call.args }));
     const isError = r.isError === true;

@@ -32,7 +32,12 @@ export interface FlowOptions {
   readonly clientMetadataUrl?: string;
   /** `--scope`: overrides the scope selection strategy. */
   readonly scope?: readonly string[];
-  readonly call?: { readonly tool: string; readonly args: Record<string, unknown> };
+  readonly call?: ToolCall;
+  /**
+   * Chooses the call after tools/list when `call` is not given (conformance mode: the tool the scenario's server
+   * lists); undefined: no call.
+   */
+  readonly chooseCall?: (tools: readonly ListedTool[]) => ToolCall | undefined;
   /** `--fresh`: ignore stored tokens (no warm path, no stored or refreshed token): discovery and a new authorization. */
   readonly fresh?: boolean;
   readonly store: TokenStore;
@@ -47,6 +52,17 @@ export interface FlowOptions {
   readonly maxStepUps?: number;
   /** Margin before expiry at which a stored access token counts as expired. */
   readonly expiryMarginMs?: number;
+}
+
+export interface ToolCall {
+  readonly tool: string;
+  readonly args: Record<string, unknown>;
+}
+
+/** A tool as tools/list announced it (the fields a chooser reads). */
+export interface ListedTool {
+  readonly name: string;
+  readonly inputSchema?: unknown;
 }
 
 export interface ToolSummary {

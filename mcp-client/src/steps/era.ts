@@ -34,7 +34,7 @@ export interface ToolCallResult {
 /** What the MCP steps use of a client, whichever SDK it comes from. */
 export interface McpClientLike {
   connect(transport: Transport): Promise<void>;
-  listTools(): Promise<{ tools: Array<{ name: string; description?: string }> }>;
+  listTools(): Promise<{ tools: Array<{ name: string; description?: string; inputSchema?: unknown }> }>;
   callTool(params: { name: string; arguments?: Record<string, unknown> }): Promise<ToolCallResult>;
   getServerVersion(): { name: string; version: string } | undefined;
   close(): Promise<void>;

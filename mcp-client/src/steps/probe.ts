@@ -51,6 +51,17 @@ export function readBearerChallenge(response: Response): Challenge | undefined {
   return findChallenge(challenges, 'Bearer');
 }
 
+/** The code of a JSON-RPC error response body (`{"jsonrpc":"2.0","error":{"code":…}}`), if the body is one. */
+async function jsonRpcErrorOf(response: Response): Promise<number | undefined> {
+  if (!(response.headers.get('content-type') ?? '').includes('application/json')) return undefined;
+  try {
+    const body = (await response.json()) as { jsonrpc?: unknown; error?: { code?: unknown } };
+    return body.jsonrpc === '2.0' && typeof body.error?.code === 'number' ? body.error.code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Sends the unauthenticated request the transport would send first and reads the answer. */
 export async function probe(ctx: StepContext, serverUrl: string, transport: TransportKind): Promise<ProbeResult> {
   let response: Response;
@@ -70,9 +81,13 @@ export async function probe(ctx: StepContext, serverUrl: string, transport: Tran
       cause,
     });
   }
-  await response.body?.cancel();
-  if (response.ok) {
-    ctx.record({ name: 'server requires authorization', ok: true, detail: `no: HTTP ${response.status} without a token` });
+  const rpcError = response.ok || response.status === 401 || response.status === 403 ? undefined : await jsonRpcErrorOf(response);
+  await response.body?.cancel().catch(() => undefined);
+  if (response.ok || rpcError !== undefined) {
+    // A JSON-RPC error on a 4xx (e.g. a 2026-07-28-only server refusing the 2025 initialize) is the server
+    // answering the MCP request itself, without asking for credentials: the era step negotiates from there.
+    const detail = rpcError !== undefined ? `no: HTTP ${response.status} with JSON-RPC error ${rpcError} without a token` : `no: HTTP ${response.status} without a token`;
+    ctx.record({ name: 'server requires authorization', ok: true, detail });
     return { status: response.status, authRequired: false, challenge: undefined, resourceMetadataUrl: undefined, scope: undefined };
   }
   ctx.check(
