@@ -4,8 +4,8 @@
  * It is the normal flow — same steps, same checks — with three differences: there is no person, so the
  * authorization URL is followed with fetch (manual redirects) until the redirect to the loopback redirect_uri;
  * the store is a fresh temporary directory; and it ends with era negotiation (server/discover, else initialize)
- * → tools/list → tools/call of the tool the scenario names: each of its context's `toolCalls` in order, else the
- * first tool its server lists (required arguments get placeholders of their schema type).
+ * → tools/list → tools/call of the tools the scenario names: each of its context's `toolCalls` in order, else every
+ * tool its server lists (required arguments get placeholders of their schema type).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { headlessLogin } from './login/headless.ts';
 import { jsonObserver, type Sink } from './render/json.ts';
 import { TokenStore } from './store.ts';
 import type { ListedTool, ToolCall } from './flow/types.ts';
+import type { ElicitationAnswer, ElicitationRequest } from './steps/era.ts';
 
 export interface ConformanceInput {
   readonly serverUrl: string;
@@ -61,15 +62,34 @@ function placeholder(schema: unknown): unknown {
 }
 
 /**
- * Without a named call, the scenario's server names the tool: the first one tools/list announced (the SDK has
- * already left out tools it rejects), with a placeholder for each required argument.
+ * Conformance mode accepts an elicitation with a placeholder for each property of the requested schema (no person
+ * to ask; the scenarios check the multi-round-trip mechanics, not the answer).
  */
-export function chooseConformanceCall(tools: readonly ListedTool[]): ToolCall | undefined {
-  const tool = tools[0];
-  if (tool === undefined) return undefined;
-  const schema = (tool.inputSchema ?? {}) as { properties?: Record<string, unknown>; required?: unknown };
-  const required = Array.isArray(schema.required) ? schema.required.filter((r): r is string => typeof r === 'string') : [];
-  return { tool: tool.name, args: Object.fromEntries(required.map((r) => [r, placeholder(schema.properties?.[r])])) };
+export function acceptElicitation(request: ElicitationRequest): ElicitationAnswer {
+  const properties = (request.requestedSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
+  const value = (schema: unknown): string | number | boolean | string[] => {
+    const type = (schema as { type?: unknown } | undefined)?.type;
+    return type === 'number' || type === 'integer' ? 1 : type === 'boolean' ? true : type === 'array' ? [] : 'test';
+  };
+  return { action: 'accept', content: Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, value(v)])) };
+}
+
+/** A JSON-RPC "method not found" (-32601) anywhere in an error's cause chain. */
+function methodNotFound(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) if ((e as { code?: unknown }).code === -32601) return true;
+  return false;
+}
+
+/**
+ * Without named calls, the scenario's server names the tools: every tool tools/list announced (the SDK has already
+ * left out tools it rejects, e.g. an invalid `x-mcp-header`), in order, with a placeholder for each required argument.
+ */
+export function chooseConformanceCalls(tools: readonly ListedTool[]): ToolCall[] {
+  return tools.map((tool) => {
+    const schema = (tool.inputSchema ?? {}) as { properties?: Record<string, unknown>; required?: unknown };
+    const required = Array.isArray(schema.required) ? schema.required.filter((r): r is string => typeof r === 'string') : [];
+    return { tool: tool.name, args: Object.fromEntries(required.map((r) => [r, placeholder(schema.properties?.[r])])) };
+  });
 }
 
 export async function runConformance(input: ConformanceInput): Promise<number> {
@@ -93,7 +113,8 @@ export async function runConformance(input: ConformanceInput): Promise<number> {
       ...(clientId !== undefined ? { clientId } : {}),
       ...(clientSecret !== undefined ? { clientSecret } : {}),
       clientMetadataUrl: str(input.context?.client_metadata_url) ?? CONFORMANCE_CLIENT_METADATA_URL,
-      ...(call !== undefined ? { call } : { chooseCall: chooseConformanceCall }),
+      ...(call !== undefined ? { call } : { chooseCalls: chooseConformanceCalls }),
+      elicitation: acceptElicitation,
       store: new TokenStore(dir),
       fetch: globalThis.fetch,
       observer: jsonObserver(input.sink),
@@ -104,6 +125,11 @@ export async function runConformance(input: ConformanceInput): Promise<number> {
     return 0;
   } catch (err) {
     if (!(err instanceof FlowError)) throw err;
+    if (named.length === 0 && err.step === 'tools-call' && methodNotFound(err)) {
+      // The call was our choice, not the scenario's, and its server implements no tools/call: nothing to score.
+      input.sink.err(`note: the scenario's server does not implement tools/call (JSON-RPC -32601); the listed tools were the test\n`);
+      return 0;
+    }
     input.sink.err(`error: ${err.step ? `step "${err.step}" failed: ` : ''}${err.message}\n`);
     if (err.hint) input.sink.err(`hint: ${err.hint}\n`);
     return 1;

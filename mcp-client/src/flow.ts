@@ -6,6 +6,7 @@
  */
 import { FlowError } from './errors.ts';
 import { loadMcpSdk } from './steps/mcp.ts';
+import { effectiveEra } from './steps/era.ts';
 import { probe } from './steps/probe.ts';
 import { discover } from './flow/discovery.ts';
 import { runMcp } from './flow/mcp-session.ts';
@@ -25,7 +26,7 @@ export async function runFlow(opts: FlowOptions): Promise<FlowResult> {
   const warm = await warmToken(run, serverUrl);
   if (warm) return runMcp(run, serverUrl, { origin: 'warm', tokens: warm });
   const probed = await run.step('probe', async (ctx) => {
-    const r = await probe(ctx, serverUrl, opts.transport);
+    const r = await probe(ctx, serverUrl, opts.transport, effectiveEra(opts.protocolEra ?? 'auto', opts.transport));
     return [r, { status: r.status, auth_required: r.authRequired, resource_metadata: r.resourceMetadataUrl, scope: r.scope?.join(' ') }];
   });
   if (!probed.authRequired) return runMcp(run, serverUrl, { origin: 'none' });

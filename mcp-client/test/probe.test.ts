@@ -57,6 +57,36 @@ describe('probe: WWW-Authenticate parsing', () => {
     expect(JSON.parse(req.body).method).toBe('initialize');
   });
 
+  it.each(['auto', 'modern'] as const)('--protocol-era %s: sends server/discover with the 2026-07-28 headers and _meta', async (era) => {
+    const net = fakeNetwork();
+    net.on('POST', MCP, unauthorized('Bearer'));
+    await probe(createStepContext(net.fetch), MCP, 'http', era);
+    const req = net.seen[0]!;
+    expect(req.headers.get('authorization')).toBeNull();
+    expect(req.headers.get('mcp-protocol-version')).toBe('2026-07-28');
+    expect(req.headers.get('mcp-method')).toBe('server/discover');
+    const body = JSON.parse(req.body);
+    expect(body.method).toBe('server/discover');
+    expect(body.params._meta).toMatchObject({ 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} });
+  });
+
+  it('a JSON-RPC error on a 400 is the server answering without asking for credentials', async () => {
+    const net = fakeNetwork();
+    net.on('POST', MCP, json({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'Bad Request: Mcp-Session-Id header is required' } }, 400));
+    const ctx = createStepContext(net.fetch);
+    const r = await probe(ctx, MCP, 'http', 'auto');
+    expect(r.authRequired).toBe(false);
+    expect(ctx.checks.at(-1)).toMatchObject({ name: 'server requires authorization', ok: true, detail: expect.stringContaining('JSON-RPC error -32000') });
+  });
+
+  it('a 400 without a JSON-RPC body is still a failed check', async () => {
+    const net = fakeNetwork();
+    net.on('POST', MCP, new Response('bad request', { status: 400, headers: { 'content-type': 'text/plain' } }));
+    const ctx = createStepContext(net.fetch);
+    await expect(probe(ctx, MCP, 'http', 'auto')).rejects.toBeInstanceOf(FlowError);
+    expect(ctx.checks.at(-1)).toMatchObject({ name: 'unauthenticated request answered 401', ok: false, detail: 'HTTP 400' });
+  });
+
   it('sends a GET for the sse transport', async () => {
     const net = fakeNetwork();
     net.on('GET', 'https://rs.example.com/sse', unauthorized('Bearer'));

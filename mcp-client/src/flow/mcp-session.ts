@@ -54,8 +54,8 @@ function decide(err: FlowError, s: Session): NextAction {
 export async function runMcp(run: FlowRun, serverUrl: string, held: Held): Promise<FlowResult> {
   const o = run.opts;
   const session: Session = { held, refreshTried: false, reauthorized: false, stepUps: 0, maxStepUps: o.maxStepUps ?? DEFAULT_MAX_STEP_UPS };
-  const ops: Operation[] = [...(o.command !== 'call' ? ['tools-list' as const] : []), ...(o.call ?? o.chooseCall ? ['tools-call' as const] : [])];
-  const result: OperationResults = {};
+  const ops: Operation[] = [...(o.command !== 'call' ? ['tools-list' as const] : []), ...(o.call ?? o.chooseCalls ? ['tools-call' as const] : [])];
+  const result: OperationResults = { callsDone: 0 };
   let conn: McpConnection | undefined;
   let done = 0;
   try {
@@ -65,7 +65,7 @@ export async function runMcp(run: FlowRun, serverUrl: string, held: Held): Promi
       try {
         conn ??= await connect(run, serverUrl, session.held, onFail);
         for (; done < ops.length; done++) await operate(run, conn, ops[done] as Operation, result, onFail);
-        return result;
+        return { ...(result.tools ? { tools: result.tools } : {}), ...('callResult' in result ? { callResult: result.callResult } : {}) };
       } catch (err) {
         if (!(err instanceof AuthFailureError)) throw err;
         await conn?.close();
@@ -96,7 +96,7 @@ async function connect(run: FlowRun, serverUrl: string, held: Held, onFail: (err
   // 2026-07-28 negotiation is a step of its own ('era'); the 2025 handshake stays 'initialize'.
   const era = effectiveEra(o.protocolEra ?? 'auto', o.transport);
   return run.step(era === 'legacy' ? 'initialize' : 'era', async (ctx) => {
-    const c = await connectMcp(ctx, run.fetch, serverUrl, o.transport, mcpAuth, era);
+    const c = await connectMcp(ctx, run.fetch, serverUrl, o.transport, mcpAuth, era, o.elicitation);
     const v = c.client.getServerVersion();
     const data = { server: v ? `${v.name} ${v.version}` : undefined, transport: o.transport, credentials: mcpAuth.kind };
     return [c, era === 'legacy' ? data : { ...data, requested: era, era: c.era, protocolVersion: c.protocolVersion }];
@@ -107,6 +107,8 @@ async function connect(run: FlowRun, serverUrl: string, held: Held, onFail: (err
 interface OperationResults {
   tools?: ToolSummary[];
   listed?: ListedTool[];
+  calls?: readonly ToolCall[];
+  callsDone: number;
   callResult?: unknown;
 }
 
@@ -122,14 +124,17 @@ async function operate(run: FlowRun, conn: McpConnection, op: Operation, result:
     result.listed = found.listed;
     return;
   }
-  const call: ToolCall | undefined = run.opts.call ?? run.opts.chooseCall?.(result.listed ?? []);
-  if (call === undefined) return;
-  result.callResult = await run.step('tools-call', async (ctx) => {
-    const r = await conn.run('tools/call', (cl) => cl.callTool({ name: call.tool, arguments: call.args }));
-    const isError = r.isError === true;
-    ctx.check('tool succeeded', !isError, isError ? toolText(r.content) : call.tool, 'the tool reported an error; see its message');
-    return [r, { tool: call.tool, arguments: call.args, content: r.content, structuredContent: r.structuredContent }];
-  }, onFail);
+  // Resolved once; after a recovery the calls resume where the refusal stopped them.
+  const calls = (result.calls ??= run.opts.call ? [run.opts.call] : (run.opts.chooseCalls?.(result.listed ?? []) ?? []));
+  for (; result.callsDone < calls.length; result.callsDone++) {
+    const call = calls[result.callsDone] as ToolCall;
+    result.callResult = await run.step('tools-call', async (ctx) => {
+      const r = await conn.run('tools/call', (cl) => cl.callTool({ name: call.tool, arguments: call.args }));
+      const isError = r.isError === true;
+      ctx.check('tool succeeded', !isError, isError ? toolText(r.content) : call.tool, 'the tool reported an error; see its message');
+      return [r, { tool: call.tool, arguments: call.args, content: r.content, structuredContent: r.structuredContent }];
+    }, onFail);
+  }
 }
 
 /** Carries out `action` for the refusal `err`; returns when the session should connect again, throws on give-up. */

@@ -1,7 +1,7 @@
 /**
  * The orchestrator's options and results, and what its parts share while one flow runs.
  */
-import type { ProtocolEra } from '../steps/era.ts';
+import type { ElicitationHandler, ProtocolEra } from '../steps/era.ts';
 import type * as oauth from 'oauth4webapi';
 import type { FlowError } from '../errors.ts';
 import type { FlowObserver, StepName } from '../events.ts';
@@ -34,10 +34,12 @@ export interface FlowOptions {
   readonly scope?: readonly string[];
   readonly call?: ToolCall;
   /**
-   * Chooses the call after tools/list when `call` is not given (conformance mode: the tool the scenario's server
-   * lists); undefined: no call.
+   * Chooses the calls after tools/list when `call` is not given (conformance mode: the tools the scenario's server
+   * lists), made in order.
    */
-  readonly chooseCall?: (tools: readonly ListedTool[]) => ToolCall | undefined;
+  readonly chooseCalls?: (tools: readonly ListedTool[]) => readonly ToolCall[];
+  /** Answers elicitation requests a 2026-07-28 server embeds in a result (conformance mode only; none: not declared). */
+  readonly elicitation?: ElicitationHandler;
   /** `--fresh`: ignore stored tokens (no warm path, no stored or refreshed token): discovery and a new authorization. */
   readonly fresh?: boolean;
   readonly store: TokenStore;

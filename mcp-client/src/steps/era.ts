@@ -41,9 +41,25 @@ export interface McpClientLike {
   onerror?: ((error: Error) => void) | undefined;
 }
 
+/** An elicitation request's parameters (form mode) and the answer the client gives. */
+export interface ElicitationRequest {
+  readonly message?: string;
+  readonly requestedSchema?: unknown;
+}
+export interface ElicitationAnswer {
+  readonly action: 'accept' | 'decline' | 'cancel';
+  /** Elicitation forms are flat: primitive values (and string lists for multi-select). */
+  readonly content?: Record<string, string | number | boolean | string[]>;
+}
+/** Answers the `elicitation/create` requests a 2026-07-28 server embeds in an `input_required` result (MRTR). */
+export type ElicitationHandler = (request: ElicitationRequest) => ElicitationAnswer | Promise<ElicitationAnswer>;
+
 export interface ModernSdk {
-  /** A v2 client negotiating per `era` (`auto` or `modern`). */
-  createClient(era: Exclude<ProtocolEra, 'legacy'>): McpClientLike & { getNegotiatedProtocolVersion?(): string | undefined };
+  /**
+   * A v2 client negotiating per `era` (`auto` or `modern`); with `elicitation`, it declares the capability and the
+   * SDK fulfils embedded elicitation requests through it (then retries the call with `requestState` echoed).
+   */
+  createClient(era: Exclude<ProtocolEra, 'legacy'>, elicitation?: ElicitationHandler): McpClientLike & { getNegotiatedProtocolVersion?(): string | undefined };
   createTransport(url: URL, fetch: FetchLike): ModernTransport;
 }
 
@@ -52,11 +68,17 @@ let modernLoad: Promise<ModernSdk> | undefined;
 /** Loads the v2 SDK client (only when a modern or auto run reaches MCP; memoized). */
 export function loadModernSdk(): Promise<ModernSdk> {
   modernLoad ??= import('@modelcontextprotocol/client').then((m) => ({
-    createClient: (era) =>
-      new m.Client(
+    createClient: (era, elicitation) => {
+      const client = new m.Client(
         { name: 'mcp-lab-client', version: '0.1.0' },
-        { versionNegotiation: { mode: era === 'modern' ? { pin: MODERN_REVISION } : 'auto' } },
-      ) as unknown as McpClientLike,
+        {
+          versionNegotiation: { mode: era === 'modern' ? { pin: MODERN_REVISION } : 'auto' },
+          ...(elicitation ? { capabilities: { elicitation: { form: {} } } } : {}),
+        },
+      );
+      if (elicitation) client.setRequestHandler('elicitation/create', async (request) => ({ ...(await elicitation(request.params as ElicitationRequest)) }));
+      return client as unknown as McpClientLike;
+    },
     createTransport: (url, fetch) => new m.StreamableHTTPClientTransport(url, { fetch }),
   }));
   return modernLoad;

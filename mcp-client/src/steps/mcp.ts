@@ -10,7 +10,7 @@ import type { Challenge } from '@mcp-lab/protocol';
 import { FlowError, messageOf } from '../errors.ts';
 import type { FetchLike } from '../http.ts';
 import type { StepContext } from '../step-context.ts';
-import { effectiveEra, loadModernSdk, negotiatedEra, type McpClientLike, type ProtocolEra } from './era.ts';
+import { effectiveEra, loadModernSdk, negotiatedEra, type ElicitationHandler, type McpClientLike, type ProtocolEra } from './era.ts';
 import { readBearerChallenge, type TransportKind } from './probe.ts';
 
 export type McpAuth =
@@ -138,6 +138,7 @@ export async function connectMcp(
   transport: TransportKind,
   auth: McpAuth,
   protocolEra: ProtocolEra = 'legacy',
+  elicitation?: ElicitationHandler,
 ): Promise<McpConnection> {
   const era = effectiveEra(protocolEra, transport);
   let failure: AuthFailure | undefined;
@@ -158,7 +159,7 @@ export async function connectMcp(
     const modernTransport = sdk.createTransport(new URL(serverUrl), f);
     t = modernTransport as unknown as Transport;
     streamable = modernTransport;
-    const modernClient = sdk.createClient(era);
+    const modernClient = sdk.createClient(era, elicitation);
     negotiated = () => modernClient.getNegotiatedProtocolVersion?.();
     client = modernClient;
   }

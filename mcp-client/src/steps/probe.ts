@@ -5,6 +5,7 @@
 import { findChallenge, parseWwwAuthenticate, type Challenge } from '@mcp-lab/protocol';
 import { FlowError, messageOf } from '../errors.ts';
 import type { StepContext } from '../step-context.ts';
+import { MODERN_REVISION, type ProtocolEra } from './era.ts';
 
 export type TransportKind = 'http' | 'sse';
 
@@ -18,12 +19,44 @@ export interface ProbeResult {
   readonly scope: readonly string[] | undefined;
 }
 
+/** The 2025 era's first request. */
 const INITIALIZE_PROBE = {
   jsonrpc: '2.0',
   id: 0,
   method: 'initialize',
   params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'mcp-lab-client-probe', version: '0.1.0' } },
 };
+
+/**
+ * The 2026-07-28 era's first request (auto and modern): server/discover, with the per-request `_meta` and the
+ * MCP-Protocol-Version / Mcp-Method headers every modern POST carries (Streamable HTTP §Standard MCP Request Headers).
+ */
+const DISCOVER_PROBE = {
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'server/discover',
+  params: {
+    _meta: {
+      'io.modelcontextprotocol/protocolVersion': MODERN_REVISION,
+      'io.modelcontextprotocol/clientCapabilities': {},
+      'io.modelcontextprotocol/clientInfo': { name: 'mcp-lab-client-probe', version: '0.1.0' },
+    },
+  },
+};
+
+function httpProbe(era: ProtocolEra): RequestInit {
+  const modern = era !== 'legacy';
+  return {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...(modern ? { 'mcp-protocol-version': MODERN_REVISION, 'mcp-method': DISCOVER_PROBE.method } : {}),
+    },
+    body: JSON.stringify(modern ? DISCOVER_PROBE : INITIALIZE_PROBE),
+    redirect: 'manual',
+  };
+}
 
 /** Splits an RFC 6749 §3.3 scope string. */
 export function splitScope(scope: string | undefined): string[] | undefined {
@@ -62,18 +95,16 @@ async function jsonRpcErrorOf(response: Response): Promise<number | undefined> {
   }
 }
 
-/** Sends the unauthenticated request the transport would send first and reads the answer. */
-export async function probe(ctx: StepContext, serverUrl: string, transport: TransportKind): Promise<ProbeResult> {
+/**
+ * Sends the unauthenticated request the transport (and, over Streamable HTTP, the era) would send first and reads
+ * the answer.
+ */
+export async function probe(ctx: StepContext, serverUrl: string, transport: TransportKind, era: ProtocolEra = 'legacy'): Promise<ProbeResult> {
   let response: Response;
   try {
     response =
       transport === 'http'
-        ? await ctx.fetch(serverUrl, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-            body: JSON.stringify(INITIALIZE_PROBE),
-            redirect: 'manual',
-          })
+        ? await ctx.fetch(serverUrl, httpProbe(era))
         : await ctx.fetch(serverUrl, { method: 'GET', headers: { accept: 'text/event-stream' }, redirect: 'manual' });
   } catch (cause) {
     throw new FlowError(`cannot reach the MCP server at ${serverUrl}: ${messageOf(cause)}`, {
