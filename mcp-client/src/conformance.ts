@@ -62,8 +62,8 @@ function placeholder(schema: unknown): unknown {
 }
 
 /**
- * Conformance mode accepts an elicitation with a placeholder for each property of the requested schema (no person
- * to ask; the scenarios check the multi-round-trip mechanics, not the answer).
+ * Conformance mode accepts an elicitation with a placeholder for each property of the requested schema that has no
+ * default (no person to ask; the scenarios check the multi-round-trip mechanics, not the answer).
  */
 export function acceptElicitation(request: ElicitationRequest): ElicitationAnswer {
   const properties = (request.requestedSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
@@ -71,7 +71,9 @@ export function acceptElicitation(request: ElicitationRequest): ElicitationAnswe
     const type = (schema as { type?: unknown } | undefined)?.type;
     return type === 'number' || type === 'integer' ? 1 : type === 'boolean' ? true : type === 'array' ? [] : 'test';
   };
-  return { action: 'accept', content: Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, value(v)])) };
+  // A property with a default is left out: the SDK applies the schema's defaults (SEP-1034, `applyDefaults`).
+  const open = Object.entries(properties).filter(([, v]) => (v as { default?: unknown } | undefined)?.default === undefined);
+  return { action: 'accept', content: Object.fromEntries(open.map(([k, v]) => [k, value(v)])) };
 }
 
 /** A JSON-RPC "method not found" (-32601) anywhere in an error's cause chain. */

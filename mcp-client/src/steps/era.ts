@@ -73,7 +73,7 @@ export function loadModernSdk(): Promise<ModernSdk> {
         { name: 'mcp-lab-client', version: '0.1.0' },
         {
           versionNegotiation: { mode: era === 'modern' ? { pin: MODERN_REVISION } : 'auto' },
-          ...(elicitation ? { capabilities: { elicitation: { form: {} } } } : {}),
+          ...(elicitation ? { capabilities: { elicitation: { form: { applyDefaults: true } } } } : {}),
         },
       );
       if (elicitation) client.setRequestHandler('elicitation/create', async (request) => ({ ...(await elicitation(request.params as ElicitationRequest)) }));

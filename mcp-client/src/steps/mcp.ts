@@ -143,7 +143,9 @@ export async function connectMcp(
   const era = effectiveEra(protocolEra, transport);
   let failure: AuthFailure | undefined;
   const authorized = authorizedFetch(fetch, auth, (x) => (failure = x), (m) => ctx.diagnostic(m, 'warn'));
-  const f = transport === 'http' ? withoutListeningStream(authorized) : authorized;
+  // A one-shot command needs no server-initiated messages; with an elicitation handler (conformance mode) a 2025
+  // server may send its elicitation/create on the GET stream, so it stays possible.
+  const f = transport === 'http' && elicitation === undefined ? withoutListeningStream(authorized) : authorized;
   let client: McpClientLike;
   let t: Transport;
   let streamable: { readonly sessionId: string | undefined; terminateSession(): Promise<void> } | undefined;
@@ -201,7 +203,10 @@ export async function connectMcp(
     ctx.record({ name: 'era', ok: true, detail: `legacy: server/discover not recognised, fell back to initialize (${outcome.version ?? '2025'}) — ${where}` });
   }
   const stateful = era === 'legacy' || outcome.era === 'legacy';
-  if (transport === 'http' && stateful) ctx.record({ name: 'GET stream for server-initiated messages', ok: true, detail: 'not opened (optional; a one-shot command needs none)' });
+  if (transport === 'http' && stateful) {
+    const detail = elicitation === undefined ? 'not opened (optional; a one-shot command needs none)' : 'allowed (an elicitation handler is registered)';
+    ctx.record({ name: 'GET stream for server-initiated messages', ok: true, detail });
+  }
   return { ...connectionBase, era: outcome.era === 'modern' && era !== 'legacy' ? 'modern' : 'legacy', protocolVersion: outcome.version };
 }
 
