@@ -209,7 +209,7 @@ describe('flow: recovery after a refusal (the event names what the flow then doe
     expect(err).toBeInstanceOf(FlowError);
     expect(err.code).toBe('still-unauthorized');
     expect(err.message).toMatch(/still answers 401 after a new authorization/);
-    expect(r.steps().slice(7)).toEqual(['era:fail', 'refresh:ok', 'era:fail', 'authorize:ok', 'callback:ok', 'token:ok', 'era:fail']);
+    expect(r.steps().slice(7)).toEqual(['era:fail', 'refresh:ok', 'era:fail', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'era:fail']);
     expect(r.events.filter((e) => e.step === 'era').map((e) => e.data.next)).toEqual(['refresh', 'authorize', 'give-up']);
     expect(r.events.filter((e) => e.step === 'era').map((e) => e.data.code)).toEqual(['auth-failure', 'auth-failure', 'auth-failure']);
     expect(lab.authorizations).toHaveLength(2);

@@ -164,6 +164,14 @@ async function recover(run: FlowRun, serverUrl: string, s: Session, err: AuthFai
     }
     case 'authorize': {
       s.reauthorized = true;
+      // A 401 to a discovered token may mean the resource now trusts another authorization server (SEP-2352):
+      // read the PRM again first; a new server means a new registration and authorization there.
+      const start = { resourceMetadataUrl: f.challenge?.params.resource_metadata, challengeScope: splitScope(f.challenge?.params.scope) };
+      const found = await discover(run, serverUrl, start, tokens);
+      if (found.auth.as.issuer !== auth.as.issuer) {
+        s.held = { origin: 'discovered', ...found };
+        return;
+      }
       const challenge = splitScope(f.challenge?.params.scope);
       const choice = tokens.requested_scope.length
         ? selectScopes({ previous: tokens.requested_scope, ...(challenge ? { challenge } : {}) })
