@@ -73,7 +73,8 @@ describe('MCP conformance alpha (client) against mcp-lab-client', () => {
   });
 
   it.each(Object.keys(SCORED))('--requirements %s: every scored scenario passes', async (level) => {
-    const r = await conformance('--requirements', level);
+    // A generous per-client timeout: the suite runs its scenarios in parallel on a shared 2-core machine.
+    const r = await conformance('--requirements', level, '--timeout', '90000');
     expect(r.output, r.output.slice(-4000)).toContain('=== SUITE SUMMARY ===');
     const { passed, failed } = outcomes(r.output);
     expect(failed, `failed scored scenarios: ${failed.join(', ')}\n${r.output.slice(-6000)}`).toEqual([]);
