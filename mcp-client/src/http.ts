@@ -7,8 +7,9 @@ import { redactAuthorization, redactCookie, redactUrl } from './redact.ts';
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-const REQUEST_HEADERS = ['authorization', 'cookie', 'origin'] as const;
-const RESPONSE_HEADERS = ['www-authenticate', 'location', 'content-type', 'set-cookie', 'mcp-session-id'] as const;
+/** The request and response headers a record keeps (one map; these two lists tell them apart, e.g. for HAR). */
+export const REQUEST_HEADERS = ['authorization', 'cookie', 'origin'] as const;
+export const RESPONSE_HEADERS = ['www-authenticate', 'location', 'content-type', 'set-cookie', 'mcp-session-id'] as const;
 
 function redactHeader(name: string, value: string): string {
   switch (name) {
@@ -39,7 +40,10 @@ export class HttpRecorder {
   wrap(base: FetchLike): FetchLike {
     return async (input, init) => {
       const request = new Request(input, init);
+      const startedAt = new Date().toISOString();
+      const started = performance.now();
       const response = await base(input, init);
+      const ms = Math.round(performance.now() - started);
       const headers: Record<string, string> = {};
       for (const name of REQUEST_HEADERS) {
         const v = request.headers.get(name);
@@ -49,7 +53,7 @@ export class HttpRecorder {
         const v = name === 'set-cookie' ? response.headers.getSetCookie().join(', ') || null : response.headers.get(name);
         if (v !== null) headers[name] = redactHeader(name, v);
       }
-      this.#current.push({ method: request.method, url: redactUrl(request.url), status: response.status, headers });
+      this.#current.push({ method: request.method, url: redactUrl(request.url), status: response.status, headers, startedAt, ms });
       return response;
     };
   }
