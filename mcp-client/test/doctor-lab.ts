@@ -51,7 +51,7 @@ export async function doctorLab(opts: DoctorLabOptions = {}): Promise<DoctorLab>
   const net = fakeNetwork();
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-  const codes = new Map<string, string>();
+  const codes = new Map<string, { resource: string; scope: string }>();
   let n = 0;
 
   const mint = (resource = MCP, expiresInS = 600, key: CryptoKey = privateKey) =>
@@ -86,10 +86,12 @@ export async function doctorLab(opts: DoctorLabOptions = {}): Promise<DoctorLab>
   net.on('POST', `${ISSUER}/register`, (req) => json({ ...(JSON.parse(req.body) as object), client_id: `dcr-${++n}` }, 201));
   net.on('POST', `${ISSUER}/token`, async (req) => {
     const p = new URLSearchParams(req.body);
-    const res = codes.get(p.get('code') ?? '');
-    if (!res || !p.get('code_verifier') || p.get('resource') !== res) return json({ error: 'invalid_grant' }, 400);
+    const c = codes.get(p.get('code') ?? '');
+    if (!c || !p.get('code_verifier') || p.get('resource') !== c.resource) return json({ error: 'invalid_grant' }, 400);
     codes.delete(p.get('code') ?? '');
-    return json({ access_token: await mint(res), token_type: 'Bearer', expires_in: 600, scope: 'notes:read' });
+    // Like Dex: without a resource scope the token's audience is the client itself.
+    const aud = c.scope.split(' ').includes('notes:read') ? c.resource : 'doctor-client';
+    return json({ access_token: await mint(aud), token_type: 'Bearer', expires_in: 600, scope: c.scope });
   });
 
   // --- The MCP endpoint
@@ -154,7 +156,7 @@ export async function doctorLab(opts: DoctorLabOptions = {}): Promise<DoctorLab>
     userAgent() {
       return async (_ctx, url, listener) => {
         const code = `code-${++n}`;
-        codes.set(code, url.searchParams.get('resource') ?? '');
+        codes.set(code, { resource: url.searchParams.get('resource') ?? '', scope: url.searchParams.get('scope') ?? '' });
         const params = new URLSearchParams({ code, state: url.searchParams.get('state') ?? '' });
         if (!has('iss-advertised-not-sent') && !has('no-iss')) params.set('iss', issuer);
         return new URL(`${listener.redirectUri}?${params}`);

@@ -171,6 +171,19 @@ describe('doctor against deliberately broken servers', () => {
   });
 });
 
+describe('doctor: a second audience by scope (an AS that sets aud by scope, like Dex)', () => {
+  it('--foreign-scope gets a token for this resource whose audience is the client: refused', async () => {
+    const run = await doctor({}, async (lab) => ({ userAgent: lab.userAgent(), foreignScope: ['openid'] }));
+    expect(run.steps.filter((s) => s.step === 'authorize').map((s) => s.data.scope)).toEqual(['notes:read', 'openid']);
+    expect(run.result('token-foreign-audience')).toMatchObject({ verdict: 'pass', summary: 'HTTP 401 to a token for another audience' });
+  });
+
+  it('--foreign-scope against a server that does not check aud: fails', async () => {
+    const run = await doctor({ defects: ['accepts-foreign-audience'] }, async (lab) => ({ userAgent: lab.userAgent(), foreignScope: ['openid'] }));
+    expect(run.failed()).toEqual(['token-foreign-audience']);
+  });
+});
+
 describe('doctor: protocol eras', () => {
   it('a 2025-only server passes in auto mode and says 2026-07-28 is not spoken', async () => {
     const run = await doctor({ eras: ['2025'] });

@@ -8,7 +8,7 @@ import { startService, type Service } from './children.ts';
 import { findDexBinary, startDex } from './idp/dex.ts';
 import { startEmbedded } from './idp/embedded.ts';
 import { startKeycloakIdp } from './idp/keycloak.ts';
-import { profileClientArgs, profileIssuer, profileRsEnv, type Profile } from './profile.ts';
+import { profileClientArgs, profileDoctorArgs, profileIssuer, profileRsEnv, type Profile } from './profile.ts';
 
 const RS_MAIN = fileURLToPath(new URL('../../mcp-server/src/main.ts', import.meta.url));
 
@@ -41,6 +41,8 @@ export interface Lab {
   readonly rsUrl: string;
   /** Options for `mcp-lab-client` that this profile implies. */
   readonly clientArgs: readonly string[];
+  /** Options for `mcp-lab-client doctor` that this profile implies (clientArgs and the second audience). */
+  readonly doctorArgs: readonly string[];
   /** Stops the RS, then the IdP. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -56,7 +58,8 @@ async function startIdp(profile: Profile, idpPort: number, rsUrl: string, opts: 
     case 'embedded':
       return startEmbedded({
         port: idpPort,
-        resources: rsIdentifiers,
+        // The profile's second audience: tokens the RS must refuse (doctor's token-foreign-audience check).
+        resources: [...rsIdentifiers, ...(profile.audience.foreign === undefined ? [] : [profile.audience.foreign])],
         ...(opts.idpEnv === undefined ? {} : { env: opts.idpEnv }),
         log: opts.log,
       });
@@ -126,6 +129,7 @@ export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab>
     issuer,
     rsUrl,
     clientArgs: profileClientArgs(profile),
+    doctorArgs: profileDoctorArgs(profile),
     stop: async () => {
       if (stopped) return;
       stopped = true;

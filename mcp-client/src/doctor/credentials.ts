@@ -45,6 +45,8 @@ export interface DoctorCredentials {
   readonly scope?: readonly string[];
   /** A resource the AS issues tokens for that is not this server (a second audience). */
   readonly foreignResource?: string;
+  /** Scopes that get a token whose audience is not this server (an AS that sets aud by scope, e.g. Dex). */
+  readonly foreignScope?: readonly string[];
   /** `--foreign-token`: a token the AS issued for another audience. */
   readonly foreignToken?: string;
   /** `--expired-token`: an access token of this AS that has expired. */
@@ -203,14 +205,16 @@ export function credentialsModule(creds: DoctorCredentials, fetch: FetchLike, on
           reportIss(ctx, asm.as, url);
         });
         f.token = { accessToken: token, source: 'login' };
-        if (!f.foreignToken && creds.foreignResource) {
+        if (!f.foreignToken && (creds.foreignResource || creds.foreignScope?.length)) {
+          const resource = creds.foreignResource ?? canonicalResource(ctx.serverUrl);
+          const foreignScopes = creds.foreignScope?.length ? creds.foreignScope : scopes;
           try {
-            f.foreignToken = await authorizeFor(run, recorder, session, creds, creds.foreignResource, scopes, () => undefined);
+            f.foreignToken = await authorizeFor(run, recorder, session, creds, resource, foreignScopes, () => undefined);
           } catch (err) {
-            f.noForeignTokenReason = `the authorization server issued no token for ${creds.foreignResource}: ${messageOf(err)}`;
+            f.noForeignTokenReason = `the authorization server issued no token for ${resource} with scope "${foreignScopes.join(' ')}": ${messageOf(err)}`;
           }
         } else if (!f.foreignToken) {
-          f.noForeignTokenReason = 'no second audience to ask for: pass --foreign-resource URL (a resource this AS issues tokens for that is not this server)';
+          f.noForeignTokenReason = 'no second audience to ask for: pass --foreign-resource URL (a resource this AS issues tokens for) or --foreign-scope (scopes whose token is not for this server)';
         }
       } catch (err) {
         const where = err instanceof FlowError && err.step ? ` at step ${err.step}` : '';

@@ -62,7 +62,7 @@ async function run(ctx: DoctorContext): Promise<void> {
   const ev = [p.evidence];
   const body = p.json as Record<string, unknown> | undefined;
   if (p.status === 401 || p.status === 403) {
-    ctx.report(REGISTRATION_DCR_NATIVE, 'not-applicable', `${describeProbe(p)}: registration needs an initial access token (RFC 7591 §3), which the doctor does not have`, ev);
+    ctx.report(REGISTRATION_DCR_NATIVE, 'not-applicable', `${describeProbe(p)}: open registration is refused here; it needs an initial access token or a trusted host (RFC 7591 §3)`, ev);
   } else if (p.status !== 201 && p.status !== 200) {
     ctx.report(REGISTRATION_DCR_NATIVE, 'fail', `${describeProbe(p)}${typeof body?.error === 'string' ? ` ${body.error}` : ''}: a native loopback client was refused`, ev);
   } else if (typeof body?.client_id !== 'string') {
