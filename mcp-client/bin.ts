@@ -11,6 +11,7 @@ import { FlowError, messageOf } from './src/errors.ts';
 import type { Command, FlowOptions } from './src/flow.ts';
 import type { LoginDriverName } from './src/login/drivers.ts';
 import type { Sink } from './src/render/json.ts';
+import { DOCTOR_OPTIONS, DOCTOR_USAGE, EXPORT_OPTIONS, doctorArgs, exportTargets, misplacedDoctorOption } from './src/doctor/args.ts';
 
 // Start-up is most of a CLI run: only the modules above (all small) are loaded before the command is known;
 // the rest is imported when a command needs it (the MCP SDK only by the MCP steps, the login drivers only when
@@ -27,6 +28,7 @@ Commands:
   tools <url>                the same, ending with the tool list
   call <url> <tool> [json]   the same, ending with one tool call
   logout [url]               forget stored tokens (of one MCP server, or all)
+  doctor <url>               diagnose an MCP server's authorization setup (see docs/errors.md)
 
 Run "mcp-lab-client <command> --help" for the options of a command.
 `,
@@ -47,6 +49,9 @@ Options:
   --args JSON                arguments for --call (a JSON object)
   --store DIR                token store directory (default $MCP_LAB_CLIENT_HOME or ~/.config/mcp-lab-client)
   --json                     one JSON object per step on stdout
+  --trace-out FILE           write the run as JSON lines
+  --mermaid FILE             write a Mermaid sequence diagram of the run
+  --har FILE                 write the HTTP exchanges as HAR 1.2 (credentials redacted)
   -h, --help                 this help
 `,
   tools: `Usage: mcp-lab-client tools <url> [options]
@@ -61,6 +66,7 @@ Authorizes (reusing a stored token when there is one) and calls one tool. A 403 
 triggers a step-up authorization (at most twice).
 Options: as for "connect".
 `,
+  doctor: '',
   logout: `Usage: mcp-lab-client logout [url] [--store DIR] [--json]
 
 Forgets stored tokens: those for the MCP server at <url>, or all of them. Client registrations are kept.
@@ -81,6 +87,8 @@ const OPTIONS = {
   store: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...EXPORT_OPTIONS,
+  ...DOCTOR_OPTIONS,
 } satisfies ParseArgsConfig['options'];
 
 class UsageError extends Error {
@@ -130,12 +138,29 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!Object.hasOwn(USAGE, command) || command === 'main') throw new UsageError(`unknown command "${command}"`);
   if (values.help) {
-    sink.out(USAGE[command] as string);
+    sink.out(command === 'doctor' ? DOCTOR_USAGE : (USAGE[command] as string));
     return 0;
   }
-  const observer = values.json
+  if (command === 'doctor') {
+    if (rest[0] === undefined) throw new UsageError('doctor needs the MCP server URL');
+    const { doctorCommand } = await import('./src/doctor/command.ts');
+    const cmd = doctorArgs(rest[0], rest.slice(1), values, (m) => new UsageError(m));
+    return doctorCommand({ ...cmd, color: config.color }, { sink, fetch: globalThis.fetch });
+  }
+  const misplaced = misplacedDoctorOption(values);
+  if (misplaced) throw new UsageError(`--${misplaced} works with doctor only`);
+  const exports = exportTargets(values);
+  const rendered = values.json
     ? (await import('./src/render/json.ts')).jsonObserver(sink)
     : (await import('./src/render/pretty.ts')).prettyObserver(sink, { color: config.color });
+  const { TraceRecorder } = await import('./src/export/trace.ts');
+  const { wantsExport, writeExports } = await import('./src/export/write.ts');
+  const recorder = new TraceRecorder(rest[0] ?? '');
+  const observer = wantsExport(exports) ? recorder.flow(rendered) : rendered;
+  const writeTrace = async () => {
+    if (!wantsExport(exports)) return;
+    for (const path of await writeExports(recorder.trace(), exports)) sink.err(`wrote ${path}\n`);
+  };
   const { TokenStore } = await import('./src/store.ts');
   const store = new TokenStore(values.store ?? config.storeDir);
 
@@ -199,8 +224,10 @@ async function main(argv: string[]): Promise<number> {
       observer,
       openBrowser,
     });
+    await writeTrace();
     return 0;
   } catch (err) {
+    await writeTrace();
     if (err instanceof FlowError) {
       sink.err(`error: ${err.step ? `step "${err.step}" failed: ` : ''}${err.message}\n`);
       if (err.hint) sink.err(`hint: ${err.hint}\n`);

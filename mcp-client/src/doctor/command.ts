@@ -14,8 +14,6 @@ import { doctorPrettyObserver, renderSummary } from './render/pretty.ts';
 import { toSarif } from './render/sarif.ts';
 import { doctorExitCode, runDoctor } from './run.ts';
 
-export const PROTOCOL_ERAS: readonly ProtocolEra[] = ['auto', '2026-07-28', '2025-11-25'];
-
 export interface DoctorCommand extends DoctorCredentials, ExportTargets {
   readonly serverUrl: string;
   readonly json: boolean;

@@ -30,7 +30,7 @@ function sender(step: StepName | undefined): Participant {
 
 /** The diagram (text, starting with `sequenceDiagram`). */
 export function toMermaid(trace: Trace): string {
-  const rsOrigin = new URL(trace.serverUrl).origin;
+  const rsOrigin = URL.canParse(trace.serverUrl) ? new URL(trace.serverUrl).origin : undefined;
   const lines = ['sequenceDiagram', ...DECLARATIONS.map((d) => `  ${d}`)];
   let lastStep: StepName | undefined;
   for (const { record, step } of exchangesOf(trace)) {
