@@ -231,6 +231,9 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof FlowError) {
       sink.err(`error: ${err.step ? `step "${err.step}" failed: ` : ''}${err.message}\n`);
       if (err.hint) sink.err(`hint: ${err.hint}\n`);
+      const { catalogLinkForFlowCheck } = await import('./src/doctor/flow-links.ts');
+      const link = catalogLinkForFlowCheck(err.check?.name);
+      if (link) sink.err(`see: ${link} (or run: mcp-lab-client doctor ${serverUrl})\n`);
       return 1;
     }
     throw err;
