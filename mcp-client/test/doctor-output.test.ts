@@ -121,6 +121,13 @@ describe('Mermaid sequence diagram', () => {
     expect(text).toContain('Browser->>Client: redirect to the loopback redirect_uri');
   });
 
+  it('the diagram in the README (a real run) parses', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const block = /```mermaid\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toMatch(/^sequenceDiagram\n/);
+    await expect(parseMermaid(block ?? '')).resolves.toBe('sequence');
+  });
+
   it('the parser check is live: a broken diagram is rejected', async () => {
     await expect(parseMermaid('sequenceDiagram\n  Client->>: nothing\n')).rejects.toThrow(/Parse error/);
   });

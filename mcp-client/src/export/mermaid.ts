@@ -3,7 +3,7 @@
  * authorization server (AS) and the browser (the login at the authorization endpoint, headless or not).
  */
 import type { StepName } from '../events.ts';
-import { exchangesOf, type Trace } from './trace.ts';
+import type { Trace, TracedExchange } from './trace.ts';
 
 type Participant = 'Client' | 'RS' | 'AS' | 'Browser';
 
@@ -32,28 +32,26 @@ function sender(step: StepName | undefined): Participant {
 export function toMermaid(trace: Trace): string {
   const rsOrigin = URL.canParse(trace.serverUrl) ? new URL(trace.serverUrl).origin : undefined;
   const lines = ['sequenceDiagram', ...DECLARATIONS.map((d) => `  ${d}`)];
-  let lastStep: StepName | undefined;
-  for (const { record, step } of exchangesOf(trace)) {
-    if (step !== lastStep && step !== undefined) lines.push(`  Note over Client,AS: ${text(step)}`);
-    lastStep = step;
-    let origin: string | undefined;
-    try {
-      origin = new URL(record.url).origin;
-    } catch {
-      origin = undefined;
-    }
-    const to: Participant = origin === rsOrigin ? 'RS' : 'AS';
+  const exchange = (record: TracedExchange['record'], step: StepName | undefined) => {
+    const origin = URL.canParse(record.url) ? new URL(record.url).origin : undefined;
+    const to: Participant = origin !== undefined && origin === rsOrigin ? 'RS' : 'AS';
     const from = sender(step);
     const label = record.purpose ? ` (${record.purpose})` : '';
     lines.push(`  ${from}->>${to}: ${text(`${record.method} ${pathOf(record.url)}${label}`)}`);
     const location = record.headers.location;
     lines.push(`  ${to}-->>${from}: ${text(`${record.status || 'no answer'}${location ? ` → ${pathOf(location)}` : ''}`)}`);
-  }
+  };
   for (const e of trace.entries) {
-    if (e.type === 'step' && e.event.step === 'callback') {
-      lines.push('  Browser->>Client: redirect to the loopback redirect_uri (code, state, iss)');
-      break;
+    if (e.type === 'http') {
+      exchange(e.exchange, undefined);
+      continue;
     }
+    if (e.type !== 'step') continue;
+    const step = e.event.step;
+    lines.push(`  Note over Client,AS: ${text(`${step}${e.event.status === 'fail' ? ' (failed)' : ''}`)}`);
+    // The authorization response reaches the client through the browser's redirect to the loopback listener.
+    if (step === 'callback') lines.push('  Browser->>Client: redirect to the loopback redirect_uri (code, state, iss)');
+    for (const record of e.event.http) exchange(record, step);
   }
   return `${lines.join('\n')}\n`;
 }

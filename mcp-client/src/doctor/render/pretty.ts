@@ -29,7 +29,7 @@ export function renderCheck(result: CheckResult, def: CheckDefinition, opts: Doc
     for (const e of result.evidence) {
       lines.push(paint(opts.color, '2', `    ${e.method} ${e.url} → ${e.status || 'no answer'}   (${e.purpose})`));
       for (const [k, v] of Object.entries(e.headers)) lines.push(paint(opts.color, '2', `        ${k}: ${v}`));
-      if (e.body) lines.push(paint(opts.color, '2', `        body: ${e.body.replace(/\s+/g, ' ')}`));
+      if (e.body) lines.push(paint(opts.color, '2', `        body: ${e.body.replace(/\s+/g, ' ').trim()}`));
     }
     lines.push(`    fix: ${def.fix}`);
     lines.push(paint(opts.color, '2', `    spec: ${def.spec.section} ${def.spec.url}`));
