@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../src/doctor/check.ts';
+import { transportModule } from '../src/doctor/checks/transport.ts';
+import { createDoctorContext, type HostProbe } from '../src/doctor/context.ts';
 import { CHECK_DEFINITIONS } from '../src/doctor/registry.ts';
 import { doctorExitCode, runDoctor, type DoctorOptions, type DoctorReport } from '../src/doctor/run.ts';
 import type { StepEvent } from '../src/events.ts';
@@ -53,7 +55,7 @@ describe('doctor against a healthy server', () => {
     const notPassed = run.report.results.filter((r) => r.verdict !== 'pass').map((r) => `${r.id}: ${r.verdict}: ${r.summary}`);
     expect(notPassed).toEqual([
       'as-oidc-fallback: not-applicable: not served (https://as.example.com/.well-known/openid-configuration: HTTP 404); the RFC 8414 document suffices',
-      'transport-host: not-applicable: the server requires a bearer token on MCP requests, which a rebound page cannot send',
+      'transport-host: not-applicable: rs.example.com is not a loopback http server',
     ]);
     expect(doctorExitCode(run.report)).toBe(0);
   });
@@ -199,5 +201,35 @@ describe('doctor: protocol eras', () => {
     const run = await doctor({ eras: ['2026-07-28'] });
     expect(run.failed()).toEqual([]);
     expect(run.result('token-accepted').evidence[0]?.status).toBe(200);
+  });
+});
+
+describe('doctor: Host check of a loopback server', () => {
+  async function hostVerdict(status: number): Promise<CheckResult> {
+    const seen: string[] = [];
+    const hostProbe: HostProbe = async (_url, host) => {
+      seen.push(host);
+      return new Response(null, { status });
+    };
+    const results: CheckResult[] = [];
+    const fetch = async () => new Response(null, { status: 403 });
+    const ctx = createDoctorContext('http://127.0.0.1:3999/mcp', { protocolEra: 'auto', hostProbe }, fetch, (r) => results.push(r), () => undefined, () => undefined);
+    await transportModule.run(ctx);
+    expect(seen).toEqual(['evil.example:3999']);
+    const host = results.find((r) => r.id === 'transport-host');
+    if (!host) throw new Error('no transport-host result');
+    return host;
+  }
+
+  it('a foreign Host refused (421): pass', async () => {
+    expect(await hostVerdict(421)).toMatchObject({ verdict: 'pass', summary: 'HTTP 421 to Host: evil.example:3999: refused' });
+  });
+
+  it('a foreign Host answered 401: not applicable, a rebound page has no token', async () => {
+    expect((await hostVerdict(401)).verdict).toBe('not-applicable');
+  });
+
+  it('a foreign Host served without a token: warn', async () => {
+    expect(await hostVerdict(200)).toMatchObject({ verdict: 'warn', summary: 'HTTP 200 to Host: evil.example:3999: served under a foreign host name without a token' });
   });
 });

@@ -48,12 +48,8 @@ async function checkOrigin(ctx: DoctorContext): Promise<void> {
 
 async function checkHost(ctx: DoctorContext): Promise<void> {
   const url = new URL(ctx.serverUrl);
-  if (ctx.facts.probe?.authRequired) {
-    ctx.report(TRANSPORT_HOST, 'not-applicable', 'the server requires a bearer token on MCP requests, which a rebound page cannot send');
-    return;
-  }
-  if (!isLoopbackHost(url.hostname)) {
-    ctx.report(TRANSPORT_HOST, 'not-applicable', `${url.hostname} is not a loopback host`);
+  if (!isLoopbackHost(url.hostname) || url.protocol !== 'http:') {
+    ctx.report(TRANSPORT_HOST, 'not-applicable', `${url.host} is not a loopback http server`);
     return;
   }
   const host = `evil.example${url.port ? `:${url.port}` : ''}`;
@@ -69,11 +65,12 @@ async function checkHost(ctx: DoctorContext): Promise<void> {
   } catch (err) {
     error = messageOf(err);
   }
-  const evidence: Evidence = { method: 'POST', url: ctx.serverUrl, status: response?.status ?? 0, headers: { host }, purpose: `MCP request with Host: ${host}`, ...(error ? { body: `network error: ${error}` } : {}) };
   const status = response?.status;
+  const evidence: Evidence = { method: 'POST', url: ctx.serverUrl, status: status ?? 0, headers: { host }, purpose: `MCP request with Host: ${host}`, ...(error ? { body: `network error: ${error}` } : {}) };
   const what = `${status === undefined ? `network error: ${error}` : `HTTP ${status}`} to Host: ${host}`;
-  if (status !== undefined && status >= 400 && status < 500) ctx.report(TRANSPORT_HOST, 'pass', what, [evidence]);
-  else ctx.report(TRANSPORT_HOST, 'warn', `${what}: served under a foreign host name`, [evidence]);
+  if (status !== undefined && status >= 400 && status < 500 && status !== 401) ctx.report(TRANSPORT_HOST, 'pass', `${what}: refused`, [evidence]);
+  else if (status === 401) ctx.report(TRANSPORT_HOST, 'not-applicable', `${what}: no Host check, but every MCP request needs a bearer token, which a rebound page cannot send`, [evidence]);
+  else ctx.report(TRANSPORT_HOST, 'warn', `${what}: served under a foreign host name without a token`, [evidence]);
 }
 
 async function run(ctx: DoctorContext): Promise<void> {
