@@ -7,9 +7,9 @@ import { SignJWT, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, 
 import type { UserAgent } from '../src/steps/authorize.ts';
 import { fakeNetwork, json, type FakeNetwork, type SeenRequest } from './fake-http.ts';
 
-export const RS = 'https://rs.example.com';
-export const MCP = `${RS}/mcp`;
-export const ISSUER = 'https://as.example.com';
+const RS_DEFAULT = 'https://rs.example.com';
+const ISSUER_DEFAULT = 'https://as.example.com';
+export const MCP = `${RS_DEFAULT}/mcp`;
 /** A resource the fake AS issues tokens for that the fake RS is not. */
 export const FOREIGN = 'https://other-rs.example.com/mcp';
 
@@ -31,21 +31,27 @@ export type Defect =
 
 export interface DoctorLabOptions {
   readonly defects?: readonly Defect[];
+  /** Where the RS and the AS live (default the example.com names above; loopback origins to serve it over HTTP). */
+  readonly origins?: { readonly rs: string; readonly issuer: string };
   /** Which eras the MCP endpoint speaks (default both). */
   readonly eras?: readonly ('2026-07-28' | '2025')[];
 }
 
 export interface DoctorLab {
   readonly net: FakeNetwork;
+  /** The MCP endpoint. */
+  readonly mcpUrl: string;
   /** A token the fake AS signed for `resource` (default: the MCP endpoint), expiring in `expiresInS`. */
   mint(resource?: string, expiresInS?: number): Promise<string>;
   /** A user agent that "logs in" and returns the authorization response (with iss unless a defect drops it). */
   userAgent(): UserAgent;
 }
 
-const CHALLENGE = `Bearer resource_metadata="${RS}/.well-known/oauth-protected-resource/mcp", scope="notes:read"`;
-
 export async function doctorLab(opts: DoctorLabOptions = {}): Promise<DoctorLab> {
+  const RS = opts.origins?.rs ?? RS_DEFAULT;
+  const MCP = `${RS}/mcp`;
+  const ISSUER = opts.origins?.issuer ?? ISSUER_DEFAULT;
+  const CHALLENGE = `Bearer resource_metadata="${RS}/.well-known/oauth-protected-resource/mcp", scope="notes:read"`;
   const has = (d: Defect) => opts.defects?.includes(d) ?? false;
   const eras = opts.eras ?? ['2026-07-28', '2025'];
   const net = fakeNetwork();
@@ -54,7 +60,7 @@ export async function doctorLab(opts: DoctorLabOptions = {}): Promise<DoctorLab>
   const codes = new Map<string, { resource: string; scope: string }>();
   let n = 0;
 
-  const mint = (resource = MCP, expiresInS = 600, key: CryptoKey = privateKey) =>
+  const mint = (resource: string, expiresInS = 600, key: CryptoKey = privateKey) =>
     new SignJWT({ scope: 'notes:read', client_id: 'doctor-client' })
       .setProtectedHeader({ alg: 'RS256', kid: 'k1', typ: 'at+jwt' })
       .setIssuer(ISSUER)
@@ -150,17 +156,22 @@ export async function doctorLab(opts: DoctorLabOptions = {}): Promise<DoctorLab>
   net.on('POST', MCP, mcp);
   net.on('DELETE', MCP, new Response(null, { status: 204 }));
 
+  /** The authorization response for an authorization request URL: straight back with a code (no login page). */
+  function respond(url: URL): string {
+    const code = `code-${++n}`;
+    codes.set(code, { resource: url.searchParams.get('resource') ?? '', scope: url.searchParams.get('scope') ?? '' });
+    const params = new URLSearchParams({ code, state: url.searchParams.get('state') ?? '' });
+    if (!has('iss-advertised-not-sent') && !has('no-iss')) params.set('iss', issuer);
+    return `${url.searchParams.get('redirect_uri') ?? ''}?${params}`;
+  }
+  net.on('GET', `${ISSUER}/authorize`, (req) => new Response(null, { status: 302, headers: { location: respond(new URL(req.url)) } }));
+
   return {
     net,
-    mint: (r, e) => mint(r, e),
+    mcpUrl: MCP,
+    mint: (r, e) => mint(r ?? MCP, e),
     userAgent() {
-      return async (_ctx, url, listener) => {
-        const code = `code-${++n}`;
-        codes.set(code, { resource: url.searchParams.get('resource') ?? '', scope: url.searchParams.get('scope') ?? '' });
-        const params = new URLSearchParams({ code, state: url.searchParams.get('state') ?? '' });
-        if (!has('iss-advertised-not-sent') && !has('no-iss')) params.set('iss', issuer);
-        return new URL(`${listener.redirectUri}?${params}`);
-      };
+      return async (_ctx, url) => new URL(respond(url));
     },
   };
 }

@@ -1,0 +1,68 @@
+/**
+ * `mcp-lab-client doctor` (a subprocess, `--json`, real HTTP on loopback) against deliberately broken servers: one
+ * test double per failure (mcp-client/test/doctor-lab.ts served over HTTP), each making exactly its check fail,
+ * with a real login (the double's authorization endpoint redirects straight back) and a second audience.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { doctorLab, FOREIGN, type Defect } from '../mcp-client/test/doctor-lab.ts';
+import { listenLoopback, type LoopbackServer } from '../mcp-client/test/serve-fake.ts';
+import { runCli } from './harness/cli.ts';
+
+const servers: LoopbackServer[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+/** The double with these defects on two loopback origins (RS, AS), and the doctor run against it. */
+async function doctorAgainst(defects: readonly Defect[]) {
+  const [rs, as] = [await listenLoopback(), await listenLoopback()];
+  servers.push(rs, as);
+  const lab = await doctorLab({ defects, origins: { rs: rs.origin, issuer: as.origin } });
+  rs.handle(lab.net.fetch);
+  as.handle(lab.net.fetch);
+  const expired = await lab.mint(lab.mcpUrl, -600);
+  const run = await runCli(['doctor', lab.mcpUrl, '--login', 'alice:any', '--foreign-resource', FOREIGN, '--expired-token', expired]);
+  const checks = run.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { id: string; verdict: string; summary: string });
+  return { ...run, checks, failed: checks.filter((c) => c.verdict === 'fail').map((c) => c.id) };
+}
+
+describe('doctor over real HTTP', () => {
+  it('a healthy double: nothing fails, exit code 0', { timeout: 60_000 }, async () => {
+    const run = await doctorAgainst([]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.failed).toEqual([]);
+    expect(run.checks.find((c) => c.id === 'token-expired')?.verdict).toBe('pass');
+    expect(run.checks.find((c) => c.id === 'token-foreign-audience')?.verdict).toBe('pass');
+  });
+});
+
+describe('doctor against deliberately broken servers (real HTTP, the CLI as a subprocess)', () => {
+  it.each([
+    { defect: 'wrong-resource', fails: 'prm-resource-identity' },
+    { defect: 'no-resource-metadata', fails: 'challenge-resource-metadata' },
+    { defect: 'unescaped-challenge', fails: 'challenge-grammar' },
+    { defect: 'accepts-query-tokens', fails: 'token-query-refused' },
+    { defect: 'accepts-foreign-audience', fails: 'token-foreign-audience' },
+    { defect: 'accepts-alg-none', fails: 'token-alg-none' },
+    { defect: 'issuer-trailing-slash', fails: 'as-issuer-echo' },
+    { defect: 'no-s256', fails: 'as-pkce-s256' },
+    { defect: 'iss-advertised-not-sent', fails: 'authorization-response-iss' },
+    { defect: 'accepts-expired', fails: 'token-expired' },
+  ] satisfies { defect: Defect; fails: string }[])('$defect: exactly $fails fails, exit code 1, the error links its catalog entry', { timeout: 60_000 }, async ({ defect, fails }) => {
+    const run = await doctorAgainst([defect]);
+    expect(run.failed, run.stderr).toEqual([fails]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${fails} (docs/errors.md#${fails})`);
+  });
+
+  it('no iss at all: a warning only (MCP recommends RFC 9207), exit code 0', { timeout: 60_000 }, async () => {
+    const run = await doctorAgainst(['no-iss']);
+    expect(run.failed).toEqual([]);
+    expect(run.checks.filter((c) => c.verdict === 'warn').map((c) => c.id)).toEqual(['as-iss-parameter']);
+    expect(run.code).toBe(0);
+  });
+});
