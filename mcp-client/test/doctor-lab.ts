@@ -27,7 +27,9 @@ export type Defect =
   | 'iss-advertised-not-sent'
   | 'no-origin-check'
   | 'error-without-credentials'
-  | 'malformed-header-500';
+  | 'malformed-header-500'
+  /** Not a defect: server/discover is answered without looking at credentials (public discovery). */
+  | 'public-discover';
 
 export interface DoctorLabOptions {
   readonly defects?: readonly Defect[];
@@ -127,6 +129,10 @@ export async function doctorLab(opts: DoctorLabOptions = {}): Promise<DoctorLab>
     const url = new URL(req.url);
     const origin = req.headers.get('origin');
     if (origin !== null && origin !== RS && !has('no-origin-check')) return json({ error: 'forbidden_origin' }, 403);
+    const early = JSON.parse(req.body || '{}') as { id?: number | string; method?: string };
+    if (has('public-discover') && early.method === 'server/discover') {
+      return json({ jsonrpc: '2.0', id: early.id, result: { resultType: 'complete', supportedVersions: ['2026-07-28'], capabilities: {}, serverInfo: { name: 'fake', version: '1' } } });
+    }
     const auth = req.headers.get('authorization');
     let token: string | undefined;
     const query = url.searchParams.get('access_token');

@@ -187,6 +187,13 @@ describe('doctor: a second audience by scope (an AS that sets aud by scope, like
 });
 
 describe('doctor: protocol eras', () => {
+  it('a server answering server/discover without a token: the token checks fall back to initialize', async () => {
+    const run = await doctor({ defects: ['public-discover'] });
+    expect(run.failed()).toEqual([]);
+    expect(run.result('token-alg-none')).toMatchObject({ verdict: 'pass' });
+    expect(run.result('token-accepted').evidence[0]?.headers['mcp-session-id']).toBe('sess-1');
+  });
+
   it('a 2025-only server passes in auto mode and says 2026-07-28 is not spoken', async () => {
     const run = await doctor({ eras: ['2025'] });
     expect(run.result('era-support')).toMatchObject({ verdict: 'pass', summary: expect.stringMatching(/^2026-07-28 server\/discover: no \(HTTP 400\); 2025 initialize: yes/) });

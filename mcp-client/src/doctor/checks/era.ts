@@ -38,8 +38,15 @@ async function run(ctx: DoctorContext): Promise<void> {
   const legacy = typeof legacyVersion === 'string';
   const ev = [discover.evidence, initialize.evidence];
   const summary = `2026-07-28 server/discover: ${modern ? `yes (supportedVersions ${(versions as string[]).join(', ')})` : `no (${describeProbe(discover)})`}; 2025 initialize: ${legacy ? `yes (protocolVersion ${legacyVersion})` : `no (${describeProbe(initialize)})`}`;
-  if (modern) ctx.facts.mcpRequest = { body: DISCOVER_REQUEST, headers: { ...DISCOVER_HEADERS } };
-  else if (legacy) ctx.facts.mcpRequest = { body: INITIALIZE_REQUEST, headers: {} };
+  // The request the token checks use must be one the server refuses without a token (a refusal proves nothing
+  // otherwise); some servers answer server/discover publicly. initialize without a token got 401 (challenge-401).
+  let discoverIsPublic = !token && modern;
+  if (token && modern) {
+    const bare = await ctx.send('server/discover without credentials', ctx.serverUrl, jsonRpcInit(DISCOVER_REQUEST, { ...DISCOVER_HEADERS }));
+    discoverIsPublic = bare.status !== undefined && bare.status >= 200 && bare.status < 300;
+  }
+  if (modern && !discoverIsPublic) ctx.facts.mcpRequest = { body: DISCOVER_REQUEST, headers: { ...DISCOVER_HEADERS } };
+  else if (legacy || ctx.facts.probe?.authRequired) ctx.facts.mcpRequest = { body: INITIALIZE_REQUEST, headers: {} };
 
   if (!token && !modern && !legacy && discover.status === 401 && initialize.status === 401) {
     ctx.report(ERA_SUPPORT, 'not-applicable', `both answered 401: run with --login or --token to see what the server speaks`, ev);
