@@ -60,6 +60,8 @@ export interface DoctorContext {
   readonly facts: Facts;
   /** Sends one request; never throws. */
   send(purpose: string, url: string, init?: RequestInit): Promise<Probe>;
+  /** Records an exchange made outside `send` (the Host probe) for the trace. */
+  recordExchange(evidence: Evidence): void;
   /** Records the verdict of a check. */
   report(def: CheckDefinition, verdict: Verdict, summary: string, evidence?: readonly Evidence[]): void;
   readonly results: readonly CheckResult[];
@@ -169,6 +171,9 @@ export function createDoctorContext(
         error,
         evidence,
       };
+    },
+    recordExchange(evidence) {
+      onExchange(evidence);
     },
     report(def, verdict, summary, evidence = []) {
       const result: CheckResult = { id: def.id, verdict, summary, evidence: [...evidence] };

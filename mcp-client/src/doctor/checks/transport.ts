@@ -55,6 +55,8 @@ async function checkHost(ctx: DoctorContext): Promise<void> {
   const host = `evil.example${url.port ? `:${url.port}` : ''}`;
   let response: Response | undefined;
   let error: string | undefined;
+  const startedAt = new Date().toISOString();
+  const started = performance.now();
   try {
     response = await ctx.settings.hostProbe(ctx.serverUrl, host, {
       method: 'POST',
@@ -66,7 +68,8 @@ async function checkHost(ctx: DoctorContext): Promise<void> {
     error = messageOf(err);
   }
   const status = response?.status;
-  const evidence: Evidence = { method: 'POST', url: ctx.serverUrl, status: status ?? 0, headers: { host }, purpose: `MCP request with Host: ${host}`, ...(error ? { body: `network error: ${error}` } : {}) };
+  const evidence: Evidence = { method: 'POST', url: ctx.serverUrl, status: status ?? 0, headers: { host }, startedAt, ms: Math.round(performance.now() - started), purpose: `MCP request with Host: ${host}`, ...(error ? { body: `network error: ${error}` } : {}) };
+  ctx.recordExchange(evidence);
   const what = `${status === undefined ? `network error: ${error}` : `HTTP ${status}`} to Host: ${host}`;
   if (status !== undefined && status >= 400 && status < 500 && status !== 401) ctx.report(TRANSPORT_HOST, 'pass', `${what}: refused`, [evidence]);
   else if (status === 401) ctx.report(TRANSPORT_HOST, 'not-applicable', `${what}: no Host check, but every MCP request needs a bearer token, which a rebound page cannot send`, [evidence]);
