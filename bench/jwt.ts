@@ -1,10 +1,9 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { serveFakeIssuer } from '@mcp-lab/test-kit/fake-issuer';
+import { makeKeys, nowS, signJwt, type Keys } from '@mcp-lab/test-kit/keys';
 
 /**
- * A throwaway RS256 issuer for the bench: a key pair, a loopback server that publishes its JWKS (RFC 7517) and
- * RFC 8414 metadata, and a minting function. It stands in for the IdP so that token issuance is not measured.
+ * A throwaway RS256 issuer for the bench: a key pair, the test kit's fake issuer publishing its JWKS (RFC 7517) and
+ * RFC 8414 metadata on loopback, and a minting function. It stands in for the IdP so that token issuance is not measured.
  */
 export interface BenchIssuer {
   /** Issuer identifier, the origin of the loopback server (no trailing slash). */
@@ -26,66 +25,28 @@ export interface MintOptions {
 
 const KID = 'bench-rs256';
 
-/** Starts the issuer on 127.0.0.1 with an OS-assigned port. */
+/** Starts the test kit's fake issuer on 127.0.0.1 with an OS-assigned port; tokens are signed here, not issued. */
 export async function startBenchIssuer(): Promise<BenchIssuer> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid: KID, alg: 'RS256', use: 'sig' };
-  let origin = '';
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    let body: unknown;
-    if (path === '/jwks.json') body = { keys: [jwk] };
-    else if (path === '/.well-known/oauth-authorization-server' || path === '/.well-known/openid-configuration') {
-      body = authorizationServerMetadata(origin);
-    }
-    if (body === undefined) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=3600' });
-    res.end(JSON.stringify(body));
-  });
-  await listen(server);
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const keys = await makeKeys(KID);
+  const fake = await serveFakeIssuer({ keys, scopes: ['notes:read', 'notes:write'] });
   return {
-    issuer: origin,
-    jwksUrl: `${origin}/jwks.json`,
-    mint: (opts) => mint(privateKey, origin, opts),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    issuer: fake.issuer,
+    jwksUrl: `${fake.issuer}/jwks`,
+    mint: (opts) => mint(keys, fake.issuer, opts),
+    close: fake.close,
   };
 }
 
-/** RFC 8414 §2 metadata; only `issuer` and `jwks_uri` matter to a resource server, the rest keeps the document valid. */
-function authorizationServerMetadata(origin: string): Record<string, unknown> {
-  return {
-    issuer: origin,
-    jwks_uri: `${origin}/jwks.json`,
-    authorization_endpoint: `${origin}/authorize`,
-    token_endpoint: `${origin}/token`,
-    response_types_supported: ['code'],
-    grant_types_supported: ['authorization_code', 'refresh_token'],
-    code_challenge_methods_supported: ['S256'],
-    token_endpoint_auth_methods_supported: ['none'],
-    scopes_supported: ['notes:read', 'notes:write'],
-  };
-}
-
-function mint(key: CryptoKey, issuer: string, opts: MintOptions): Promise<string> {
-  const claims: Record<string, unknown> = { scope: opts.scope, client_id: opts.clientId ?? 'bench-client' };
-  if (opts.email !== undefined) claims.email = opts.email;
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'RS256', kid: KID, typ: 'at+jwt' })
-    .setIssuer(issuer)
-    .setSubject(opts.subject ?? 'bench-user')
-    .setAudience(typeof opts.audience === 'string' ? opts.audience : [...opts.audience])
-    .setIssuedAt()
-    .setExpirationTime(`${opts.ttlS ?? 3600}s`)
-    .sign(key);
-}
-
-function listen(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+function mint(keys: Keys, issuer: string, opts: MintOptions): Promise<string> {
+  const iat = nowS();
+  return signJwt(keys, {
+    iss: issuer,
+    sub: opts.subject ?? 'bench-user',
+    aud: typeof opts.audience === 'string' ? opts.audience : [...opts.audience],
+    scope: opts.scope,
+    client_id: opts.clientId ?? 'bench-client',
+    ...(opts.email === undefined ? {} : { email: opts.email }),
+    iat,
+    exp: iat + (opts.ttlS ?? 3600),
   });
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { startService } from '../scripts/lab/children.ts';
+import { startService } from '@mcp-lab/launcher';
 
 /** A server under test, running as its own process so that its CPU and memory can be read from /proc. */
 export interface ChildServer {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../tests/harness/free-port.ts';
+import { freePort } from '@mcp-lab/test-kit/free-port';
 import type { BenchIssuer } from './jwt.ts';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { BENCH_SUBJECT, openSession, STREAMABLE_ACCEPT } from './mcp.ts';

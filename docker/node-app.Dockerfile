@@ -23,12 +23,10 @@ COPY mcp-server/package.json mcp-server/
 COPY mcp-client/package.json mcp-client/
 COPY embedded-idp/package.json embedded-idp/
 COPY authz-metadata/package.json authz-metadata/
-# `npm ci` when the lockfile is complete. A lockfile written where the registry mirror lacks other platforms'
-# optional packages (rollup's @rollup/rollup-<os>-<cpu>, pulled in by vitest) omits them, and every npm ci then
-# refuses it as out of sync; `npm install` still takes the locked versions, so fall back to it, loudly.
+# The launcher stays out of the image, but npm ci wants the manifest of every workspace the lockfile names.
+COPY launcher/package.json launcher/
+# Exactly the committed lockfile (scripts/lockfile.sh writes it from scratch, with every platform's optional packages).
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
- || { echo 'WARNING: npm ci refused package-lock.json; falling back to npm install --omit=dev' >&2; \
-      npm install --omit=dev --no-audit --no-fund --ignore-scripts --no-save; } \
  && mkdir -p /out/data
 
 FROM ${NODE_IMAGE}

@@ -199,17 +199,8 @@ stage_app() {
   if [ ! -d "$deps/node_modules" ]; then
     say "npm ci --omit=dev for the app image (cached as $deps)"
     npm_log="$work/npm.log"
-    if ! (cd "$app" && npm ci --omit=dev --no-audit --no-fund --ignore-scripts --prefer-offline >"$npm_log" 2>&1); then
-      grep -E 'npm error (code|`npm ci`|Missing)' "$npm_log" | head -n 5 >&2 || true
-      # Here: the registry mirror 404s other platforms' optional packages (@rollup/rollup-<os>-<cpu>), so every
-      # lockfile written on this machine lacks them and npm ci calls it out of sync. `npm install` keeps the
-      # locked versions; docker/node-app.Dockerfile falls back the same way.
-      say "WARNING: npm ci refused package-lock.json; falling back to npm install --omit=dev on a copy"
-      rm -rf "$app/node_modules"
-      (cd "$app" && npm install --omit=dev --no-audit --no-fund --ignore-scripts --prefer-offline >"$npm_log" 2>&1) \
-        || { tail -n 20 "$npm_log" >&2; die "npm install --omit=dev failed"; }
-      cp "$ROOT/package-lock.json" "$app/package-lock.json"
-    fi
+    (cd "$app" && npm ci --omit=dev --no-audit --no-fund --ignore-scripts --prefer-offline >"$npm_log" 2>&1) \
+      || { tail -n 20 "$npm_log" >&2; die "npm ci --omit=dev failed (is package-lock.json current? bash scripts/lockfile.sh)"; }
     # The root node_modules and any workspace-level ones npm nested (version conflicts), in their layout.
     rm -rf "$deps.tmp" && mkdir -p "$deps.tmp"
     (cd "$app" && find . -maxdepth 2 -name node_modules -type d -prune -print0 | tar --null -T - -cf - | tar -C "$deps.tmp" -xf -)

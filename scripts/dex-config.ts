@@ -6,6 +6,7 @@
  * (DEX_ISSUER, DEX_LISTEN, DEX_ALLOWED_ORIGINS, DEX_ID_TOKEN_LIFETIME) and writes to out-file or stdout.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { DEFAULT_RS_ORIGIN, loadProfile, profileIssuer, type Profile } from '@mcp-lab/launcher/profile';
 
 export const DEX_TEMPLATE_PATH = new URL('../dex/config.template.yaml', import.meta.url);
 export const DEX_CONFIG_PATH = new URL('../dex/config.yaml', import.meta.url);
@@ -19,13 +20,32 @@ export interface DexConfigValues {
   readonly allowedOrigins: readonly string[];
   /** Go duration for ID and access tokens, e.g. `10m`. */
   readonly idTokenLifetime: string;
+  /** The public client the CLI uses: the profile's registration.clientId. */
+  readonly clientId: string;
+  /** The RS's client, whose id the audience scope puts into `aud`: the profile's audience.rsAccepts[0]. */
+  readonly audienceClientId: string;
 }
 
+/** The client ids a Dex profile (audience-scope, pre-registered; checked by parseProfile) configures Dex with. */
+export function dexClientIds(profile: Profile): Pick<DexConfigValues, 'clientId' | 'audienceClientId'> {
+  const [audienceClientId] = profile.audience.rsAccepts;
+  if (profile.registration.method !== 'pre-registered' || profile.audience.strategy !== 'audience-scope' || !audienceClientId) {
+    throw new DexConfigError([`profile ${profile.name} is not a Dex profile (pre-registered client, audience-scope)`]);
+  }
+  return { clientId: profile.registration.clientId, audienceClientId };
+}
+
+const DEX_PROFILE = loadProfile('dex');
+const RS_LOCALHOST = new URL(DEFAULT_RS_ORIGIN);
+RS_LOCALHOST.hostname = 'localhost';
+
+/** profiles/dex.json on its default port, with the RS on its default origin. */
 export const DEX_DEFAULTS: DexConfigValues = Object.freeze({
-  issuer: 'http://127.0.0.1:5556/dex',
+  issuer: profileIssuer(DEX_PROFILE, `http://127.0.0.1:${DEX_PROFILE.idp.port}`),
   listen: '127.0.0.1:5558',
-  allowedOrigins: Object.freeze(['http://127.0.0.1:3000', 'http://localhost:3000']),
+  allowedOrigins: Object.freeze([DEFAULT_RS_ORIGIN, RS_LOCALHOST.origin]),
   idTokenLifetime: '10m',
+  ...dexClientIds(DEX_PROFILE),
 });
 
 export class DexConfigError extends Error {
@@ -62,6 +82,9 @@ function checkValues(v: DexConfigValues): void {
   if (!/^(\d+(ns|us|ms|s|m|h))+$/.test(v.idTokenLifetime)) {
     problems.push(`idTokenLifetime must be a Go duration such as 10m: ${v.idTokenLifetime}`);
   }
+  for (const [name, id] of [['clientId', v.clientId], ['audienceClientId', v.audienceClientId]] as const) {
+    if (!/^[A-Za-z0-9._-]+$/.test(id)) problems.push(`${name} must be a client id (letters, digits, . _ -): ${id}`);
+  }
   if (problems.length > 0) throw new DexConfigError(problems);
 }
 
@@ -76,6 +99,8 @@ export function renderDexConfig(
     listen: JSON.stringify(values.listen),
     allowedOrigins: JSON.stringify(values.allowedOrigins),
     idTokenLifetime: JSON.stringify(values.idTokenLifetime),
+    clientId: JSON.stringify(values.clientId),
+    audienceClientId: JSON.stringify(values.audienceClientId),
   };
   const out = template.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => {
     const slot = slots[name];
@@ -95,6 +120,8 @@ export function dexConfigValuesFromEnv(env: NodeJS.ProcessEnv): DexConfigValues 
       ? Object.freeze(origins.split(',').map((s) => s.trim()).filter((s) => s !== ''))
       : DEX_DEFAULTS.allowedOrigins,
     idTokenLifetime: env.DEX_ID_TOKEN_LIFETIME || DEX_DEFAULTS.idTokenLifetime,
+    clientId: DEX_DEFAULTS.clientId,
+    audienceClientId: DEX_DEFAULTS.audienceClientId,
   });
 }
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs Keycloak (`kc.sh start-dev`) on 127.0.0.1 with the mcp-lab realm imported, until SIGTERM/SIGINT.
 #
-#   scripts/start-keycloak.sh [--port 8080] [--management-port 9000] [--rs-url http://127.0.0.1:3000] [--run-dir DIR]
+#   scripts/start-keycloak.sh [--port 8080] [--management-port 9000] [--rs-url http://127.0.0.1:3000] [--realm FILE]
+#                             [--run-dir DIR]
 #
 # Issuer: http://127.0.0.1:<port>/realms/mcp-lab. Every run gets its own Keycloak home (a small directory whose lib/,
 # themes/, providers/ and conf/ link to the cached distribution, see ensure-keycloak.sh) with its own data/: the H2
 # database, transaction logs and data/import/realm-mcp-lab.json. So runs never share state, the realm is imported fresh,
-# and parallel runs do not fight over the H2 file. The realm's audience values (keycloak/realm-mcp-lab.json says
-# http://127.0.0.1:3000, /mcp and /sse) are rewritten to --rs-url. Without --run-dir a temporary one is made and removed
+# and parallel runs do not fight over the H2 file. The realm is --realm FILE, or keycloak/realm-mcp-lab.json rendered
+# for --rs-url by launcher/src/idp/keycloak-realm.ts (profiles/keycloak.json's client and audiences). Without --run-dir a temporary one is made and removed
 # on exit; with --run-dir the caller owns it and this script execs kc.sh (so signals reach Keycloak directly).
 # KEYCLOAK_HOME overrides the cached distribution; KEYCLOAK_JAVA_HOME the JDK (see keycloak-java.sh).
 # The master realm gets the admin admin/admin (KC_BOOTSTRAP_ADMIN_USERNAME/PASSWORD override it): loopback only, lab use.
@@ -18,13 +19,15 @@ port=8080
 mport=9000
 rs_url=http://127.0.0.1:3000
 run_dir=
+realm=
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) port="$2"; shift 2 ;;
     --management-port) mport="$2"; shift 2 ;;
     --rs-url) rs_url="${2%/}"; shift 2 ;;
     --run-dir) run_dir="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --realm) realm="$2"; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "start-keycloak: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -40,7 +43,8 @@ mkdir -p "$run_dir/bin" "$run_dir/data/import"
 # A copy, not a link: kc.sh derives its home from its own resolved path.
 cp "$kc_home/bin/kc.sh" "$run_dir/bin/kc.sh"
 for d in lib themes providers conf; do ln -sfn "$kc_home/$d" "$run_dir/$d"; done
-sed "s#http://127\.0\.0\.1:3000#$rs_url#g" "$repo/keycloak/realm-mcp-lab.json" > "$run_dir/data/import/realm-mcp-lab.json"
+if [ -n "$realm" ]; then cp "$realm" "$run_dir/data/import/realm-mcp-lab.json"
+else node "$repo/launcher/src/idp/keycloak-realm.ts" --rs-url "$rs_url" "$run_dir/data/import/realm-mcp-lab.json"; fi
 
 export JAVA_HOME="$java_home"
 export JAVA_OPTS_KC_HEAP="${JAVA_OPTS_KC_HEAP:--Xms64m -Xmx512m}"

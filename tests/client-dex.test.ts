@@ -7,15 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { captureSink } from '../scripts/lab/children.ts';
-import { findDexBinary } from '../scripts/lab/idp/dex.ts';
-import { loadProfile } from '../scripts/lab/profile.ts';
-import { startLab, type Lab } from '../scripts/lab/stack.ts';
-import { runCli, toolText, type CliRun } from './harness/cli.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { captureSink, loadProfile, startLab, type Lab } from '@mcp-lab/launcher';
+import { runCli, toolText, type CliRun } from '@mcp-lab/test-kit/cli';
+import { requireDex } from './provisioned.ts';
 
-const dex = findDexBinary();
-const ready = requirePrereq('Dex', dex.available, dex.available ? '' : dex.reason);
+const dexBin = requireDex();
+const ready = dexBin !== undefined;
 const profile = loadProfile('dex');
 const [alice, bob] = profile.login.users;
 
@@ -30,7 +27,7 @@ async function store(): Promise<string> {
 }
 
 async function lab(metadataEnabled: boolean): Promise<Lab> {
-  const l = await startLab(profile, { metadataEnabled, log: log.stream });
+  const l = await startLab(profile, { metadataEnabled, ...(dexBin === undefined ? {} : { dexBin }), log: log.stream });
   labs.push(l);
   return l;
 }

@@ -1,40 +1,15 @@
 /**
  * The CLI as a subprocess (--json) against the real embedded IdP and resource server on free loopback ports.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { startEmbeddedStack, type EmbeddedStack } from './harness/stack-embedded.ts';
-import { runCli, toolText, type CliRun } from './harness/cli.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { embeddedCliSuite } from '@mcp-lab/test-kit/cli-suite';
+import { toolText } from '@mcp-lab/test-kit/cli';
 
-
-
-let stack: EmbeddedStack;
+const suite = embeddedCliSuite('mcp-lab-client-it-');
+const { cli } = suite;
 let issuer: string;
 let rsOrigin: string;
-let store: string;
-
-beforeAll(async () => {
-  stack = await startEmbeddedStack();
-  issuer = stack.idpIssuer;
-  rsOrigin = stack.rsUrl;
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
-
-beforeEach(async () => {
-  store = await mkdtemp(join(tmpdir(), 'mcp-lab-client-it-'));
-});
-afterEach(async () => {
-  await rm(store, { recursive: true, force: true });
-});
-
-function cli(...args: string[]): Promise<CliRun> {
-  return runCli([...args, '--store', store]);
-}
+beforeAll(() => ({ issuer, rsOrigin } = suite));
 
 const LOGIN = ['--login', 'alice:alice-password'];
 const DISCOVERY = ['probe', 'resource-metadata', 'as-metadata', 'registration'];
@@ -42,6 +17,11 @@ const AUTHORIZATION = ['authorize', 'callback', 'token'];
 
 
 describe('mcp-lab-client against the embedded IdP and the RS', () => {
+  transportTests();
+  storedTokenAndClientTests();
+});
+
+function transportTests(): void {
   it('--transport http: the full sequence, then whoami with a token for the /mcp resource', async () => {
     const run = await cli('connect', `${rsOrigin}/mcp`, ...LOGIN, '--call', 'whoami');
     expect(run.code, run.stderr).toBe(0);
@@ -102,7 +82,9 @@ describe('mcp-lab-client against the embedded IdP and the RS', () => {
     expect(list.steps).toEqual(['stored-token', 'initialize', 'tools-call']);
     expect((JSON.parse(toolText(list)) as { text: string }[]).map((n) => n.text)).toContain('from the CLI');
   });
+}
 
+function storedTokenAndClientTests(): void {
   it('a warm second run uses the stored token: no authorize step', async () => {
     const first = await cli('tools', `${rsOrigin}/mcp`, ...LOGIN);
     expect(first.code, first.stderr).toBe(0);
@@ -135,4 +117,4 @@ describe('mcp-lab-client against the embedded IdP and the RS', () => {
     expect(run.events.at(-1)).toMatchObject({ step: 'authorize', status: 'fail' });
     expect(run.stdout).not.toContain('not-her-password');
   });
-});
+}

@@ -1,6 +1,6 @@
 /**
  * End-to-end refusals of mcp-lab-client (the CLI as a subprocess with --json) against a hostile lab on loopback
- * (tests/harness/hostile-lab.ts): each misbehaviour of the resource or authorization server is its own test,
+ * (test-kit/src/hostile-lab.ts): each misbehaviour of the resource or authorization server is its own test,
  * which checks the exit code, the message on stderr, the failed step, and — from what the hostile servers
  * recorded — that nothing was sent that should not have been: no authorization request after a discovery
  * refusal, no token request after a callback refusal, never a bearer token, nothing off the machine, no token stored.
@@ -9,8 +9,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, type CliRun } from './harness/cli.ts';
-import { startHostileLab, type HostileLab, type HostileSwitches, type RecordedRequest } from './harness/hostile-lab.ts';
+import { runCli, type CliRun } from '@mcp-lab/test-kit/cli';
+import { startHostileLab, type HostileLab, type HostileSwitches, type RecordedRequest } from '@mcp-lab/test-kit/hostile-lab';
 
 const DISCOVERY = ['probe', 'resource-metadata', 'as-metadata', 'registration'];
 
@@ -95,6 +95,11 @@ async function expectCodeDiscarded(l: HostileLab, run: CliRun): Promise<void> {
 }
 
 describe('mcp-lab-client against a hostile lab', () => {
+  honestLabAndAuthorizationResponseTests();
+  metadataRefusalTests();
+});
+
+function honestLabAndAuthorizationResponseTests(): void {
   it('control: an honest lab (no switches) completes the sequence, and the bearer goes only to the RS', async () => {
     const { lab: l, run } = await connect({});
     expect(run.code, run.stderr).toBe(0);
@@ -143,7 +148,9 @@ describe('mcp-lab-client against a hostile lab', () => {
     expect(run.steps).toEqual(['probe', 'resource-metadata', 'as-metadata:fail']);
     await expectNoAuthorization(l);
   });
+}
 
+function metadataRefusalTests(): void {
   it('refuses protected resource metadata whose resource is another resource (resourceMismatch)', async () => {
     const { lab: l, run } = await connect({ resourceMismatch: true });
     await expectRefusal(l, run, 'resource-metadata', 'resource covers the server URL', `resource ${l.otherResource} vs server ${l.mcpUrl}`);
@@ -175,4 +182,4 @@ describe('mcp-lab-client against a hostile lab', () => {
     // Neither the sinkhole (checked above) nor the client's own record of its requests saw the hostile host.
     expect(run.events.flatMap((e) => e.http.map((h) => h.url)).filter((u) => u.includes('evil.example'))).toEqual([]);
   });
-});
+}

@@ -3,47 +3,22 @@
  * for exactly this resource goes straight to initialize; a token the RS refuses leads to full discovery; a token
  * for another resource is never sent.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, toolText, type CliRun } from './harness/cli.ts';
-import { startEmbeddedStack, type EmbeddedStack } from './harness/stack-embedded.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli, toolText } from '@mcp-lab/test-kit/cli';
+import { embeddedCliSuite } from '@mcp-lab/test-kit/cli-suite';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-let stack: EmbeddedStack;
+const suite = embeddedCliSuite('mcp-lab-client-warm-it-');
+const { cli } = suite;
 let issuer: string;
 let rsOrigin: string;
-let store: string;
-
-beforeAll(async () => {
-  stack = await startEmbeddedStack();
-  issuer = stack.idpIssuer;
-  rsOrigin = stack.rsUrl;
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
-
-beforeEach(async () => {
-  store = await mkdtemp(join(tmpdir(), 'mcp-lab-client-warm-it-'));
-});
-afterEach(async () => {
-  await rm(store, { recursive: true, force: true });
-});
-
-function cli(...args: string[]): Promise<CliRun> {
-  return runCli([...args, '--store', store]);
-}
+beforeAll(() => ({ issuer, rsOrigin } = suite));
 
 interface StoreFile {
   tokens: { resource: string; access_token: string; issuer: string; client_id: string }[];
 }
-const storeFile = () => join(store, 'store.json');
+const storeFile = () => join(suite.store, 'store.json');
 const readStore = async () => JSON.parse(await readFile(storeFile(), 'utf8')) as StoreFile;
 
 const LOGIN = ['--login', 'alice:alice-password'];
@@ -94,19 +69,7 @@ describe('warm path against the embedded IdP and the RS', () => {
 
   it('the installed entry point (bin.mjs, the bundle when built) takes the same warm path', async () => {
     expect((await cli('tools', `${rsOrigin}/mcp`, ...LOGIN)).code).toBe(0);
-    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(ROOT, 'mcp-client', 'bin.mjs'), 'call', `${rsOrigin}/mcp`, 'whoami', '--json', '--store', store], {
-        cwd: ROOT,
-        env: { ...process.env, MCP_CONFORMANCE_SCENARIO: '', NO_COLOR: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    });
+    const out = await runCli(['call', `${rsOrigin}/mcp`, 'whoami', '--store', suite.store], {}, { entry: 'bin.mjs' });
     expect(out.code, out.stderr).toBe(0);
     const steps = out.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { step: string }).step);
     expect(steps).toEqual(['stored-token', 'initialize', 'tools-call']);

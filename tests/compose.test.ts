@@ -7,7 +7,7 @@
  * http://127.0.0.1:<port>/dex means the same origin inside and outside). Tests never take fixed ports, so this one
  * picks two free ones and renders Dex's configuration and authz-metadata's RFC 8414 document for that issuer with
  * the launcher's own renderers, passed in through MCP_LAB_DEX_CONFIG and MCP_LAB_AS_DOCUMENT, as the compose file
- * documents. Images: see tests/harness/docker.ts (MCP_LAB_LOCAL_IMAGES=1 where no registry is reachable).
+ * documents. Images: see test-kit/src/docker.ts (MCP_LAB_LOCAL_IMAGES=1 where no registry is reachable).
  * The compose command is `docker-compose` (1.29) or `docker compose` (v2); MCP_LAB_COMPOSE picks one.
  */
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,10 +18,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAuthorizationServerMetadata, parseProtectedResourceMetadata } from '@mcp-lab/protocol';
 import { DEX_DEFAULTS, renderDexConfig } from '../scripts/dex-config.ts';
 import { renderDexMetadataDocument } from '../scripts/dex-metadata.ts';
-import { cliRun, DEX_ALICE, DEX_SEQUENCE, runCliOnHost, toolText, type CliRun } from './harness/cli-run.ts';
-import { composeCommand, containersWithLabel, dockerStatus, labImages, PORT_TAKEN, run, type CommandResult } from './harness/docker.ts';
-import { freePort } from './harness/free-port.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { cliRun, DEX_ALICE, DEX_SEQUENCE, runCliOnHost, toolText, type CliRun } from '@mcp-lab/test-kit/cli-run';
+import { composeCommand, containersWithLabel, dockerStatus, labImages, PORT_TAKEN, run, type CommandResult } from '@mcp-lab/test-kit/docker';
+import { freePort } from '@mcp-lab/test-kit/free-port';
+import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
@@ -44,66 +44,66 @@ interface Note {
   readonly text: string;
 }
 
+let dir: string;
+let env: NodeJS.ProcessEnv;
+let issuer: string;
+let rsUrl: string;
+let down: CommandResult | undefined;
+
+function composeRun(args: readonly string[], timeoutMs?: number): Promise<CommandResult> {
+  const [cmd, ...pre] = compose!;
+  return run(cmd!, [...pre, '-p', project, '-f', COMPOSE_FILE, ...args], { env, cwd: ROOT, ...(timeoutMs ? { timeoutMs } : {}) });
+}
+
+async function logs(): Promise<string> {
+  const r = await composeRun(['logs', '--no-color']);
+  return `--- compose logs ---\n${r.stdout}${r.stderr}`;
+}
+
+async function containerOf(service: string): Promise<string> {
+  // -a: a one-shot service's container has exited (compose v2 lists running ones only without it).
+  const r = await composeRun(['ps', '-a', '-q', service]);
+  const id = r.stdout.trim();
+  if (r.code !== 0 || id === '') throw new Error(`no container for ${service}: ${r.stderr}`);
+  return id;
+}
+
+async function inspect(service: string, format: string): Promise<string> {
+  return (await run('docker', ['inspect', '-f', format, await containerOf(service)])).stdout.trim();
+}
+
+/** Inspects `service`'s container until `done` accepts the value of `format` (bounded); returns the last value. */
+async function waitFor(service: string, format: string, done: (v: string) => boolean): Promise<string> {
+  let value = '';
+  for (let i = 0; i < 240; i++) {
+    value = await inspect(service, format);
+    if (done(value)) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return value;
+}
+
+/** Picks free ports and renders Dex's configuration and the RFC 8414 document for the issuer on them. */
+async function configure(): Promise<void> {
+  const [asPort, rsPort] = [await freePort(), await freePort()];
+  issuer = `http://127.0.0.1:${asPort}/dex`;
+  rsUrl = `http://127.0.0.1:${rsPort}`;
+  const dexConfig = join(dir, 'dex.yaml');
+  const asDocument = join(dir, 'dex-metadata.json');
+  await writeFile(dexConfig, renderDexConfig({ ...DEX_DEFAULTS, issuer, allowedOrigins: [rsUrl] }), { mode: 0o644 });
+  await writeFile(asDocument, renderDexMetadataDocument(issuer), { mode: 0o644 });
+  env = {
+    ...process.env,
+    MCP_LAB_AS_PORT: String(asPort),
+    MCP_LAB_RS_PORT: String(rsPort),
+    MCP_LAB_DEX_CONFIG: dexConfig,
+    MCP_LAB_AS_DOCUMENT: asDocument,
+    DEX_IMAGE: images.dex,
+    ...(images.app === undefined ? {} : { APP_IMAGE: images.app }),
+  };
+}
+
 describe.runIf(ready)('docker-compose.yml: the Dex lab in containers', () => {
-  let dir: string;
-  let env: NodeJS.ProcessEnv;
-  let issuer: string;
-  let rsUrl: string;
-  let down: CommandResult | undefined;
-
-  function composeRun(args: readonly string[], timeoutMs?: number): Promise<CommandResult> {
-    const [cmd, ...pre] = compose!;
-    return run(cmd!, [...pre, '-p', project, '-f', COMPOSE_FILE, ...args], { env, cwd: ROOT, ...(timeoutMs ? { timeoutMs } : {}) });
-  }
-
-  async function logs(): Promise<string> {
-    const r = await composeRun(['logs', '--no-color']);
-    return `--- compose logs ---\n${r.stdout}${r.stderr}`;
-  }
-
-  async function containerOf(service: string): Promise<string> {
-    // -a: a one-shot service's container has exited (compose v2 lists running ones only without it).
-    const r = await composeRun(['ps', '-a', '-q', service]);
-    const id = r.stdout.trim();
-    if (r.code !== 0 || id === '') throw new Error(`no container for ${service}: ${r.stderr}`);
-    return id;
-  }
-
-  async function inspect(service: string, format: string): Promise<string> {
-    return (await run('docker', ['inspect', '-f', format, await containerOf(service)])).stdout.trim();
-  }
-
-  /** Inspects `service`'s container until `done` accepts the value of `format` (bounded); returns the last value. */
-  async function waitFor(service: string, format: string, done: (v: string) => boolean): Promise<string> {
-    let value = '';
-    for (let i = 0; i < 240; i++) {
-      value = await inspect(service, format);
-      if (done(value)) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    return value;
-  }
-
-  /** Picks free ports and renders Dex's configuration and the RFC 8414 document for the issuer on them. */
-  async function configure(): Promise<void> {
-    const [asPort, rsPort] = [await freePort(), await freePort()];
-    issuer = `http://127.0.0.1:${asPort}/dex`;
-    rsUrl = `http://127.0.0.1:${rsPort}`;
-    const dexConfig = join(dir, 'dex.yaml');
-    const asDocument = join(dir, 'dex-metadata.json');
-    await writeFile(dexConfig, renderDexConfig({ ...DEX_DEFAULTS, issuer, allowedOrigins: [rsUrl] }), { mode: 0o644 });
-    await writeFile(asDocument, renderDexMetadataDocument(issuer), { mode: 0o644 });
-    env = {
-      ...process.env,
-      MCP_LAB_AS_PORT: String(asPort),
-      MCP_LAB_RS_PORT: String(rsPort),
-      MCP_LAB_DEX_CONFIG: dexConfig,
-      MCP_LAB_AS_DOCUMENT: asDocument,
-      DEX_IMAGE: images.dex,
-      ...(images.app === undefined ? {} : { APP_IMAGE: images.app }),
-    };
-  }
-
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'mcp-lab-compose-'));
     // Read inside the containers by uid 1001 (Dex) and 10001 (authz-metadata).
@@ -127,6 +127,10 @@ describe.runIf(ready)('docker-compose.yml: the Dex lab in containers', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  composeLabTests();
+});
+
+function composeLabTests(): void {
   it('turns authz-metadata (and through it Dex) and mcp-server healthy with their shell-less healthchecks', async () => {
     for (const service of ['authz-metadata', 'mcp-server']) {
       const health = await waitFor(service, '{{.State.Health.Status}}', (v) => v === 'healthy' || v === 'unhealthy');
@@ -195,4 +199,4 @@ describe.runIf(ready)('docker-compose.yml: the Dex lab in containers', () => {
     const networks = await run('docker', ['network', 'ls', '-q', '--filter', `label=${PROJECT_LABEL}=${project}`]);
     expect(networks.stdout.trim()).toBe('');
   });
-});
+}

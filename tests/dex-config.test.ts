@@ -21,8 +21,13 @@ describe('renderDexConfig', () => {
       listen: '127.0.0.1:41001',
       allowedOrigins: ['http://127.0.0.1:41002'],
       idTokenLifetime: '5m',
+      clientId: 'other-cli',
+      audienceClientId: 'other-rs',
     });
     expect(yaml).not.toMatch(/\{\{/);
+    expect(yaml).toContain('- id: "other-cli"');
+    expect(yaml).toContain('- id: "other-rs"');
+    expect(yaml).toContain('trustedPeers: ["other-cli"]');
     expect(yaml).toContain('issuer: "http://127.0.0.1:41000/dex"');
     expect(yaml).toContain('http: "127.0.0.1:41001"');
     expect(yaml).toContain('allowedOrigins: ["http://127.0.0.1:41002"]');

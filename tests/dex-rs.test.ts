@@ -12,8 +12,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChallenge, parseProtectedResourceMetadata, parseWwwAuthenticate } from '@mcp-lab/protocol';
 import type { Challenge } from '@mcp-lab/protocol';
-import { findDexBinary, startDexStack, type DexStack } from './harness/dex-stack.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { startDexStack, type DexStack } from '@mcp-lab/test-kit/dex-stack';
 import {
   DEX_RS_AUDIENCE_SCOPE,
   DEX_RS_SCOPES,
@@ -22,11 +21,11 @@ import {
   startDexRs,
   type DexLab,
   type DexRs,
-} from './harness/stack-dex.ts';
+} from '@mcp-lab/test-kit/stack-dex';
+import { requireDex } from './provisioned.ts';
 
-const dex = findDexBinary();
-const dexReady = requirePrereq('Dex', dex.available, dex.available ? '' : `scripts/ensure-dex.sh failed: ${dex.reason}`);
-const dexBin = dex.available ? dex.path : '';
+const dexBin = requireDex() ?? '';
+const dexReady = dexBin !== '';
 
 /** What a client following the challenge asks Dex for. */
 const RS_SCOPE = DEX_RS_SCOPES.join(' ');
@@ -77,11 +76,11 @@ async function probeMcp(rsUrl: string, token?: string): Promise<{ status: number
   return { status: res.status, challenge: header === null ? undefined : findChallenge(parseWwwAuthenticate(header), 'Bearer'), body };
 }
 
-describe.runIf(dexReady)('the RS with its Dex profile, against real Dex', () => {
-  let lab: DexLab;
-  let alice: string;
-  let bob: string;
+let lab: DexLab;
+let alice: string;
+let bob: string;
 
+describe.runIf(dexReady)('the RS with its Dex profile, against real Dex', () => {
   beforeAll(async () => {
     lab = await startDexLab({ dexBin });
     [alice, bob] = await Promise.all([
@@ -93,6 +92,11 @@ describe.runIf(dexReady)('the RS with its Dex profile, against real Dex', () => 
     await lab?.stop();
   });
 
+  acceptedTokenTests();
+  usersAndRefusalTests();
+});
+
+function acceptedTokenTests(): void {
   it('challenges an anonymous /mcp request with its metadata URL and exactly the scopes Dex needs for the RS audience', async () => {
     const probe = await probeMcp(lab.rsUrl);
     expect(probe.status).toBe(401);
@@ -160,7 +164,9 @@ describe.runIf(dexReady)('the RS with its Dex profile, against real Dex', () => 
     expect(whoami).toMatchObject({ iss: lab.issuer, email: 'alice@example.com' });
     expect(notes.map((n) => n.id)).toContain(added.id);
   });
+}
 
+function usersAndRefusalTests(): void {
   it("keeps alice's notes from bob", async () => {
     const { whoami, added, notes } = await addAndList(
       new StreamableHTTPClientTransport(new URL(`${lab.rsUrl}/mcp`), { requestInit: { headers: { authorization: `Bearer ${bob}` } } }),
@@ -220,4 +226,4 @@ describe.runIf(dexReady)('the RS with its Dex profile, against real Dex', () => 
       expect(probe.challenge?.params.error_description).toMatch(/\biss\b/);
     });
   });
-});
+}

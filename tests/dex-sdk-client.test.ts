@@ -11,15 +11,13 @@ import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dexPasswordLogin } from './harness/dex-login.ts';
-import { findDexBinary } from './harness/dex-stack.ts';
-import { freePort } from './harness/free-port.ts';
-import { requirePrereq } from './harness/prereq.ts';
-import { DEX_RS_SCOPES, startDexLab, type DexLab } from './harness/stack-dex.ts';
+import { freePort } from '@mcp-lab/test-kit/free-port';
+import { browserLogin } from '@mcp-lab/test-kit/login';
+import { requireDex } from './provisioned.ts';
+import { DEX_RS_SCOPES, startDexLab, type DexLab } from '@mcp-lab/test-kit/stack-dex';
 
-const dex = findDexBinary();
-const dexReady = requirePrereq('Dex', dex.available, dex.available ? '' : `scripts/ensure-dex.sh failed: ${dex.reason}`);
-const dexBin = dex.available ? dex.path : '';
+const dexBin = requireDex() ?? '';
+const dexReady = dexBin !== '';
 
 /**
  * An OAuthClientProvider for a native client with a pre-registered client id: no saveClientInformation, so the
@@ -71,8 +69,14 @@ class DexHeadlessProvider implements OAuthClientProvider {
 
   async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
     this.authorizationUrl = authorizationUrl;
-    const outcome = await dexPasswordLogin(authorizationUrl, this.redirectUrl, this.#login, this.#password);
-    if (outcome.kind !== 'redirected') throw new Error(`Dex refused the login (HTTP ${outcome.status})`);
+    const outcome = await browserLogin({
+      authorizationUrl,
+      redirectUri: this.redirectUrl,
+      username: this.#login,
+      password: this.#password,
+      driver: 'dex',
+    });
+    if (outcome.kind !== 'redirect') throw new Error(`Dex refused the login (HTTP ${outcome.status})`);
     const params = outcome.location.searchParams;
     if (params.has('error')) throw new Error(`Dex answered ${params.get('error')}: ${params.get('error_description')}`);
     if (params.get('state') !== this.#state) throw new Error('state mismatch in the authorization response');

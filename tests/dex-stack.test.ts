@@ -2,24 +2,18 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify, errors as joseErrors } from '
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationServerMetadataUrls, parseAuthorizationServerMetadata } from '@mcp-lab/protocol';
-import { dexPasswordLogin, passwordFormAction } from './harness/dex-login.ts';
-import { findDexBinary, startDexStack, type DexStack } from './harness/dex-stack.ts';
-import { dexAuthorizationRequest } from './harness/stack-dex.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { browserLogin, loginFormAction } from '@mcp-lab/test-kit/login';
+import { startDexStack, type DexStack } from '@mcp-lab/test-kit/dex-stack';
+import { dexAuthorizationRequest } from '@mcp-lab/test-kit/stack-dex';
+import { discover } from '@mcp-lab/test-kit/tokens';
+import { requireDex } from './provisioned.ts';
 
-const dex = findDexBinary();
-const dexReady = requirePrereq('Dex', dex.available, dex.available ? '' : `scripts/ensure-dex.sh failed: ${dex.reason}`);
-const dexBin = dex.available ? dex.path : '';
+const dexBin = requireDex() ?? '';
+const dexReady = dexBin !== '';
 
 const CLIENT: oauth.Client = { client_id: 'mcp-lab-cli', token_endpoint_auth_method: 'none' };
 const RS_AUDIENCE_SCOPE = 'audience:server:client_id:mcp-lab-rs';
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
-
-/** RFC 8414 discovery exactly as an MCP client does it: path insertion, issuer checked (§3.3). */
-async function discover(issuer: string): Promise<oauth.AuthorizationServer> {
-  const url = new URL(issuer);
-  return oauth.processDiscoveryResponse(url, await oauth.discoveryRequest(url, { algorithm: 'oauth2', ...insecure }));
-}
 
 interface Authorized {
   readonly location: URL;
@@ -29,8 +23,8 @@ interface Authorized {
 
 async function authorize(as: oauth.AuthorizationServer, scope: string, login: string, password: string): Promise<Authorized> {
   const start = await dexAuthorizationRequest(as, scope);
-  const outcome = await dexPasswordLogin(start.url, start.redirectUri, login, password);
-  if (outcome.kind !== 'redirected') throw new Error(`login rejected with ${outcome.status}`);
+  const outcome = await browserLogin({ authorizationUrl: start.url, redirectUri: start.redirectUri, username: login, password, driver: 'dex' });
+  if (outcome.kind !== 'redirect') throw new Error(`login rejected with ${outcome.status}`);
   const params = oauth.validateAuthResponse(as, CLIENT, outcome.location, start.state);
   const response = await oauth.authorizationCodeGrantRequest(
     as,
@@ -45,10 +39,10 @@ async function authorize(as: oauth.AuthorizationServer, scope: string, login: st
   return { location: outcome.location, tokens };
 }
 
-describe.runIf(dexReady)('Dex behind authz-metadata (real processes)', () => {
-  let stack: DexStack;
-  let as: oauth.AuthorizationServer;
+let stack: DexStack;
+let as: oauth.AuthorizationServer;
 
+describe.runIf(dexReady)('Dex behind authz-metadata (real processes)', () => {
   beforeAll(async () => {
     stack = await startDexStack({ dexBin });
     as = await discover(stack.issuer);
@@ -57,6 +51,11 @@ describe.runIf(dexReady)('Dex behind authz-metadata (real processes)', () => {
     await stack?.stop();
   });
 
+  metadataAndIssuanceTests();
+  refusalAndCorsTests();
+});
+
+function metadataAndIssuanceTests(): void {
   it('serves RFC 8414 metadata at the path-inserted URL, with the issuer and endpoints Dex itself announces', async () => {
     const rfc8414Url = `${stack.publicOrigin}/.well-known/oauth-authorization-server/dex`;
     expect(authorizationServerMetadataUrls(stack.issuer)[0]).toBe(rfc8414Url);
@@ -126,16 +125,18 @@ describe.runIf(dexReady)('Dex behind authz-metadata (real processes)', () => {
       jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(as.jwks_uri!)), { issuer: stack.issuer, audience: 'mcp-lab-rs' }),
     ).rejects.toBeInstanceOf(joseErrors.JWTClaimValidationFailed);
   });
+}
 
+function refusalAndCorsTests(): void {
   it('answers a wrong password with the form again (401) and its error text', async () => {
     const start = await dexAuthorizationRequest(as, 'openid email');
-    const outcome = await dexPasswordLogin(start.url, start.redirectUri, 'alice@example.com', 'not-her-password');
-    expect(outcome.kind).toBe('rejected');
-    if (outcome.kind !== 'rejected') return;
+    const outcome = await browserLogin({ authorizationUrl: start.url, username: 'alice@example.com', password: 'not-her-password', driver: 'dex' });
+    expect(outcome.kind).toBe('page');
+    if (outcome.kind !== 'page') return;
     expect(outcome.status).toBe(401);
     expect(outcome.html).toContain('id="login-error"');
     expect(outcome.html).toContain('Invalid Email Address and password.');
-    expect(passwordFormAction(outcome.html, outcome.visited.at(-1)!.replace(/^POST /, '')).pathname).toBe('/dex/auth/local/login');
+    expect(loginFormAction(outcome.html, outcome.visited.at(-1)!.replace(/^POST /, '')).pathname).toBe('/dex/auth/local/login');
     expect(outcome.visited.map((u) => new URL(u.replace(/^POST /, '')).pathname)).toEqual([
       '/dex/auth',
       '/dex/auth/local',
@@ -171,7 +172,7 @@ describe.runIf(dexReady)('Dex behind authz-metadata (real processes)', () => {
     });
     expect(res.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:3000');
   });
-});
+}
 
 describe.runIf(dexReady)('Dex behind authz-metadata with AUTHZ_METADATA_ENABLED=false (the fallback case)', () => {
   let stack: DexStack;

@@ -4,11 +4,20 @@
  * with a real login (the double's authorization endpoint redirects straight back) and a second audience.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '@mcp-lab/test-kit/cli';
+import { serve, type Served } from '@mcp-lab/test-kit/serve';
+import type { FetchLike } from '../mcp-client/src/http.ts';
 import { doctorLab, FOREIGN, type Defect } from '../mcp-client/test/doctor-lab.ts';
-import { listenLoopback, type LoopbackServer } from '../mcp-client/test/serve-fake.ts';
-import { runCli } from './harness/cli.ts';
 
-const servers: LoopbackServer[] = [];
+const servers: Served[] = [];
+
+/** A loopback server whose handler is set once the double (which must know its origin) exists. */
+async function loopback(): Promise<{ served: Served; handle(fetch: FetchLike): void }> {
+  let fetch: FetchLike | undefined;
+  const served = await serve((request) => (fetch ? fetch(request) : new Response('not ready', { status: 503 })));
+  servers.push(served);
+  return { served, handle: (f) => void (fetch = f) };
+}
 
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
@@ -16,9 +25,8 @@ afterEach(async () => {
 
 /** The double with these defects on two loopback origins (RS, AS), and the doctor run against it. */
 async function doctorAgainst(defects: readonly Defect[]) {
-  const [rs, as] = [await listenLoopback(), await listenLoopback()];
-  servers.push(rs, as);
-  const lab = await doctorLab({ defects, origins: { rs: rs.origin, issuer: as.origin } });
+  const [rs, as] = [await loopback(), await loopback()];
+  const lab = await doctorLab({ defects, origins: { rs: rs.served.origin, issuer: as.served.origin } });
   rs.handle(lab.net.fetch);
   as.handle(lab.net.fetch);
   const expired = await lab.mint(lab.mcpUrl, -600);

@@ -9,23 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { harValidator, parseMermaid, sarifValidator } from '../mcp-client/test/formats.ts';
-import { captureSink } from '../scripts/lab/children.ts';
-import { freePort } from '../scripts/lab/free-port.ts';
-import { findDexBinary } from '../scripts/lab/idp/dex.ts';
-import { cachedKeycloakHome } from '../scripts/lab/idp/keycloak.ts';
-import { loadProfile, type Profile } from '../scripts/lab/profile.ts';
-import { startLab, type Lab, type LabOptions } from '../scripts/lab/stack.ts';
-import { runCli } from './harness/cli.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { captureSink, freePort, loadProfile, startLab, type Lab, type LabOptions, type Profile } from '@mcp-lab/launcher';
+import { runCli } from '@mcp-lab/test-kit/cli';
+import { requireDex, requireKeycloak } from './provisioned.ts';
 
 const PROFILE_NAMES = ['embedded', 'dex', 'keycloak'] as const;
 type ProfileName = (typeof PROFILE_NAMES)[number];
 
-const dexBinary = findDexBinary();
+const dexBin = requireDex();
+const keycloakHome = requireKeycloak();
 const READY: Readonly<Record<ProfileName, boolean>> = {
   embedded: true,
-  dex: requirePrereq('Dex', dexBinary.available, dexBinary.available ? '' : `scripts/ensure-dex.sh failed: ${dexBinary.reason}`),
-  keycloak: requirePrereq('Keycloak', cachedKeycloakHome() !== undefined, 'not in the cache; run scripts/ensure-keycloak.sh'),
+  dex: dexBin !== undefined,
+  keycloak: keycloakHome !== undefined,
 };
 
 /** Warnings a profile's IdP earns for real, with the reason; anything else must pass or be not-applicable. */
@@ -58,7 +54,13 @@ async function start(profile: Profile, opts: Omit<LabOptions, 'log'> = {}): Prom
   const sink = captureSink();
   try {
     // A cold JVM (Keycloak) answers its first JWKS request slowly on a busy 2-core machine; the RS default is 5 s.
-    const lab = await startLab(profile, { ...opts, rsEnv: { MCP_JWKS_TIMEOUT_MS: '20000', ...opts.rsEnv }, log: sink.stream });
+    const lab = await startLab(profile, {
+      ...opts,
+      rsEnv: { MCP_JWKS_TIMEOUT_MS: '20000', ...opts.rsEnv },
+      ...(dexBin === undefined ? {} : { dexBin }),
+      ...(keycloakHome === undefined ? {} : { keycloakHome }),
+      log: sink.stream,
+    });
     labs.push(lab);
     return lab;
   } catch (err) {

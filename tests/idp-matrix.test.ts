@@ -1,5 +1,5 @@
 /**
- * Swapping the IdP is configuration only: the same test, the same launcher (scripts/lab/stack.ts) and the same CLI
+ * Swapping the IdP is configuration only: the same test, the same launcher (@mcp-lab/launcher, launcher/src/stack.ts) and the same CLI
  * (`mcp-lab-client --json` as a subprocess) run once per profile in profiles/; nothing but the profile differs.
  *
  * - positive matrix: the full MCP authorization sequence (probe → PRM → AS metadata → authorize → callback → token →
@@ -17,23 +17,27 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChallenge, insertWellKnown, parseWwwAuthenticate, type Challenge } from '@mcp-lab/protocol';
 import type { StoredTokens } from '../mcp-client/src/store.ts';
-import { captureSink } from '../scripts/lab/children.ts';
-import { findDexBinary } from '../scripts/lab/idp/dex.ts';
-import { cachedKeycloakHome } from '../scripts/lab/idp/keycloak.ts';
-import { loadProfile, type Profile, type ProfileUser } from '../scripts/lab/profile.ts';
-import { startLab, type Lab } from '../scripts/lab/stack.ts';
-import { requirePrereq } from './harness/prereq.ts';
-import { runCli, type CliRun } from './harness/cli.ts';
+import {
+  captureSink,
+  loadProfile,
+  type Profile,
+  type ProfileUser,
+  startLab,
+  type Lab,
+} from '@mcp-lab/launcher';
+import { requireDex, requireKeycloak } from './provisioned.ts';
+import { runCli, type CliRun } from '@mcp-lab/test-kit/cli';
 
 
 const PROFILE_NAMES = ['embedded', 'dex', 'keycloak'] as const;
 type ProfileName = (typeof PROFILE_NAMES)[number];
 
-const dexBinary = findDexBinary();
+const dexBin = requireDex();
+const keycloakHome = requireKeycloak();
 const READY: Readonly<Record<ProfileName, boolean>> = {
   embedded: true,
-  dex: requirePrereq('Dex', dexBinary.available, dexBinary.available ? '' : `scripts/ensure-dex.sh failed: ${dexBinary.reason}`),
-  keycloak: requirePrereq('Keycloak', cachedKeycloakHome() !== undefined, 'not in the cache; run scripts/ensure-keycloak.sh'),
+  dex: dexBin !== undefined,
+  keycloak: keycloakHome !== undefined,
 };
 
 /** The steps every first sign-in walks through, in this order (registration and tools-list sit in between). */
@@ -60,6 +64,8 @@ function labFor(name: ProfileName): Promise<Lab> {
     lab = startLab(loadProfile(name), {
       // A cold JVM (Keycloak) answers its first JWKS request slowly on a busy 2-core machine; the RS default is 5 s.
       rsEnv: { MCP_JWKS_TIMEOUT_MS: '20000' },
+      ...(dexBin === undefined ? {} : { dexBin }),
+      ...(keycloakHome === undefined ? {} : { keycloakHome }),
       log: sink.stream,
     });
     starting.set(name, lab);

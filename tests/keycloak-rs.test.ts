@@ -9,14 +9,13 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChallenge, parseWwwAuthenticate } from '@mcp-lab/protocol';
-import { freePort } from './harness/free-port.ts';
-import { keycloakHome, startKeycloak, type RunningKeycloak } from './harness/keycloak-server.ts';
-import { keycloakTokens } from './harness/keycloak-token.ts';
-import { requirePrereq } from './harness/prereq.ts';
-import { startProcess, type RunningProcess } from './harness/processes.ts';
+import { freePort } from '@mcp-lab/test-kit/free-port';
+import { keycloakTokens, startKeycloak, type RunningKeycloak } from '@mcp-lab/test-kit/keycloak-server';
+import { requireKeycloak } from './provisioned.ts';
+import { startProcess, type RunningProcess } from '@mcp-lab/test-kit/processes';
 
 const RS_MAIN = fileURLToPath(new URL('../mcp-server/src/main.ts', import.meta.url));
-const ok = requirePrereq('Keycloak', keycloakHome() !== undefined, 'not in the cache; run scripts/ensure-keycloak.sh');
+const ok = requireKeycloak() !== undefined;
 
 async function startRs(issuer: string, port: number, env: Record<string, string> = {}): Promise<RunningProcess> {
   const rsUrl = `http://127.0.0.1:${port}`;
@@ -57,11 +56,11 @@ async function rpc(url: string, token: string, body: unknown, session?: string):
   });
 }
 
-describe.runIf(ok)('the RS with a real Keycloak as its authorization server', () => {
-  let kc: RunningKeycloak;
-  let rs: RunningProcess;
-  let rsUrl: string;
+let kc: RunningKeycloak;
+let rs: RunningProcess;
+let rsUrl: string;
 
+describe.runIf(ok)('the RS with a real Keycloak as its authorization server', () => {
   beforeAll(async () => {
     const rsPort = await freePort();
     rsUrl = `http://127.0.0.1:${rsPort}`;
@@ -75,6 +74,11 @@ describe.runIf(ok)('the RS with a real Keycloak as its authorization server', ()
     await kc?.stop();
   });
 
+  acceptedTokenTests();
+  audienceRefusalTests();
+});
+
+function acceptedTokenTests(): void {
   it('names Keycloak in its protected resource metadata', async () => {
     const res = await fetch(`${rsUrl}/.well-known/oauth-protected-resource/mcp`);
     const prm = (await res.json()) as { resource: string; authorization_servers: string[] };
@@ -131,7 +135,9 @@ describe.runIf(ok)('the RS with a real Keycloak as its authorization server', ()
     expect(challenge?.params.error).toBe('insufficient_scope');
     expect(String(challenge?.params.scope).split(' ')).toContain('notes:write');
   });
+}
 
+function audienceRefusalTests(): void {
   it("refuses a Keycloak token at an RS whose identifiers are not in the token's aud", async () => {
     const port = await freePort();
     const other = await startRs(kc.issuer, port);
@@ -151,4 +157,4 @@ describe.runIf(ok)('the RS with a real Keycloak as its authorization server', ()
       await other.stop();
     }
   });
-});
+}

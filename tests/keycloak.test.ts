@@ -1,27 +1,50 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { authorizationServerMetadataUrls, parseAuthorizationServerMetadata } from '@mcp-lab/protocol';
 import type { AuthorizationServerMetadata } from '@mcp-lab/protocol';
-import { freePort } from './harness/free-port.ts';
-import { keycloakHeadlessLogin } from './harness/keycloak-login.ts';
-import { KEYCLOAK_CLIENT_ID, keycloakHome, startKeycloak, type RunningKeycloak } from './harness/keycloak-server.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { freePort } from '@mcp-lab/test-kit/free-port';
+import { pkcePair } from '@mcp-lab/test-kit/authorization';
+import { browserLogin } from '@mcp-lab/test-kit/login';
+import { KEYCLOAK_CLIENT_ID, startKeycloak, type RunningKeycloak } from '@mcp-lab/test-kit/keycloak-server';
+import { requireKeycloak } from './provisioned.ts';
 
-const ok = requirePrereq('Keycloak', keycloakHome() !== undefined, 'not in the cache; run scripts/ensure-keycloak.sh');
+const ok = requireKeycloak() !== undefined;
 
-function pkce(): { verifier: string; challenge: string } {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+let kc: RunningKeycloak;
+let rsUrl: string;
+let meta: AuthorizationServerMetadata;
+// Any loopback port: the client registers http://127.0.0.1/* and Keycloak ignores the port of loopback redirects.
+let redirectUri: string;
+
+function authorizationUrl(params: Record<string, string>): URL {
+  const u = new URL(String(meta.authorization_endpoint));
+  const all = { response_type: 'code', client_id: KEYCLOAK_CLIENT_ID, redirect_uri: redirectUri, ...params };
+  for (const [k, v] of Object.entries(all)) u.searchParams.set(k, v);
+  return u;
+}
+
+async function loginAndGetCode(scope: string): Promise<{ code: string; verifier: string; location: URL; state: string }> {
+  const { verifier, challenge } = await pkcePair();
+  const state = randomBytes(12).toString('base64url');
+  const url = authorizationUrl({ scope, state, code_challenge: challenge, code_challenge_method: 'S256' });
+  const result = await browserLogin({ authorizationUrl: url, username: 'alice', password: 'alice-password' });
+  if (result.kind !== 'redirect') throw new Error(`expected a redirect, got a ${result.status} page: ${result.error}`);
+  const code = result.location.searchParams.get('code');
+  if (code === null) throw new Error(`no code in ${result.location.search}`);
+  return { code, verifier, location: result.location, state };
+}
+
+async function token(params: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(String(meta.token_endpoint), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: KEYCLOAK_CLIENT_ID, ...params }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 describe.runIf(ok)('Keycloak realm mcp-lab (real Keycloak, kc.sh start-dev)', () => {
-  let kc: RunningKeycloak;
-  let rsUrl: string;
-  let meta: AuthorizationServerMetadata;
-  // Any loopback port: the client registers http://127.0.0.1/* and Keycloak ignores the port of loopback redirects.
-  let redirectUri: string;
-
   beforeAll(async () => {
     rsUrl = `http://127.0.0.1:${await freePort()}`;
     redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
@@ -34,33 +57,11 @@ describe.runIf(ok)('Keycloak realm mcp-lab (real Keycloak, kc.sh start-dev)', ()
     await kc?.stop();
   });
 
-  function authorizationUrl(params: Record<string, string>): URL {
-    const u = new URL(String(meta.authorization_endpoint));
-    const all = { response_type: 'code', client_id: KEYCLOAK_CLIENT_ID, redirect_uri: redirectUri, ...params };
-    for (const [k, v] of Object.entries(all)) u.searchParams.set(k, v);
-    return u;
-  }
+  discoveryAndIssuanceTests();
+  refusalTests();
+});
 
-  async function loginAndGetCode(scope: string): Promise<{ code: string; verifier: string; location: URL; state: string }> {
-    const { verifier, challenge } = pkce();
-    const state = randomBytes(12).toString('base64url');
-    const url = authorizationUrl({ scope, state, code_challenge: challenge, code_challenge_method: 'S256' });
-    const result = await keycloakHeadlessLogin({ authorizationUrl: url, username: 'alice', password: 'alice-password' });
-    if (result.kind !== 'redirect') throw new Error(`expected a redirect, got a ${result.status} page: ${result.error}`);
-    const code = result.location.searchParams.get('code');
-    if (code === null) throw new Error(`no code in ${result.location.search}`);
-    return { code, verifier, location: result.location, state };
-  }
-
-  async function token(params: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
-    const res = await fetch(String(meta.token_endpoint), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: KEYCLOAK_CLIENT_ID, ...params }),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  }
-
+function discoveryAndIssuanceTests(): void {
   it('publishes OpenID discovery for the realm with S256 PKCE, RFC 9207 iss and the notes scopes', () => {
     expect(meta.issuer).toBe(kc.issuer);
     expect(meta.authorization_endpoint).toBe(`${kc.issuer}/protocol/openid-connect/auth`);
@@ -126,10 +127,12 @@ describe.runIf(ok)('Keycloak realm mcp-lab (real Keycloak, kc.sh start-dev)', ()
     expect(typeof second.body.access_token).toBe('string');
     expect(String(second.body.scope).split(' ')).toContain('notes:read');
   });
+}
 
+function refusalTests(): void {
   it('refuses an authorization request without a PKCE code_challenge', async () => {
     const url = authorizationUrl({ scope: 'openid notes:read', state: 's-no-pkce' });
-    const result = await keycloakHeadlessLogin({ authorizationUrl: url, username: 'alice', password: 'alice-password' });
+    const result = await browserLogin({ authorizationUrl: url, username: 'alice', password: 'alice-password' });
     expect(result.kind).toBe('redirect');
     if (result.kind !== 'redirect') return;
     expect(result.location.searchParams.get('error')).toBe('invalid_request');
@@ -139,9 +142,9 @@ describe.runIf(ok)('Keycloak realm mcp-lab (real Keycloak, kc.sh start-dev)', ()
   });
 
   it('refuses the plain PKCE method', async () => {
-    const { verifier } = pkce();
+    const { verifier } = await pkcePair();
     const url = authorizationUrl({ scope: 'openid', state: 's-plain', code_challenge: verifier, code_challenge_method: 'plain' });
-    const result = await keycloakHeadlessLogin({ authorizationUrl: url, username: 'alice', password: 'alice-password' });
+    const result = await browserLogin({ authorizationUrl: url, username: 'alice', password: 'alice-password' });
     expect(result.kind).toBe('redirect');
     if (result.kind !== 'redirect') return;
     expect(result.location.searchParams.get('error')).toBe('invalid_request');
@@ -160,16 +163,16 @@ describe.runIf(ok)('Keycloak realm mcp-lab (real Keycloak, kc.sh start-dev)', ()
       grant_type: 'authorization_code',
       code,
       redirect_uri: redirectUri,
-      code_verifier: pkce().verifier,
+      code_verifier: (await pkcePair()).verifier,
     });
     expect(status).toBe(400);
     expect(body.error).toBe('invalid_grant');
   });
 
   it('shows the login form again with an error for a wrong password', async () => {
-    const { challenge } = pkce();
+    const { challenge } = await pkcePair();
     const url = authorizationUrl({ scope: 'openid', state: 's-bad', code_challenge: challenge, code_challenge_method: 'S256' });
-    const result = await keycloakHeadlessLogin({ authorizationUrl: url, username: 'alice', password: 'not-her-password' });
+    const result = await browserLogin({ authorizationUrl: url, username: 'alice', password: 'not-her-password' });
     expect(result.kind).toBe('page');
     if (result.kind !== 'page') return;
     expect(result.status).toBe(200);
@@ -178,11 +181,11 @@ describe.runIf(ok)('Keycloak realm mcp-lab (real Keycloak, kc.sh start-dev)', ()
   });
 
   it('accepts a localhost redirect URI on any port', async () => {
-    const { challenge } = pkce();
+    const { challenge } = await pkcePair();
     const localhostRedirect = `http://localhost:${await freePort()}/cb`;
     const url = authorizationUrl({ scope: 'openid', state: 's-lh', code_challenge: challenge, code_challenge_method: 'S256' });
     url.searchParams.set('redirect_uri', localhostRedirect);
-    const result = await keycloakHeadlessLogin({ authorizationUrl: url, username: 'bob', password: 'bob-password' });
+    const result = await browserLogin({ authorizationUrl: url, username: 'bob', password: 'bob-password' });
     expect(result.kind).toBe('redirect');
     if (result.kind !== 'redirect') return;
     expect(result.location.origin + result.location.pathname).toBe(localhostRedirect);
@@ -190,13 +193,13 @@ describe.runIf(ok)('Keycloak realm mcp-lab (real Keycloak, kc.sh start-dev)', ()
   });
 
   it('refuses a redirect URI that is not loopback', async () => {
-    const { challenge } = pkce();
+    const { challenge } = await pkcePair();
     const url = authorizationUrl({ scope: 'openid', state: 's-evil', code_challenge: challenge, code_challenge_method: 'S256' });
     url.searchParams.set('redirect_uri', 'http://evil.example/cb');
-    const result = await keycloakHeadlessLogin({ authorizationUrl: url, username: 'alice', password: 'alice-password' });
+    const result = await browserLogin({ authorizationUrl: url, username: 'alice', password: 'alice-password' });
     expect(result.kind).toBe('page');
     if (result.kind !== 'page') return;
     expect(result.status).toBe(400);
     expect(result.error).toBe('Invalid parameter: redirect_uri');
   });
-});
+}

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseProfile, profileClientArgs, profileRsEnv } from '../scripts/lab/profile.ts';
+import { parseProfile, profileClientArgs, profileRsEnv } from '@mcp-lab/launcher';
 
 const README = readFileSync(new URL('../profiles/README.md', import.meta.url), 'utf8');
 const EXAMPLES = [...README.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as { name: string });

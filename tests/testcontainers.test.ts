@@ -25,7 +25,7 @@
  * "listening on" log line.
  *
  * The engine must be local (the CLI reaches the published ports on 127.0.0.1); TESTCONTAINERS_HOST_OVERRIDE defaults
- * to 127.0.0.1 accordingly. Images: tests/harness/docker.ts. Ryuk (testcontainers' reaper) is pulled from Docker Hub, which is unreachable
+ * to 127.0.0.1 accordingly. Images: test-kit/src/docker.ts. Ryuk (testcontainers' reaper) is pulled from Docker Hub, which is unreachable
  * where MCP_LAB_LOCAL_IMAGES is set; there, unless TESTCONTAINERS_RYUK_DISABLED says otherwise, this suite disables
  * it and removes every container and the network itself in afterAll, then checks that none is left.
  */
@@ -36,11 +36,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChallenge, parseWwwAuthenticate } from '@mcp-lab/protocol';
 import { DEX_DEFAULTS, renderDexConfig } from '../scripts/dex-config.ts';
 import { renderDexMetadataDocument } from '../scripts/dex-metadata.ts';
-import { loadProfile, profileRsEnv } from '../scripts/lab/profile.ts';
-import { DEX_ALICE, DEX_SEQUENCE, runCliOnHost, toolText } from './harness/cli-run.ts';
-import { containersWithLabel, dockerStatus, labImages, OFFICIAL_APP_TAG, PORT_TAKEN, run } from './harness/docker.ts';
-import { freePort } from './harness/free-port.ts';
-import { requirePrereq } from './harness/prereq.ts';
+import { loadProfile, profileRsEnv } from '@mcp-lab/launcher';
+import { DEX_ALICE, DEX_SEQUENCE, runCliOnHost, toolText } from '@mcp-lab/test-kit/cli-run';
+import { containersWithLabel, dockerStatus, labImages, OFFICIAL_APP_TAG, PORT_TAKEN, run } from '@mcp-lab/test-kit/docker';
+import { freePort } from '@mcp-lab/test-kit/free-port';
+import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const images = labImages();
@@ -73,119 +73,119 @@ interface Note {
   readonly text: string;
 }
 
+const started: StartedTestContainer[] = [];
+let network: StartedNetwork | undefined;
+let issuer: string;
+let rsUrl: string;
+let wrongAudienceUrl: string;
+
+async function start(container: GenericContainer): Promise<StartedTestContainer> {
+  const c = await container.withLabels({ [RUN_LABEL]: runId }).start();
+  started.push(c);
+  return c;
+}
+
+async function appImage(): Promise<string> {
+  if (images.app !== undefined) return images.app;
+  // The official route: docker/node-app.Dockerfile on node:22 (context filtered by the root .dockerignore).
+  await GenericContainer.fromDockerfile(ROOT, 'docker/node-app.Dockerfile').build(OFFICIAL_APP_TAG, { deleteOnExit: false });
+  return OFFICIAL_APP_TAG;
+}
+
+/** An RS container with the Dex profile, published on 127.0.0.1:`port`; `env` goes on top. */
+async function startRs(app: string, asPort: number, port: number, env: Record<string, string> = {}): Promise<string> {
+  const url = `http://127.0.0.1:${port}`;
+  await start(
+    new LabContainer(app)
+      .withNetwork(network!)
+      .withLoopbackPort(RS_PORT, port)
+      .withCommand(['node', 'mcp-server/src/main.ts'])
+      .withEnvironment({
+        ...profileRsEnv(loadProfile('dex'), issuer, url),
+        MCP_HOST: '0.0.0.0',
+        MCP_PORT: String(RS_PORT),
+        MCP_PUBLIC_URL: url,
+        MCP_JWKS_URL: `http://as:${asPort}/dex/keys`,
+        MCP_LOG_LEVEL: 'warn',
+        ...env,
+      })
+      .withWaitStrategy(Wait.forHttp('/.well-known/oauth-protected-resource', RS_PORT))
+      .withStartupTimeout(60_000),
+  );
+  return url;
+}
+
+/** Picks free ports and starts the AS pod and both RSes on them. */
+async function startLab(app: string): Promise<void> {
+  const [asPort, rsPort, wrongPort] = [await freePort(), await freePort(), await freePort()];
+  issuer = `http://127.0.0.1:${asPort}/dex`;
+
+  const dex = await start(
+    new LabContainer(images.dex)
+      .withNetwork(network!)
+      .withNetworkAliases('as')
+      .withLoopbackPort(asPort, asPort)
+      .withCopyContentToContainer([
+        {
+          content: renderDexConfig({ ...DEX_DEFAULTS, issuer, listen: `127.0.0.1:${DEX_PORT}`, allowedOrigins: [`http://127.0.0.1:${rsPort}`] }),
+          target: '/etc/dex/config.yaml',
+          mode: 0o644,
+        },
+      ])
+      .withCommand(['dex', 'serve', '/etc/dex/config.yaml'])
+      .withWaitStrategy(Wait.forLogMessage(/"msg":"listening on","server":"http"/))
+      .withStartupTimeout(60_000),
+  );
+  await start(
+    new GenericContainer(app)
+      .withNetworkMode(`container:${dex.getId()}`)
+      .withCommand(['node', 'authz-metadata/src/main.ts'])
+      .withCopyContentToContainer([{ content: renderDexMetadataDocument(issuer), target: '/tmp/dex-metadata.json', mode: 0o644 }])
+      .withEnvironment({
+        AUTHZ_METADATA_HOST: '0.0.0.0',
+        AUTHZ_METADATA_PORT: String(asPort),
+        AUTHZ_METADATA_UPSTREAM: `http://127.0.0.1:${DEX_PORT}`,
+        AUTHZ_METADATA_ISSUER: issuer,
+        AUTHZ_METADATA_DOCUMENT: '/tmp/dex-metadata.json',
+        AUTHZ_METADATA_LOG_LEVEL: 'warn',
+      })
+      .withHealthCheck({
+        test: [
+          'CMD', 'node', '-e',
+          `fetch('http://127.0.0.1:${asPort}/dex/keys').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+        ],
+        interval: 1000,
+        timeout: 5000,
+        retries: 60,
+      })
+      .withWaitStrategy(Wait.forHealthCheck())
+      .withStartupTimeout(90_000),
+  );
+  // allSettled: when one fails, the other is still registered in `started` before afterAll cleans up.
+  const rs = await Promise.allSettled([
+    startRs(app, asPort, rsPort),
+    startRs(app, asPort, wrongPort, { MCP_AUDIENCE: 'something-else' }),
+  ]);
+  const failed = rs.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  [rsUrl, wrongAudienceUrl] = rs.map((r) => (r as PromiseFulfilledResult<string>).value) as [string, string];
+}
+
+/** Stops what was started, removes whatever a failed start left (same run label), and says what went wrong. */
+async function removeContainers(): Promise<string[]> {
+  const problems: string[] = [];
+  for (const c of started.splice(0).reverse()) {
+    await c.stop({ timeout: 5_000 }).catch((err: unknown) => problems.push(`stop ${c.getId()}: ${String(err)}`));
+  }
+  const leftovers = await containersWithLabel(RUN_LABEL, runId);
+  if (leftovers.length > 0) {
+    const rm = await run('docker', ['rm', '-f', '-v', ...leftovers]);
+    if (rm.code !== 0) problems.push(`docker rm ${leftovers.join(' ')}: ${rm.stderr}`);
+  }
+  return problems;
+}
+
 describe.runIf(ready)('the Dex lab as testcontainers, the CLI on the host', () => {
-  const started: StartedTestContainer[] = [];
-  let network: StartedNetwork | undefined;
-  let issuer: string;
-  let rsUrl: string;
-  let wrongAudienceUrl: string;
-
-  async function start(container: GenericContainer): Promise<StartedTestContainer> {
-    const c = await container.withLabels({ [RUN_LABEL]: runId }).start();
-    started.push(c);
-    return c;
-  }
-
-  async function appImage(): Promise<string> {
-    if (images.app !== undefined) return images.app;
-    // The official route: docker/node-app.Dockerfile on node:22 (context filtered by the root .dockerignore).
-    await GenericContainer.fromDockerfile(ROOT, 'docker/node-app.Dockerfile').build(OFFICIAL_APP_TAG, { deleteOnExit: false });
-    return OFFICIAL_APP_TAG;
-  }
-
-  /** An RS container with the Dex profile, published on 127.0.0.1:`port`; `env` goes on top. */
-  async function startRs(app: string, asPort: number, port: number, env: Record<string, string> = {}): Promise<string> {
-    const url = `http://127.0.0.1:${port}`;
-    await start(
-      new LabContainer(app)
-        .withNetwork(network!)
-        .withLoopbackPort(RS_PORT, port)
-        .withCommand(['node', 'mcp-server/src/main.ts'])
-        .withEnvironment({
-          ...profileRsEnv(loadProfile('dex'), issuer, url),
-          MCP_HOST: '0.0.0.0',
-          MCP_PORT: String(RS_PORT),
-          MCP_PUBLIC_URL: url,
-          MCP_JWKS_URL: `http://as:${asPort}/dex/keys`,
-          MCP_LOG_LEVEL: 'warn',
-          ...env,
-        })
-        .withWaitStrategy(Wait.forHttp('/.well-known/oauth-protected-resource', RS_PORT))
-        .withStartupTimeout(60_000),
-    );
-    return url;
-  }
-
-  /** Picks free ports and starts the AS pod and both RSes on them. */
-  async function startLab(app: string): Promise<void> {
-    const [asPort, rsPort, wrongPort] = [await freePort(), await freePort(), await freePort()];
-    issuer = `http://127.0.0.1:${asPort}/dex`;
-
-    const dex = await start(
-      new LabContainer(images.dex)
-        .withNetwork(network!)
-        .withNetworkAliases('as')
-        .withLoopbackPort(asPort, asPort)
-        .withCopyContentToContainer([
-          {
-            content: renderDexConfig({ ...DEX_DEFAULTS, issuer, listen: `127.0.0.1:${DEX_PORT}`, allowedOrigins: [`http://127.0.0.1:${rsPort}`] }),
-            target: '/etc/dex/config.yaml',
-            mode: 0o644,
-          },
-        ])
-        .withCommand(['dex', 'serve', '/etc/dex/config.yaml'])
-        .withWaitStrategy(Wait.forLogMessage(/"msg":"listening on","server":"http"/))
-        .withStartupTimeout(60_000),
-    );
-    await start(
-      new GenericContainer(app)
-        .withNetworkMode(`container:${dex.getId()}`)
-        .withCommand(['node', 'authz-metadata/src/main.ts'])
-        .withCopyContentToContainer([{ content: renderDexMetadataDocument(issuer), target: '/tmp/dex-metadata.json', mode: 0o644 }])
-        .withEnvironment({
-          AUTHZ_METADATA_HOST: '0.0.0.0',
-          AUTHZ_METADATA_PORT: String(asPort),
-          AUTHZ_METADATA_UPSTREAM: `http://127.0.0.1:${DEX_PORT}`,
-          AUTHZ_METADATA_ISSUER: issuer,
-          AUTHZ_METADATA_DOCUMENT: '/tmp/dex-metadata.json',
-          AUTHZ_METADATA_LOG_LEVEL: 'warn',
-        })
-        .withHealthCheck({
-          test: [
-            'CMD', 'node', '-e',
-            `fetch('http://127.0.0.1:${asPort}/dex/keys').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
-          ],
-          interval: 1000,
-          timeout: 5000,
-          retries: 60,
-        })
-        .withWaitStrategy(Wait.forHealthCheck())
-        .withStartupTimeout(90_000),
-    );
-    // allSettled: when one fails, the other is still registered in `started` before afterAll cleans up.
-    const rs = await Promise.allSettled([
-      startRs(app, asPort, rsPort),
-      startRs(app, asPort, wrongPort, { MCP_AUDIENCE: 'something-else' }),
-    ]);
-    const failed = rs.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    [rsUrl, wrongAudienceUrl] = rs.map((r) => (r as PromiseFulfilledResult<string>).value) as [string, string];
-  }
-
-  /** Stops what was started, removes whatever a failed start left (same run label), and says what went wrong. */
-  async function removeContainers(): Promise<string[]> {
-    const problems: string[] = [];
-    for (const c of started.splice(0).reverse()) {
-      await c.stop({ timeout: 5_000 }).catch((err: unknown) => problems.push(`stop ${c.getId()}: ${String(err)}`));
-    }
-    const leftovers = await containersWithLabel(RUN_LABEL, runId);
-    if (leftovers.length > 0) {
-      const rm = await run('docker', ['rm', '-f', '-v', ...leftovers]);
-      if (rm.code !== 0) problems.push(`docker rm ${leftovers.join(' ')}: ${rm.stderr}`);
-    }
-    return problems;
-  }
-
   beforeAll(async () => {
     const app = await appImage();
     network = await new Network().start();
@@ -211,6 +211,10 @@ describe.runIf(ready)('the Dex lab as testcontainers, the CLI on the host', () =
     if (problems.length > 0) throw new Error(problems.join('\n'));
   }, 120_000);
 
+  containerTransportTests();
+});
+
+function containerTransportTests(): void {
   it('Streamable HTTP: the whole sequence against the containers, then notes_add', async () => {
     const r = await runCliOnHost(['connect', `${rsUrl}/mcp`, ...DEX_ALICE, '--call', 'notes_add', '--args', '{"text":"over streamable http"}']);
     expect(r.code, r.stderr).toBe(0);
@@ -266,4 +270,4 @@ describe.runIf(ready)('the Dex lab as testcontainers, the CLI on the host', () =
     expect(challenge?.params.resource_metadata).toBe(`${wrongAudienceUrl}/.well-known/oauth-protected-resource/mcp`);
     expect(r.events.some((e) => e.step === 'tools-call' && e.status === 'ok')).toBe(false);
   }, 60_000);
-});
+}

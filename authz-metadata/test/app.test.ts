@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, dexAuthorizationServerMetadata, loadConfig, metadataPath } from '../src/app.ts';
-import { freePort } from '../../tests/harness/free-port.ts';
+import { freePort } from '@mcp-lab/test-kit/free-port';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream.ts';
 
 const ISSUER = 'http://127.0.0.1:5556/dex';

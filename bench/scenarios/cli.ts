@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../tests/harness/free-port.ts';
+import { freePort } from '@mcp-lab/test-kit/free-port';
 import type { BenchConfig } from '../config.ts';
 import { startChild, type ChildServer } from '../proc.ts';
 import { machineLine, median, renderTable, type Log } from '../report.ts';

@@ -1,11 +1,11 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { headlessAuthorize } from '../../tests/harness/idp-login.ts';
-import { startEmbeddedIdp, type RunningIdp } from '../../tests/harness/idp-server.ts';
-import { discover, registerNativeClient } from '../../tests/harness/idp-token.ts';
+import { headlessAuthorize, pkcePair } from '@mcp-lab/test-kit/authorization';
+import { startEmbeddedIdp, type RunningIdp } from '@mcp-lab/test-kit/idp-server';
+import { discover, registerNativeClient } from '@mcp-lab/test-kit/tokens';
 import { DEMO_USERS } from '../src/accounts.ts';
-import { pkcePair, REDIRECT_URI, RESOURCE } from './helpers.ts';
+import { REDIRECT_URI, RESOURCE } from './helpers.ts';
 
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 const alice = DEMO_USERS.find((u) => u.username === 'alice')!;
@@ -44,7 +44,7 @@ describe('authorization code flow with DCR, PKCE and a resource indicator', () =
   });
 
   it('signs alice in headlessly and returns code, state and iss to a loopback redirect on another port (RFC 8252 §7.3)', async () => {
-    const { verifier, challenge } = pkcePair();
+    const { verifier, challenge } = await pkcePair();
     const state = oauth.generateRandomState();
     const url = new URL(as.authorization_endpoint!);
     url.search = new URLSearchParams({

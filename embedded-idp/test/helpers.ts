@@ -1,12 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-
 export const REDIRECT_URI = 'http://127.0.0.1:61234/callback';
 export const RESOURCE = 'http://127.0.0.1:3000/mcp';
-
-export function pkcePair(): { verifier: string; challenge: string } {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
-}
 
 /** An authorization request URL with the given parameters (undefined values are left out). */
 export function authorizeUrl(issuer: string, params: Record<string, string | undefined>): URL {

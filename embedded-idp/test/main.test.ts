@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../tests/harness/free-port.ts';
-import { startProcess } from '../../tests/harness/processes.ts';
+import { freePort } from '@mcp-lab/test-kit/free-port';
+import { startProcess } from '@mcp-lab/test-kit/processes';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 

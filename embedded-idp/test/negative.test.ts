@@ -1,14 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CookieJar, headlessAuthorize, HeadlessLoginError, INVALID_CREDENTIALS_TEXT } from '../../tests/harness/idp-login.ts';
-import { startEmbeddedIdp, type RunningIdp } from '../../tests/harness/idp-server.ts';
-import { obtainToken } from '../../tests/harness/idp-token.ts';
+import { headlessAuthorize, HeadlessLoginError, pkcePair } from '@mcp-lab/test-kit/authorization';
+import { startEmbeddedIdp, type RunningIdp } from '@mcp-lab/test-kit/idp-server';
+import { CookieJar, pageError } from '@mcp-lab/test-kit/login';
+import { obtainToken } from '@mcp-lab/test-kit/tokens';
 import { CLI_CLIENT_ID } from '../src/app.ts';
 import { INVALID_CREDENTIALS } from '../src/login-page.ts';
-import { authorizeUrl, pkcePair, REDIRECT_URI, RESOURCE } from './helpers.ts';
+import { authorizeUrl, REDIRECT_URI, RESOURCE } from './helpers.ts';
 
 let running: RunningIdp;
+// The challenge of requests that are refused before any code is issued.
+let anyChallenge: string;
 beforeAll(async () => {
   running = await startEmbeddedIdp();
+  anyChallenge = (await pkcePair()).challenge;
 });
 afterAll(async () => {
   await running.close();
@@ -21,7 +25,7 @@ function cliRequest(overrides: Record<string, string | undefined> = {}): URL {
     response_type: 'code',
     scope: 'notes:read',
     resource: RESOURCE,
-    code_challenge: pkcePair().challenge,
+    code_challenge: anyChallenge,
     code_challenge_method: 'S256',
     state: 'st-1',
     ...overrides,
@@ -75,7 +79,7 @@ describe('login page', () => {
     });
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(INVALID_CREDENTIALS).toBe(INVALID_CREDENTIALS_TEXT);
+    expect(pageError(html)).toBe(INVALID_CREDENTIALS);
     expect(html).toContain('Invalid username or password');
     expect(html).toContain('role="alert"');
     expect(html).toContain('name="password"');
@@ -164,50 +168,37 @@ describe('authorization request policy', () => {
 });
 
 describe('token endpoint policy', () => {
-  it('refuses a token request for a resource other than the granted one with invalid_target', async () => {
-    const { verifier, challenge } = pkcePair();
+  /** Signs alice in for a CLI request with a fresh PKCE pair; the code and the pair's verifier. */
+  async function aliceCode(): Promise<{ code: string; verifier: string }> {
+    const { verifier, challenge } = await pkcePair();
     const { code } = await headlessAuthorize({
       authorizationUrl: cliRequest({ code_challenge: challenge }),
       username: 'alice',
       password: 'alice-password',
       redirectUri: REDIRECT_URI,
     });
-    const res = await fetch(`${running.issuer}/token`, {
+    return { code: code!, verifier };
+  }
+
+  /** An authorization_code token request for the CLI client with `params` (code, code_verifier, resource). */
+  function codeExchange(params: Record<string, string>): Promise<Response> {
+    return fetch(`${running.issuer}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        client_id: CLI_CLIENT_ID,
-        code: code!,
-        redirect_uri: REDIRECT_URI,
-        code_verifier: verifier,
-        resource: 'http://127.0.0.1:3000/sse',
-      }).toString(),
+      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: CLI_CLIENT_ID, redirect_uri: REDIRECT_URI, ...params }).toString(),
     });
+  }
+
+  it('refuses a token request for a resource other than the granted one with invalid_target', async () => {
+    const { code, verifier } = await aliceCode();
+    const res = await codeExchange({ code, code_verifier: verifier, resource: 'http://127.0.0.1:3000/sse' });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'invalid_target' });
   });
 
   it('refuses a code exchange with the wrong code_verifier', async () => {
-    const { challenge } = pkcePair();
-    const { code } = await headlessAuthorize({
-      authorizationUrl: cliRequest({ code_challenge: challenge }),
-      username: 'alice',
-      password: 'alice-password',
-      redirectUri: REDIRECT_URI,
-    });
-    const res = await fetch(`${running.issuer}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        client_id: CLI_CLIENT_ID,
-        code: code!,
-        redirect_uri: REDIRECT_URI,
-        code_verifier: pkcePair().verifier,
-        resource: RESOURCE,
-      }).toString(),
-    });
+    const { code } = await aliceCode();
+    const res = await codeExchange({ code, code_verifier: (await pkcePair()).verifier, resource: RESOURCE });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'invalid_grant' });
   });

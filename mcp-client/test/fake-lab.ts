@@ -1,13 +1,15 @@
 /**
- * A fake RS + AS on the fake network, enough for the orchestrator: PRM, AS metadata, DCR, token endpoint
- * (authorization_code and refresh_token), and a Streamable HTTP MCP endpoint that checks bearer tokens and
- * their scopes. The user agent is a function that "authorizes" by minting a code for the requested scope.
+ * A fake RS + AS on the fake network, enough for the orchestrator: PRM, and the test kit's fake issuer (AS
+ * metadata, DCR, token endpoint with authorization_code and refresh_token) and fake MCP endpoint, which checks
+ * bearer tokens and their scopes. The user agent is the fake issuer's approve-at-once authorization.
  */
 import type { StepEvent } from '../src/events.ts';
 import { runFlow, type FlowOptions } from '../src/flow.ts';
 import type { UserAgent } from '../src/steps/authorize.ts';
 import { TokenStore } from '../src/store.ts';
-import { fakeNetwork, json, type FakeNetwork } from './fake-http.ts';
+import { createFakeIssuer, type Grant } from '@mcp-lab/test-kit/fake-issuer';
+import { fakeMcpAnswer } from '@mcp-lab/test-kit/fake-mcp';
+import { fakeNetwork, json, type FakeNetwork, type SeenRequest } from './fake-http.ts';
 
 export const RS = 'https://rs.example.com';
 export const MCP = `${RS}/mcp`;
@@ -34,18 +36,19 @@ export interface FakeLab {
   readonly authorizations: string[][];
   /** A user agent that grants what was asked; `tamper` can rewrite the callback parameters. */
   userAgent(tamper?: (params: URLSearchParams) => void): UserAgent;
-  /** Tokens the fake RS accepts, with their scopes. */
-  readonly tokens: Map<string, string[]>;
+  /** Tokens the fake RS accepts, with their grants (scopes); delete one to revoke it. */
+  readonly tokens: Map<string, Grant>;
 }
 
 export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
   const net = fakeNetwork();
-  const codes = new Map<string, { scope: string[]; resource: string; challenge: string }>();
-  const tokens = new Map<string, string[]>();
-  const refreshTokens = new Map<string, string[]>();
   const authorizations: string[][] = [];
-  let n = 0;
   const issuer = opts.legacy === 'metadata' ? (opts.legacyIssuer ?? RS) : opts.legacy ? RS : ISSUER;
+  const as = createFakeIssuer({
+    issuer,
+    clientId: 'dcr-client',
+    metadata: (doc) => void (doc.authorization_response_iss_parameter_supported = opts.issParameterSupported ?? true),
+  });
   const prmParam = opts.legacy ? '' : 'resource_metadata="https://rs.example.com/.well-known/oauth-protected-resource/mcp", ';
   const challenge = opts.legacy ? 'Bearer error="invalid_token", error_description="Missing Authorization header"' : `Bearer ${prmParam}scope="notes:read"`;
 
@@ -53,72 +56,35 @@ export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
     net.on('GET', `${RS}/.well-known/oauth-protected-resource/mcp`, json({ resource: MCP, authorization_servers: [ISSUER], scopes_supported: ['notes:read', 'notes:write'] }));
   }
   if (opts.legacy !== 'default-endpoints') {
-    net.on('GET', `${opts.legacy ? RS : ISSUER}/.well-known/oauth-authorization-server`, json({
-      issuer,
-      authorization_endpoint: `${issuer}/authorize`,
-      token_endpoint: `${issuer}/token`,
-      registration_endpoint: `${issuer}/register`,
-      response_types_supported: ['code'],
-      code_challenge_methods_supported: ['S256'],
-      scopes_supported: ['notes:read', 'notes:write', 'offline_access'],
-      authorization_response_iss_parameter_supported: opts.issParameterSupported ?? true,
-    }));
+    // A legacy AS on the RS origin publishes its document at the origin's root, whatever its issuer's path.
+    net.on('GET', `${opts.legacy ? RS : ISSUER}/.well-known/oauth-authorization-server`, () => json(as.metadata()));
   }
-  net.on('POST', `${issuer}/register`, (req) => {
-    const body = JSON.parse(req.body) as Record<string, unknown>;
-    return json({ ...body, client_id: 'dcr-client' }, 201);
-  });
-  net.on('POST', `${issuer}/token`, (req) => {
-    const p = new URLSearchParams(req.body);
-    let scope: string[];
-    if (p.get('grant_type') === 'authorization_code') {
-      const c = codes.get(p.get('code') ?? '');
-      if (!c || !p.get('code_verifier') || p.get('resource') !== c.resource) return json({ error: 'invalid_grant' }, 400);
-      codes.delete(p.get('code') ?? '');
-      scope = c.scope;
-    } else {
-      const s = refreshTokens.get(p.get('refresh_token') ?? '');
-      if (!s) return json({ error: 'invalid_grant' }, 400);
-      scope = s;
-    }
-    const at = `access-token-${++n}`;
-    const rt = `refresh-token-${n}`;
-    tokens.set(at, scope);
-    refreshTokens.set(rt, scope);
-    return json({ access_token: at, token_type: 'Bearer', expires_in: 3600, refresh_token: rt, scope: scope.filter((s) => s !== 'offline_access').join(' ') });
-  });
+  const toAs = (req: SeenRequest) => as.handle(new Request(req.url, { method: req.method, headers: req.headers, body: req.body }));
+  net.on('POST', `${issuer}/register`, toAs);
+  net.on('POST', `${issuer}/token`, toAs);
   net.on('GET', MCP, new Response(null, { status: 405 }));
   net.on('DELETE', MCP, new Response(null, { status: 200 }));
   net.on('POST', MCP, (req) => {
     const auth = req.headers.get('authorization');
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
     if (!token) return json({ error: 'unauthorized' }, 401, { 'www-authenticate': challenge });
-    const scopes = tokens.get(token);
-    if (!scopes) return json({ error: 'invalid_token' }, 401, { 'www-authenticate': `${challenge}, error="invalid_token"` });
-    const msg = JSON.parse(req.body) as { id?: number; method: string; params?: Record<string, unknown> };
-    if (msg.id === undefined) return new Response(null, { status: 202 });
-    const reply = (result: unknown) => json({ jsonrpc: '2.0', id: msg.id, result }, 200, { 'mcp-session-id': 'session-1' });
-    switch (msg.method) {
-      case 'initialize':
-        return reply({ protocolVersion: msg.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'fake-rs', version: '1.0.0' } });
-      case 'tools/list':
-        return reply({ tools: [{ name: 'notes_add', inputSchema: { type: 'object' } }] });
-      case 'tools/call':
-        if (opts.alwaysForbidCalls || !scopes.includes('notes:write')) {
-          return json({ error: 'insufficient_scope' }, 403, {
-            'www-authenticate': `Bearer error="insufficient_scope", ${prmParam}scope="notes:write"`,
-          });
-        }
-        return reply({ content: [{ type: 'text', text: 'added' }] });
-      default:
-        return json({ jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: 'no such method' } });
-    }
+    const grant = as.tokens.get(token);
+    if (!grant) return json({ error: 'invalid_token' }, 401, { 'www-authenticate': `${challenge}, error="invalid_token"` });
+    return fakeMcpAnswer(req.method, req.body, {
+      name: 'fake-rs',
+      tools: ['notes_add'],
+      sessionId: 'session-1',
+      call: () =>
+        opts.alwaysForbidCalls || !grant.scope.includes('notes:write')
+          ? json({ error: 'insufficient_scope' }, 403, { 'www-authenticate': `Bearer error="insufficient_scope", ${prmParam}scope="notes:write"` })
+          : { content: [{ type: 'text', text: 'added' }] },
+    });
   });
 
   return {
     net,
     authorizations,
-    tokens,
+    tokens: as.tokens,
     userAgent(tamper) {
       return async (_ctx, url, listener) => {
         const scope = (url.searchParams.get('scope') ?? '').split(' ').filter(Boolean);
@@ -127,11 +93,8 @@ export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
           const err = new URLSearchParams({ error: 'invalid_scope', error_description: 'Invalid scopes', state: url.searchParams.get('state') ?? '', iss: issuer });
           return new URL(`${listener.redirectUri}?${err}`);
         }
-        const code = `code-${++n}`;
-        codes.set(code, { scope, resource: url.searchParams.get('resource') ?? '', challenge: url.searchParams.get('code_challenge') ?? '' });
-        const params = new URLSearchParams({ code, state: url.searchParams.get('state') ?? '', iss: issuer });
-        tamper?.(params);
-        return new URL(`${listener.redirectUri}?${params}`);
+        // The authorization request names the loopback redirect_uri the listener waits at.
+        return as.authorize(url, tamper);
       };
     },
   };

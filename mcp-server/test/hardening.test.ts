@@ -1,7 +1,7 @@
 /** JWKS refetch discipline, log hygiene, and shutdown with open streams. */
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../tests/harness/free-port.ts';
+import { freePort } from '@mcp-lab/test-kit/free-port';
 import { INIT_BODY, makeKeys, MCP_HEADERS, mint, PUBLIC_URL, startJwksServer, testApp } from './helpers.ts';
 import type { JwksServer, Keys } from './helpers.ts';
 

@@ -1,30 +1,19 @@
-/** Shared fixtures for the RS tests: real keys, a real loopback JWKS server, a token minter, a config. */
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import type { CryptoKey, JWK, JWTPayload } from 'jose';
+/** Shared fixtures for the RS tests: real keys, the kit's fake issuer as a loopback JWKS server, a token minter, a config. */
+import type { JWK, JWTPayload } from 'jose';
+import { serveFakeIssuer } from '@mcp-lab/test-kit/fake-issuer';
+import { makeKeys, nowS, signJwt, type Keys } from '@mcp-lab/test-kit/keys';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.ts';
 import type { AppDeps } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { RsConfig } from '../src/config.ts';
-import { freePort } from '../../scripts/lab/free-port.ts';
+import { freePort } from '@mcp-lab/launcher';
 
 export const ISSUER = 'http://127.0.0.1:4999';
 export const PUBLIC_URL = 'http://127.0.0.1:3999';
 export const KID = 'test-key-1';
 
-export interface Keys {
-  readonly privateKey: CryptoKey;
-  readonly publicJwk: JWK;
-}
-
-export async function makeKeys(kid = KID): Promise<Keys> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
-  return { privateKey, publicJwk };
-}
+export { makeKeys, type Keys };
 
 export interface JwksServer {
   readonly url: string;
@@ -32,31 +21,10 @@ export interface JwksServer {
   close(): Promise<void>;
 }
 
-/** Serves `{keys}` at /jwks and the issuer metadata at /.well-known/oauth-authorization-server. */
+/** The kit's fake issuer serving `{keys}` at /jwks and metadata naming `issuer` (default ISSUER, not its own origin). */
 export async function startJwksServer(jwks: () => JWK[], issuer = ISSUER): Promise<JwksServer> {
-  let count = 0;
-  const server: Server = createServer((req, res) => {
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    if (req.url === '/jwks') {
-      count++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: jwks() }));
-    } else if (req.url === '/.well-known/oauth-authorization-server') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer, jwks_uri: `${base}/jwks` }));
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests: () => count,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
-  };
+  const fake = await serveFakeIssuer({ jwks, metadata: (doc) => void (doc.issuer = issuer) });
+  return { url: fake.url, requests: fake.jwksRequests, close: fake.close };
 }
 
 export interface MintOptions {
@@ -68,19 +36,9 @@ export interface MintOptions {
 
 /** Mints an RS256 access token with sensible defaults; `claims` override them. */
 export async function mint(keys: Keys, claims: JWTPayload = {}, options: MintOptions = {}): Promise<string> {
-  const nowS = Math.floor(Date.now() / 1000);
-  return new SignJWT({
-    iss: ISSUER,
-    sub: 'alice',
-    aud: `${PUBLIC_URL}/mcp`,
-    scope: 'notes:read notes:write',
-    client_id: 'test-client',
-    iat: nowS,
-    exp: nowS + (options.expiresInS ?? 300),
-    ...claims,
-  })
-    .setProtectedHeader({ alg: options.alg ?? 'RS256', kid: options.kid ?? KID, typ: options.typ ?? 'at+jwt' })
-    .sign(keys.privateKey);
+  const iat = nowS();
+  const payload = { iss: ISSUER, sub: 'alice', aud: `${PUBLIC_URL}/mcp`, scope: 'notes:read notes:write', client_id: 'test-client', iat, exp: iat + (options.expiresInS ?? 300), ...claims };
+  return signJwt(keys, payload, { kid: options.kid ?? KID, alg: options.alg, typ: options.typ });
 }
 
 export function testConfig(env: Record<string, string> = {}): RsConfig {
@@ -104,19 +62,6 @@ export function b64url(s: string): string {
   return Buffer.from(s).toString('base64url');
 }
 
-
-/** The JSON-RPC messages in an SSE or JSON response body. */
-export function rpcMessages(body: string): Array<Record<string, any>> {
-  const trimmed = body.trim();
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    const parsed = JSON.parse(trimmed);
-    return Array.isArray(parsed) ? parsed : [parsed];
-  }
-  return trimmed
-    .split('\n')
-    .filter((l) => l.startsWith('data: '))
-    .map((l) => JSON.parse(l.slice(6)));
-}
 
 /** Opens a Streamable HTTP session with `token`; returns its id. */
 export async function openSession(app: FastifyInstance, token: string): Promise<string> {

@@ -5,7 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leanToolCall, runLeanToolCall } from '../src/mcp/lean-tool-call.ts';
-import { makeKeys, MCP_HEADERS, mint, openSession, PUBLIC_URL, rpcMessages, startJwksServer, testApp, toolCall } from './helpers.ts';
+import { parseSse, rpcMessages } from '@mcp-lab/test-kit/sse';
+import { makeKeys, MCP_HEADERS, mint, openSession, PUBLIC_URL, startJwksServer, testApp, toolCall } from './helpers.ts';
 import type { JwksServer, Keys } from './helpers.ts';
 
 let keys: Keys;
@@ -41,11 +42,11 @@ function viaSdk(name: string, args: Record<string, unknown>, id: number) {
   return { ...call, params: { ...call.params, _meta: {} } };
 }
 
-/** The `data:` line of the single SSE event the SDK transport answers a request with. */
+/** The `data` of the single SSE event the SDK transport answers a request with. */
 function sseData(body: string): string {
-  const lines = body.split('\n').filter((l) => l.startsWith('data: '));
-  expect(lines).toHaveLength(1);
-  return lines[0]!.slice('data: '.length);
+  const events = parseSse(body);
+  expect(events).toHaveLength(1);
+  return events[0]!.data;
 }
 
 describe('lean tools/call in a Streamable HTTP session', () => {

@@ -6,7 +6,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeKeys, MCP_HEADERS, mint, openSession, PUBLIC_URL, rpcMessages, startJwksServer, testApp, toolCall, INIT_BODY } from './helpers.ts';
+import { rpcMessages } from '@mcp-lab/test-kit/sse';
+import { makeKeys, MCP_HEADERS, mint, openSession, PUBLIC_URL, startJwksServer, testApp, toolCall, INIT_BODY } from './helpers.ts';
 import type { JwksServer, Keys } from './helpers.ts';
 
 const PRM_MCP = `${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp`;

@@ -9,6 +9,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSse } from '@mcp-lab/test-kit/sse';
 import { ISSUER, mint, startListeningRs } from './helpers.ts';
 import type { Keys, ListeningRs } from './helpers.ts';
 
@@ -32,22 +33,6 @@ afterAll(async () => {
 function text(result: unknown): unknown {
   const content = (result as { content: Array<{ type: string; text: string }> }).content;
   return JSON.parse(content[0]!.text);
-}
-
-/** Opens GET /sse by hand and returns the message endpoint it announces, plus a way to hang up. */
-async function openRawSse(token: string): Promise<{ endpoint: string; close: () => void }> {
-  const controller = new AbortController();
-  const res = await fetch(`${base}/sse`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: controller.signal });
-  expect(res.status).toBe(200);
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error('stream ended before the endpoint event');
-    buffer += value;
-    const m = /event: endpoint\ndata: (\S+)\n/.exec(buffer);
-    if (m?.[1]) return { endpoint: m[1], close: () => controller.abort() };
-  }
 }
 
 describe('real socket', () => {
@@ -113,9 +98,9 @@ describe('real socket', () => {
   });
 
   it("refuses user B's token on user A's SSE session", async () => {
-    const sse = await openRawSse(alice);
+    const sse = await openSse(`${base}/sse`, { authorization: `Bearer ${alice}` });
     try {
-      const url = new URL(sse.endpoint, base);
+      const url = sse.endpoint;
       const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } });
       const asBob = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${bob}`, 'content-type': 'application/json' }, body });
       expect(asBob.status).toBe(403);

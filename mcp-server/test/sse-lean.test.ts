@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSse, type SseStream } from '@mcp-lab/test-kit/sse';
 import { INIT_BODY, mint, startListeningRs, toolCall } from './helpers.ts';
 import type { Keys, ListeningRs } from './helpers.ts';
 
@@ -24,48 +25,18 @@ afterAll(async () => {
   await rs?.close();
 });
 
-interface RawSse {
-  readonly endpoint: URL;
-  /** The `data` of the next `message` event. */
-  nextMessage(): Promise<string>;
-  close(): void;
+function openRawSse(token: string): Promise<SseStream> {
+  return openSse(`${base}/sse`, { authorization: `Bearer ${token}` });
 }
 
-async function openRawSse(token: string): Promise<RawSse> {
-  const controller = new AbortController();
-  const res = await fetch(`${base}/sse`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: controller.signal });
-  expect(res.status).toBe(200);
-  const stream = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  async function nextEvent(): Promise<{ event: string; data: string }> {
-    for (;;) {
-      const end = buffer.indexOf('\n\n');
-      if (end >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-        const data = /^data: (.*)$/m.exec(block)?.[1] ?? '';
-        return { event, data };
-      }
-      const { value, done } = await stream.read();
-      if (done) throw new Error('stream ended');
-      buffer += value;
-    }
-  }
-  const first = await nextEvent();
-  expect(first.event).toBe('endpoint');
-  return {
-    endpoint: new URL(first.data, base),
-    async nextMessage() {
-      const e = await nextEvent();
-      expect(e.event).toBe('message');
-      return e.data;
-    },
-    close: () => controller.abort(),
-  };
+/** The `data` of the stream's next event, which must be a `message`. */
+async function nextMessage(sse: SseStream): Promise<string> {
+  const e = await sse.next();
+  expect(e.event).toBe('message');
+  return e.data;
 }
 
-function postMessage(sse: RawSse, token: string, body: unknown) {
+function postMessage(sse: SseStream, token: string, body: unknown) {
   return fetch(sse.endpoint, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
 
@@ -99,7 +70,7 @@ describe('HTTP+SSE sessions', () => {
       expect((await batch.json()).error).toBe('invalid_request');
       const ok = await postMessage(sse, alice, toolCall('whoami', {}, 3));
       expect(ok.status).toBe(202);
-      expect(JSON.parse(await sse.nextMessage()).id).toBe(3);
+      expect(JSON.parse(await nextMessage(sse)).id).toBe(3);
     } finally {
       sse.close();
     }
@@ -111,12 +82,12 @@ describe('HTTP+SSE sessions', () => {
       const lean = await postMessage(sse, alice, toolCall('whoami', {}, 7));
       expect(lean.status).toBe(202);
       expect(await lean.text()).toBe('Accepted');
-      const leanEvent = await sse.nextMessage();
+      const leanEvent = await nextMessage(sse);
       // `_meta` sends the same call through the SDK transport and McpServer.
       const sdk = await postMessage(sse, alice, { ...toolCall('whoami', {}, 7), params: { name: 'whoami', arguments: {}, _meta: {} } });
       expect(sdk.status).toBe(202);
       expect(await sdk.text()).toBe('Accepted');
-      expect(leanEvent).toBe(await sse.nextMessage());
+      expect(leanEvent).toBe(await nextMessage(sse));
       expect(JSON.parse(leanEvent).result.content[0].text).toContain('"sub":"alice"');
     } finally {
       sse.close();
@@ -131,7 +102,7 @@ describe('HTTP+SSE sessions', () => {
       expect(res.headers.get('www-authenticate')).toContain('scope="notes:write"');
       const ok = await postMessage(sse, reader, toolCall('notes_list', {}, 3));
       expect(ok.status).toBe(202);
-      expect(JSON.parse(await sse.nextMessage()).id).toBe(3);
+      expect(JSON.parse(await nextMessage(sse)).id).toBe(3);
     } finally {
       sse.close();
     }
@@ -145,7 +116,7 @@ describe('HTTP+SSE sessions', () => {
         postMessage(sse, alice, { jsonrpc: '2.0', id: 2, method: 'tools/list' }),
       ]);
       expect([a.status, b.status]).toEqual([202, 202]);
-      const answers = [JSON.parse(await sse.nextMessage()), JSON.parse(await sse.nextMessage())];
+      const answers = [JSON.parse(await nextMessage(sse)), JSON.parse(await nextMessage(sse))];
       const byId = new Map(answers.map((m) => [m.id, m]));
       expect(byId.get(1)?.result?.serverInfo?.name).toBe('mcp-lab-notes');
       expect(byId.get(2)?.result?.tools?.map((t: { name: string }) => t.name)).toEqual(['whoami', 'notes_list', 'notes_add', 'notes_delete']);

@@ -1,0 +1,83 @@
+/**
+ * `npm start`: the lab on loopback with fixed ports — an IdP chosen by profile (embedded by default) and the MCP
+ * resource server configured for it. Ctrl-C stops everything.
+ *
+ *   npm start                      embedded IdP (oidc-provider) on :4000, RS on :3000
+ *   npm start -- --idp dex         Dex behind authz-metadata on :5556 (npm run lab:dex)
+ *   npm start -- --idp keycloak    Keycloak on :8080 (after scripts/ensure-keycloak.sh)
+ *   npm start -- --profile my-idp.json
+ */
+import { parseArgs } from 'node:util';
+import { loadProfile } from './profile.ts';
+import { startLab, type Lab } from './stack.ts';
+
+const USAGE = `usage: npm start -- [--idp embedded|dex|keycloak] [--profile FILE] [--rs-port 3000] [--idp-port N]
+  --idp NAME       a profile from profiles/ (default: $MCP_LAB_PROFILE or embedded)
+  --profile FILE   a profile file of your own (see profiles/README.md)
+  --rs-port N      the resource server's port (default 3000)
+  --idp-port N     the IdP's port (default: the profile's)`;
+
+function port(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new Error(`${name} must be a TCP port, got ${value}`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      idp: { type: 'string' },
+      profile: { type: 'string' },
+      'rs-port': { type: 'string' },
+      'idp-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const profile = loadProfile(values.profile ?? values.idp ?? process.env.MCP_LAB_PROFILE ?? 'embedded');
+  const rsPort = port(values['rs-port'], '--rs-port') ?? 3000;
+  const idpPort = port(values['idp-port'], '--idp-port') ?? profile.idp.port;
+  process.stderr.write(`starting the ${profile.name} lab: ${profile.description}\n`);
+  const lab: Lab = await startLab(profile, { rsPort, ...(idpPort ? { idpPort } : {}), log: process.stderr });
+  const user = profile.login.users[0];
+  const login = user ? ` --login ${user.username}:${user.password}` : '';
+  process.stdout.write(
+    [
+      '',
+      `  IdP issuer       ${lab.issuer}`,
+      `  MCP (Streamable) ${lab.rsUrl}/mcp`,
+      `  MCP (HTTP+SSE)   ${lab.rsUrl}/sse`,
+      `  Resource metadata ${lab.rsUrl}/.well-known/oauth-protected-resource/mcp`,
+      ...profile.login.users.map((u) => `  user             ${u.username} / ${u.password}`),
+      '',
+      '  Walk the authorization sequence (another terminal):',
+      `    npx mcp-lab-client connect ${lab.rsUrl}/mcp ${lab.clientArgs.join(' ')}${login}`,
+      `    npx mcp-lab-client connect ${lab.rsUrl}/sse --transport sse --cookie ${lab.clientArgs.join(' ')}${login}`,
+      '',
+      '  Diagnose the server and its authorization server:',
+      `    npx mcp-lab-client doctor ${lab.rsUrl}/mcp ${lab.doctorArgs.join(' ')}${login}`,
+      '',
+      '  Ctrl-C stops the lab.',
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  process.stderr.write('stopping…\n');
+  await lab.stop();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`lab: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

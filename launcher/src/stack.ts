@@ -1,0 +1,149 @@
+/**
+ * One lab: an IdP chosen by a profile, and the MCP resource server configured for it. `npm start` and the
+ * integration tests bring the stack up through this one function, so what is tested is what users run.
+ */
+import { freePort } from './free-port.ts';
+import { startService, type Service } from './children.ts';
+import { dexClientIds, findDexBinary, startDex } from './idp/dex.ts';
+import { startEmbedded } from './idp/embedded.ts';
+import { startKeycloakIdp } from './idp/keycloak.ts';
+import { keycloakRealmValues } from './idp/keycloak-realm.ts';
+import { repoPath } from './repo.ts';
+import { profileClientArgs, profileDoctorArgs, profileIssuer, profileRsEnv, rsAudiences, type Profile } from './profile.ts';
+
+const RS_MAIN = repoPath('mcp-server/src/main.ts');
+
+export interface LabOptions {
+  /** RS port; 0 or absent in tests picks a free one. The launcher passes 3000. */
+  readonly rsPort?: number;
+  /** IdP (public) port; absent picks a free one. The launcher passes the profile's default. */
+  readonly idpPort?: number;
+  /**
+   * Extra RS environment on top of the profile's (e.g. MCP_AUDIENCE for a negative test); `undefined` removes a
+   * profile variable. MCP_HOST, MCP_PORT and MCP_PUBLIC_URL are the launcher's.
+   */
+  readonly rsEnv?: Readonly<Record<string, string | undefined>>;
+  /** Embedded only: extra IdP environment (e.g. IDP_ACCESS_TOKEN_TTL_S). */
+  readonly idpEnv?: Readonly<Record<string, string>>;
+  /** Dex only: false serves no RFC 8414 document (clients fall back to OpenID discovery). */
+  readonly metadataEnabled?: boolean;
+  /** Dex only: the binary (default: scripts/ensure-dex.sh). */
+  readonly dexBin?: string;
+  /** Keycloak only: its home (default: scripts/ensure-keycloak.sh). */
+  readonly keycloakHome?: string;
+  /** Dex only: Dex's own listener behind authz-metadata; absent picks a free one. */
+  readonly dexPort?: number;
+  /** Where every service's output goes, each line prefixed with its name. */
+  readonly log: NodeJS.WritableStream;
+}
+
+export interface Lab {
+  readonly profile: Profile;
+  readonly issuer: string;
+  /** The RS origin; MCP endpoints at `/mcp` (Streamable HTTP) and `/sse` (HTTP+SSE). */
+  readonly rsUrl: string;
+  /** Options for `mcp-lab-client` that this profile implies. */
+  readonly clientArgs: readonly string[];
+  /** Options for `mcp-lab-client doctor` that this profile implies (clientArgs and the second audience). */
+  readonly doctorArgs: readonly string[];
+  /** Stops the RS, then the IdP. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+interface RunningIdp {
+  readonly issuer: string;
+  stop(): Promise<void>;
+}
+
+async function startIdp(profile: Profile, idpPort: number, rsUrl: string, opts: LabOptions): Promise<RunningIdp> {
+  switch (profile.idp.kind) {
+    case 'embedded':
+      return startEmbedded({
+        port: idpPort,
+        // resource-indicator (parseProfile): the IdP issues tokens for the resources the RS accepts, and for the
+        // profile's second audience, which the RS must refuse (doctor's token-foreign-audience check).
+        resources: [...rsAudiences(profile, rsUrl), ...(profile.audience.foreign === undefined ? [] : [profile.audience.foreign])],
+        ...(opts.idpEnv === undefined ? {} : { env: opts.idpEnv }),
+        log: opts.log,
+      });
+    case 'dex': {
+      return startDex({
+        dexBin: opts.dexBin ?? dexBinary(),
+        publicPort: idpPort,
+        dexPort: opts.dexPort || (await freePort()),
+        allowedOrigins: [rsUrl],
+        clients: dexClientIds(profile),
+        ...(opts.metadataEnabled === undefined ? {} : { metadataEnabled: opts.metadataEnabled }),
+        log: opts.log,
+      });
+    }
+    case 'keycloak':
+      return startKeycloakIdp({
+        port: idpPort,
+        realm: keycloakRealmValues(profile, rsUrl),
+        ...(opts.keycloakHome === undefined ? {} : { home: opts.keycloakHome }),
+        log: opts.log,
+      });
+    case 'external':
+      return { issuer: profile.idp.issuer, stop: async () => {} };
+  }
+}
+
+function dexBinary(): string {
+  const dex = findDexBinary();
+  if (!dex.available) throw new Error(`the dex profile needs a Dex binary: ${dex.reason}`);
+  return dex.path;
+}
+
+/** The RS environment with `undefined` entries (removals) dropped. */
+function definedEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** Starts the profile's IdP (unless external) and the RS trusting it; resolves once both answer HTTP. */
+export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab> {
+  const rsPort = opts.rsPort || (await freePort());
+  const idpPort = opts.idpPort || (await freePort());
+  const rsUrl = `http://127.0.0.1:${rsPort}`;
+  const idp = await startIdp(profile, idpPort, rsUrl, opts);
+  const issuer = profile.idp.kind === 'external' ? idp.issuer : profileIssuer(profile, new URL(idp.issuer).origin);
+  let rs: Service;
+  try {
+    rs = await startService(
+      {
+        name: 'mcp-server',
+        command: process.execPath,
+        args: [RS_MAIN],
+        env: definedEnv({
+          MCP_LOG_LEVEL: process.env.MCP_LOG_LEVEL ?? 'warn',
+          ...profileRsEnv(profile, issuer, rsUrl),
+          ...opts.rsEnv,
+          MCP_HOST: '127.0.0.1',
+          MCP_PORT: String(rsPort),
+          MCP_PUBLIC_URL: rsUrl,
+        }),
+        readyUrl: `${rsUrl}/.well-known/oauth-protected-resource`,
+      },
+      opts.log,
+    );
+  } catch (err) {
+    await idp.stop();
+    throw err;
+  }
+  let stopped = false;
+  return {
+    profile,
+    issuer,
+    rsUrl,
+    clientArgs: profileClientArgs(profile),
+    doctorArgs: profileDoctorArgs(profile),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await rs.stop();
+      await idp.stop();
+    },
+  };
+}
