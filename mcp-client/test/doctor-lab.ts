@@ -1,9 +1,12 @@
 /**
  * A configurable MCP server + authorization server on the fake network for the doctor's tests. Healthy by
- * default (RFC 6750 challenges, RFC 9728 metadata, RFC 8414 metadata with S256 and iss, DCR, JWT access tokens
- * checked for signature, alg, aud and exp); each `defect` breaks exactly one thing, as real servers do.
+ * default (RFC 6750 challenges, RFC 9728 metadata; the AS is the test kit's fake issuer, whose opaque access
+ * tokens are swapped here for RFC 9068 JWTs signed with the kit's keys, since the doctor tampers with JWTs; the RS
+ * checks signature, alg, aud and exp); each `defect` breaks exactly one thing, as real servers do.
  */
-import { SignJWT, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, type CryptoKey } from 'jose';
+import { createFakeIssuer } from '@mcp-lab/test-kit/fake-issuer';
+import { makeKeys, nowS, signJwt } from '@mcp-lab/test-kit/keys';
+import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import type { UserAgent } from '../src/steps/authorize.ts';
 import { fakeNetwork, json, type FakeNetwork, type SeenRequest } from './fake-http.ts';
 
@@ -57,49 +60,43 @@ export async function doctorLab(opts: DoctorLabOptions = {}): Promise<DoctorLab>
   const has = (d: Defect) => opts.defects?.includes(d) ?? false;
   const eras = opts.eras ?? ['2026-07-28', '2025'];
   const net = fakeNetwork();
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-  const codes = new Map<string, { resource: string; scope: string }>();
-  let n = 0;
+  const keys = await makeKeys('k1');
+  const publicKey = await importJWK(keys.publicJwk, 'RS256');
 
-  const mint = (resource: string, expiresInS = 600, key: CryptoKey = privateKey) =>
-    new SignJWT({ scope: 'notes:read', client_id: 'doctor-client' })
-      .setProtectedHeader({ alg: 'RS256', kid: 'k1', typ: 'at+jwt' })
-      .setIssuer(ISSUER)
-      .setSubject('alice')
-      .setAudience(resource)
-      .setIssuedAt(Math.floor(Date.now() / 1000) - 1200)
-      .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInS)
-      .sign(key);
+  const mint = (aud: string, expiresInS = 600) =>
+    signJwt(keys, { iss: ISSUER, sub: 'alice', aud, scope: 'notes:read', client_id: 'doctor-client', iat: nowS() - 1200, exp: nowS() + expiresInS });
 
   // --- Protected Resource Metadata
   const resource = has('wrong-resource') ? 'https://elsewhere.example.com/mcp' : MCP;
   net.on('GET', `${RS}/.well-known/oauth-protected-resource/mcp`, json({ resource, authorization_servers: [ISSUER], scopes_supported: ['notes:read'] }));
   net.on('GET', `${RS}/.well-known/oauth-protected-resource`, json({ resource: RS, authorization_servers: [ISSUER], scopes_supported: ['notes:read'] }));
 
-  // --- Authorization server
-  const issuer = has('issuer-trailing-slash') ? `${ISSUER}/` : ISSUER;
-  net.on('GET', `${ISSUER}/.well-known/oauth-authorization-server`, json({
-    issuer,
-    authorization_endpoint: `${ISSUER}/authorize`,
-    token_endpoint: `${ISSUER}/token`,
-    registration_endpoint: `${ISSUER}/register`,
-    jwks_uri: `${ISSUER}/jwks`,
-    response_types_supported: ['code'],
-    code_challenge_methods_supported: has('no-s256') ? ['plain'] : ['S256'],
-    scopes_supported: ['notes:read'],
-    ...(has('no-iss') ? {} : { authorization_response_iss_parameter_supported: true }),
-  }));
-  net.on('GET', `${ISSUER}/jwks`, json({ keys: [jwk] }));
-  net.on('POST', `${ISSUER}/register`, (req) => json({ ...(JSON.parse(req.body) as object), client_id: `dcr-${++n}` }, 201));
+  // --- Authorization server: the kit's fake issuer, its metadata and authorization response bent by the defects.
+  const as = createFakeIssuer({
+    issuer: ISSUER,
+    scopes: ['notes:read'],
+    keys,
+    metadata: (doc) => {
+      if (has('issuer-trailing-slash')) doc.issuer = `${ISSUER}/`;
+      if (has('no-s256')) doc.code_challenge_methods_supported = ['plain'];
+      if (has('no-iss')) delete doc.authorization_response_iss_parameter_supported;
+    },
+    authorizationResponse: (params) => {
+      if (has('iss-advertised-not-sent') || has('no-iss')) params.delete('iss');
+    },
+  });
+  const toAs = (req: SeenRequest) => as.handle(new Request(req.url, { method: req.method, headers: req.headers, ...(req.method === 'GET' ? {} : { body: req.body }) }));
+  for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/jwks', '/authorize']) net.on('GET', `${ISSUER}${path}`, toAs);
+  net.on('POST', `${ISSUER}/register`, toAs);
   net.on('POST', `${ISSUER}/token`, async (req) => {
-    const p = new URLSearchParams(req.body);
-    const c = codes.get(p.get('code') ?? '');
-    if (!c || !p.get('code_verifier') || p.get('resource') !== c.resource) return json({ error: 'invalid_grant' }, 400);
-    codes.delete(p.get('code') ?? '');
+    const response = await toAs(req);
+    if (response.status !== 200) return response;
+    const body = (await response.json()) as { access_token: string } & Record<string, unknown>;
+    const grant = as.tokens.get(body.access_token);
+    if (!grant) return json({ error: 'server_error' }, 500);
     // Like Dex: without a resource scope the token's audience is the client itself.
-    const aud = c.scope.split(' ').includes('notes:read') ? c.resource : 'doctor-client';
-    return json({ access_token: await mint(aud), token_type: 'Bearer', expires_in: 600, scope: c.scope });
+    const aud = grant.scope.includes('notes:read') ? grant.resource : grant.clientId;
+    return json({ ...body, access_token: await mint(aud) });
   });
 
   // --- The MCP endpoint
@@ -162,22 +159,12 @@ export async function doctorLab(opts: DoctorLabOptions = {}): Promise<DoctorLab>
   net.on('POST', MCP, mcp);
   net.on('DELETE', MCP, new Response(null, { status: 204 }));
 
-  /** The authorization response for an authorization request URL: straight back with a code (no login page). */
-  function respond(url: URL): string {
-    const code = `code-${++n}`;
-    codes.set(code, { resource: url.searchParams.get('resource') ?? '', scope: url.searchParams.get('scope') ?? '' });
-    const params = new URLSearchParams({ code, state: url.searchParams.get('state') ?? '' });
-    if (!has('iss-advertised-not-sent') && !has('no-iss')) params.set('iss', issuer);
-    return `${url.searchParams.get('redirect_uri') ?? ''}?${params}`;
-  }
-  net.on('GET', `${ISSUER}/authorize`, (req) => new Response(null, { status: 302, headers: { location: respond(new URL(req.url)) } }));
-
   return {
     net,
     mcpUrl: MCP,
     mint: (r, e) => mint(r ?? MCP, e),
     userAgent() {
-      return async (_ctx, url) => new URL(respond(url));
+      return async (_ctx, url) => as.authorize(url);
     },
   };
 }

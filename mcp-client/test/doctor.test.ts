@@ -50,11 +50,10 @@ describe('doctor against a healthy server', () => {
     expect(run.report.results.map((r) => r.id)).toEqual(CHECK_DEFINITIONS.map((d) => d.id));
   });
 
-  it('passes every check; the OIDC fallback and Host checks are not applicable, with their reasons', async () => {
+  it('passes every check; only the Host check is not applicable, with its reason', async () => {
     const run = await doctor();
     const notPassed = run.report.results.filter((r) => r.verdict !== 'pass').map((r) => `${r.id}: ${r.verdict}: ${r.summary}`);
     expect(notPassed).toEqual([
-      'as-oidc-fallback: not-applicable: not served (https://as.example.com/.well-known/openid-configuration: HTTP 404); the RFC 8414 document suffices',
       'transport-host: not-applicable: rs.example.com is not a loopback http server',
     ]);
     expect(doctorExitCode(run.report)).toBe(0);
@@ -150,7 +149,10 @@ describe('doctor against deliberately broken servers', () => {
 
   it('issuer with a trailing slash: the login is refused by the client, so the token checks say why they could not run', async () => {
     const run = await doctor({ defects: ['issuer-trailing-slash'] });
-    expect(run.result('as-issuer-echo').summary).toBe('https://as.example.com/.well-known/oauth-authorization-server says issuer "https://as.example.com/", the resource names "https://as.example.com"');
+    expect(run.result('as-issuer-echo').summary).toBe(
+      'https://as.example.com/.well-known/oauth-authorization-server says issuer "https://as.example.com/", the resource names "https://as.example.com"; ' +
+        'https://as.example.com/.well-known/openid-configuration says issuer "https://as.example.com/", the resource names "https://as.example.com"',
+    );
     expect(run.result('token-accepted').summary).toMatch(/^the login failed at step as-metadata: issuer identical to the one the resource named/);
   });
 
