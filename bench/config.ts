@@ -1,11 +1,15 @@
 import { parseArgs } from 'node:util';
+import { ConfigReader, LOG_LEVELS, parseOneOf, splitList, type Env, type LogLevel } from '@mcp-lab/protocol/config';
 
 /**
  * The bench's configuration: `--scenario` from the command line, sizes from BENCH_* variables. Every problem is
- * collected and reported at once, naming the variable; the result is frozen.
+ * collected and reported at once (one ConfigError from the lab's toolkit), naming the option or variable; the
+ * result is frozen.
  */
-export type Scenario = 'throughput' | 'sse' | 'cli';
-const SCENARIOS: readonly Scenario[] = ['throughput', 'sse', 'cli'];
+export const SCENARIOS = ['throughput', 'sse', 'cli'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+export const TARGETS = ['a', 'b', 'c'] as const;
+export type Target = (typeof TARGETS)[number];
 
 export interface BenchConfig {
   readonly scenario: Scenario;
@@ -20,71 +24,49 @@ export interface BenchConfig {
   /** Cold and warm CLI runs each (scenario cli). */
   readonly cliRuns: number;
   /** Level of the lab RS's logger during the runs. */
-  readonly rsLogLevel: string;
+  readonly rsLogLevel: LogLevel;
   /** Run the lab RS with --cpu-prof and summarise where its CPU went. */
   readonly profile: boolean;
   /** Where --profile keeps the .cpuprofile files (open them in Chrome DevTools); a temporary directory when unset. */
   readonly profileDir: string | undefined;
   /** Targets of the throughput scenario, in the order of the first round. */
-  readonly targets: readonly ('a' | 'b' | 'c')[];
+  readonly targets: readonly Target[];
 }
 
-export class BenchConfigError extends Error {
-  readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(`invalid bench configuration:\n  ${problems.join('\n  ')}`);
-    this.name = 'BenchConfigError';
-    this.problems = problems;
-  }
-}
+const OPTIONS = {
+  scenario: { type: 'string', default: 'throughput' },
+  profile: { type: 'boolean', default: false },
+  targets: { type: 'string', default: 'a,b,c' },
+} as const;
 
-export function loadBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv): BenchConfig {
-  const problems: string[] = [];
-  let values: { scenario?: string | undefined; profile?: boolean | undefined; targets?: string | undefined } = {};
+/** @throws ConfigError naming every bad option and variable. */
+export function loadBenchConfig(argv: readonly string[], env: Env): BenchConfig {
+  const r = new ConfigReader('bench', env);
+  let values: { scenario?: string; profile?: boolean; targets?: string } = {};
   try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        scenario: { type: 'string', default: 'throughput' },
-        profile: { type: 'boolean', default: false },
-        targets: { type: 'string', default: 'a,b,c' },
-      },
-      strict: true,
-    }).values;
+    values = parseArgs({ args: [...argv], options: OPTIONS, strict: true }).values;
   } catch (err) {
-    problems.push((err as Error).message);
+    r.problem('command line', err instanceof Error ? err.message : String(err));
   }
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-      return fallback;
-    }
-    return n;
-  };
-  const scenario = values.scenario ?? 'throughput';
-  if (!(SCENARIOS as readonly string[]).includes(scenario)) {
-    problems.push(`--scenario must be one of ${SCENARIOS.join(', ')}, got ${JSON.stringify(scenario)}`);
-  }
-  const targets = (values.targets ?? 'a,b,c').split(',').map((t) => t.trim());
-  for (const t of targets) if (t !== 'a' && t !== 'b' && t !== 'c') problems.push(`--targets lists a, b or c; got ${JSON.stringify(t)}`);
-  const config: BenchConfig = {
-    scenario: scenario as Scenario,
-    rounds: int('BENCH_ROUNDS', 6, 1, 100),
-    roundSeconds: int('BENCH_SECONDS', 5, 1, 600),
-    warmupSeconds: int('BENCH_WARMUP_SECONDS', 2, 0, 60),
-    connections: int('BENCH_CONNECTIONS', 50, 1, 5_000),
-    sseStreams: int('BENCH_SSE_STREAMS', 2_000, 1, 10_000),
-    sseLoadSeconds: int('BENCH_SSE_LOAD_SECONDS', 5, 1, 600),
-    sseLoadConnections: int('BENCH_SSE_LOAD_CONNECTIONS', 10, 1, 1_000),
-    cliRuns: int('BENCH_CLI_RUNS', 3, 1, 50),
-    rsLogLevel: env.BENCH_RS_LOG_LEVEL ?? 'warn',
+  const scenario = r.accept('--scenario', parseOneOf(values.scenario ?? 'throughput', SCENARIOS)) ?? 'throughput';
+  const targets = splitList(values.targets ?? 'a,b,c').flatMap((t) => {
+    const target = r.accept('--targets', parseOneOf(t, TARGETS));
+    return target === undefined ? [] : [target];
+  });
+  r.check('--targets', targets.length > 0 || values.targets === undefined, 'must list at least one of a, b, c');
+  return r.finish({
+    scenario,
+    rounds: r.int('BENCH_ROUNDS', 6, { min: 1, max: 100 }),
+    roundSeconds: r.int('BENCH_SECONDS', 5, { min: 1, max: 600 }),
+    warmupSeconds: r.int('BENCH_WARMUP_SECONDS', 2, { min: 0, max: 60 }),
+    connections: r.int('BENCH_CONNECTIONS', 50, { min: 1, max: 5_000 }),
+    sseStreams: r.int('BENCH_SSE_STREAMS', 2_000, { min: 1, max: 10_000 }),
+    sseLoadSeconds: r.int('BENCH_SSE_LOAD_SECONDS', 5, { min: 1, max: 600 }),
+    sseLoadConnections: r.int('BENCH_SSE_LOAD_CONNECTIONS', 10, { min: 1, max: 1_000 }),
+    cliRuns: r.int('BENCH_CLI_RUNS', 3, { min: 1, max: 50 }),
+    rsLogLevel: r.oneOf('BENCH_RS_LOG_LEVEL', LOG_LEVELS, 'warn'),
     profile: values.profile ?? false,
-    profileDir: env.BENCH_PROFILE_DIR === undefined || env.BENCH_PROFILE_DIR === '' ? undefined : env.BENCH_PROFILE_DIR,
-    targets: targets as ('a' | 'b' | 'c')[],
-  };
-  if (problems.length > 0) throw new BenchConfigError(problems);
-  return Object.freeze(config);
+    profileDir: r.raw('BENCH_PROFILE_DIR'),
+    targets,
+  });
 }

@@ -2,7 +2,8 @@
  * `npm run bench [-- --scenario throughput|sse|cli] [--targets a,b,c] [--profile]`
  * Results go to stdout; progress and diagnostics to stderr. Exit code 1 when a run was invalid or failed.
  */
-import { BenchConfigError, loadBenchConfig, type BenchConfig } from './config.ts';
+import { ConfigError } from '@mcp-lab/protocol/config';
+import { loadBenchConfig, type BenchConfig } from './config.ts';
 import { stopAllChildren } from './proc.ts';
 import type { Log } from './report.ts';
 import { runCli } from './scenarios/cli.ts';
@@ -34,7 +35,7 @@ let config: BenchConfig | undefined;
 try {
   config = loadBenchConfig(process.argv.slice(2), process.env);
 } catch (err) {
-  if (!(err instanceof BenchConfigError)) throw err;
+  if (!(err instanceof ConfigError)) throw err;
   log(err.message);
   process.exitCode = 2;
 }

@@ -7,6 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { DEFAULT_RS_ORIGIN, loadProfile, profileIssuer, type Profile } from '@mcp-lab/launcher/profile';
+import { ConfigError, ConfigReader, parseUrl, splitList, type Env } from '@mcp-lab/protocol/config';
 
 export const DEX_TEMPLATE_PATH = new URL('../dex/config.template.yaml', import.meta.url);
 export const DEX_CONFIG_PATH = new URL('../dex/config.yaml', import.meta.url);
@@ -30,7 +31,7 @@ export interface DexConfigValues {
 export function dexClientIds(profile: Profile): Pick<DexConfigValues, 'clientId' | 'audienceClientId'> {
   const [audienceClientId] = profile.audience.rsAccepts;
   if (profile.registration.method !== 'pre-registered' || profile.audience.strategy !== 'audience-scope' || !audienceClientId) {
-    throw new DexConfigError([`profile ${profile.name} is not a Dex profile (pre-registered client, audience-scope)`]);
+    throw new ConfigError('Dex', [`profile ${profile.name} is not a Dex profile (pre-registered client, audience-scope)`]);
   }
   return { clientId: profile.registration.clientId, audienceClientId };
 }
@@ -48,44 +49,29 @@ export const DEX_DEFAULTS: DexConfigValues = Object.freeze({
   ...dexClientIds(DEX_PROFILE),
 });
 
-export class DexConfigError extends Error {
-  override readonly name = 'DexConfigError';
-  readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(`invalid Dex configuration values:\n  - ${problems.join('\n  - ')}`);
-    this.problems = problems;
-  }
-}
+/** The name each value goes by in a problem: the field (renderDexConfig) or the variable (from the environment). */
+type ValueNames = Readonly<Record<keyof DexConfigValues, string>>;
+const FIELD_NAMES: ValueNames = {
+  issuer: 'issuer', listen: 'listen', allowedOrigins: 'allowedOrigins', idTokenLifetime: 'idTokenLifetime',
+  clientId: 'clientId', audienceClientId: 'audienceClientId',
+};
+const ENV_NAMES: ValueNames = {
+  issuer: 'DEX_ISSUER', listen: 'DEX_LISTEN', allowedOrigins: 'DEX_ALLOWED_ORIGINS', idTokenLifetime: 'DEX_ID_TOKEN_LIFETIME',
+  clientId: 'profiles/dex.json registration.clientId', audienceClientId: 'profiles/dex.json audience.rsAccepts',
+};
 
-function checkValues(v: DexConfigValues): void {
-  const problems: string[] = [];
-  try {
-    const u = new URL(v.issuer);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') problems.push(`issuer must be http(s): ${v.issuer}`);
-    if (u.search || u.hash || v.issuer.endsWith('/')) {
-      problems.push(`issuer must have no query, fragment or trailing slash: ${v.issuer}`);
-    }
-  } catch {
-    problems.push(`issuer is not an absolute URL: ${v.issuer}`);
+/** Checks every value (one ConfigError naming each bad one) and returns them frozen. */
+function checkValues(v: DexConfigValues, names: ValueNames = FIELD_NAMES): DexConfigValues {
+  const r = new ConfigReader('Dex', {});
+  r.accept(names.issuer, parseUrl(v.issuer, { shape: 'issuer' }));
+  r.check(names.listen, /^[A-Za-z0-9.[\]:-]+:\d{1,5}$/.test(v.listen), `must be host:port: ${v.listen}`);
+  // Dex compares CORS origins as exact strings: each must be what a browser sends in Origin, or "*".
+  for (const o of v.allowedOrigins) if (o !== '*') r.accept(names.allowedOrigins, parseUrl(o, { shape: 'origin' }));
+  r.check(names.idTokenLifetime, /^(\d+(ns|us|ms|s|m|h))+$/.test(v.idTokenLifetime), `must be a Go duration such as 10m: ${v.idTokenLifetime}`);
+  for (const key of ['clientId', 'audienceClientId'] as const) {
+    r.check(names[key], /^[A-Za-z0-9._-]+$/.test(v[key]), `must be a client id (letters, digits, . _ -): ${v[key]}`);
   }
-  if (!/^[A-Za-z0-9.[\]:-]+:\d{1,5}$/.test(v.listen)) problems.push(`listen must be host:port: ${v.listen}`);
-  for (const o of v.allowedOrigins) {
-    if (o === '*') continue;
-    let origin: string | undefined;
-    try {
-      origin = new URL(o).origin;
-    } catch {
-      origin = undefined;
-    }
-    if (origin !== o) problems.push(`allowed origin must be a bare origin (scheme://host[:port]) or "*": ${o}`);
-  }
-  if (!/^(\d+(ns|us|ms|s|m|h))+$/.test(v.idTokenLifetime)) {
-    problems.push(`idTokenLifetime must be a Go duration such as 10m: ${v.idTokenLifetime}`);
-  }
-  for (const [name, id] of [['clientId', v.clientId], ['audienceClientId', v.audienceClientId]] as const) {
-    if (!/^[A-Za-z0-9._-]+$/.test(id)) problems.push(`${name} must be a client id (letters, digits, . _ -): ${id}`);
-  }
-  if (problems.length > 0) throw new DexConfigError(problems);
+  return r.finish({ ...v, allowedOrigins: [...v.allowedOrigins] });
 }
 
 /** Fills the template; every value is emitted as a JSON string, which YAML reads as a plain string. */
@@ -104,25 +90,31 @@ export function renderDexConfig(
   };
   const out = template.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => {
     const slot = slots[name];
-    if (slot === undefined) throw new DexConfigError([`the template names an unknown slot ${whole}`]);
+    if (slot === undefined) throw new ConfigError('Dex', [`the template names an unknown slot ${whole}`]);
     return slot;
   });
   return out;
 }
 
-/** Reads DEX_ISSUER, DEX_LISTEN, DEX_ALLOWED_ORIGINS (comma list), DEX_ID_TOKEN_LIFETIME over the defaults. */
-export function dexConfigValuesFromEnv(env: NodeJS.ProcessEnv): DexConfigValues {
-  const origins = env.DEX_ALLOWED_ORIGINS;
-  return Object.freeze({
-    issuer: env.DEX_ISSUER || DEX_DEFAULTS.issuer,
-    listen: env.DEX_LISTEN || DEX_DEFAULTS.listen,
-    allowedOrigins: origins
-      ? Object.freeze(origins.split(',').map((s) => s.trim()).filter((s) => s !== ''))
-      : DEX_DEFAULTS.allowedOrigins,
-    idTokenLifetime: env.DEX_ID_TOKEN_LIFETIME || DEX_DEFAULTS.idTokenLifetime,
-    clientId: DEX_DEFAULTS.clientId,
-    audienceClientId: DEX_DEFAULTS.audienceClientId,
-  });
+/**
+ * Reads DEX_ISSUER, DEX_LISTEN, DEX_ALLOWED_ORIGINS (comma list), DEX_ID_TOKEN_LIFETIME over the defaults; the client
+ * ids always come from profiles/dex.json.
+ * @throws ConfigError naming every bad variable.
+ */
+export function dexConfigValuesFromEnv(env: Env): DexConfigValues {
+  const r = new ConfigReader('Dex', env);
+  const origins = r.raw('DEX_ALLOWED_ORIGINS');
+  return checkValues(
+    {
+      issuer: r.string('DEX_ISSUER', DEX_DEFAULTS.issuer),
+      listen: r.string('DEX_LISTEN', DEX_DEFAULTS.listen),
+      allowedOrigins: origins === undefined ? DEX_DEFAULTS.allowedOrigins : splitList(origins),
+      idTokenLifetime: r.string('DEX_ID_TOKEN_LIFETIME', DEX_DEFAULTS.idTokenLifetime),
+      clientId: DEX_DEFAULTS.clientId,
+      audienceClientId: DEX_DEFAULTS.audienceClientId,
+    },
+    ENV_NAMES,
+  );
 }
 
 if (import.meta.filename === process.argv[1]) {

@@ -37,6 +37,22 @@ describe('warm path against the embedded IdP and the RS', () => {
     expect(JSON.parse(toolText(warm))).toMatchObject({ iss: issuer, aud: [`${rsOrigin}/mcp`] });
   });
 
+  it('a repeat connect says it used the stored token; --fresh walks discovery and authorization again', async () => {
+    expect((await cli('connect', `${rsOrigin}/mcp`, ...LOGIN)).code).toBe(0);
+    const warm = await cli('connect', `${rsOrigin}/mcp`);
+    expect(warm.code, warm.stderr).toBe(0);
+    expect(warm.steps).toEqual(['stored-token', 'initialize', 'tools-list']);
+    expect(warm.stderr).toContain(`used the stored token for ${rsOrigin}/mcp (probe, discovery and authorization skipped); to watch it again: mcp-lab-client connect ${rsOrigin}/mcp --fresh`);
+    const stored = (await readStore()).tokens[0]?.access_token;
+    const fresh = await cli('connect', `${rsOrigin}/mcp`, ...LOGIN, '--fresh');
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(fresh.steps).toEqual(['probe', 'resource-metadata', 'as-metadata', 'registration', 'authorize', 'callback', 'token', 'initialize', 'tools-list']);
+    expect(fresh.stderr).not.toContain('used the stored token');
+    const after = await readStore();
+    expect(after.tokens).toHaveLength(1);
+    expect(after.tokens[0]?.access_token).not.toBe(stored);
+  });
+
   it('a stored token the RS refuses (401) leads to full discovery, then refresh', async () => {
     expect((await cli('tools', `${rsOrigin}/mcp`, ...LOGIN)).code).toBe(0);
     const data = await readStore();

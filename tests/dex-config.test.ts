@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEX_CONFIG_PATH, DEX_DEFAULTS, DexConfigError, dexConfigValuesFromEnv, renderDexConfig } from '../scripts/dex-config.ts';
+import { ConfigError } from '@mcp-lab/protocol/config';
+import { DEX_CONFIG_PATH, DEX_DEFAULTS, dexConfigValuesFromEnv, renderDexConfig } from '../scripts/dex-config.ts';
 
 describe('dex/config.yaml', () => {
   it('is the template rendered with the defaults (run `node scripts/dex-config.ts dex/config.yaml` after editing the template)', () => {
@@ -36,16 +37,44 @@ describe('renderDexConfig', () => {
 
   it.each([
     ['an issuer with a trailing slash', { issuer: 'http://127.0.0.1:5556/dex/' }, /trailing slash/],
-    ['a listen address without port', { listen: '127.0.0.1' }, /listen must be host:port/],
+    ['a listen address without port', { listen: '127.0.0.1' }, /listen: must be host:port/],
     ['an allowed origin with a path', { allowedOrigins: ['http://127.0.0.1:3000/app'] }, /bare origin/],
     ['a lifetime that is not a Go duration', { idTokenLifetime: '10 minutes' }, /Go duration/],
   ])('refuses %s', (_label, override, message) => {
-    expect(() => renderDexConfig({ ...DEX_DEFAULTS, ...override })).toThrow(DexConfigError);
+    expect(() => renderDexConfig({ ...DEX_DEFAULTS, ...override })).toThrow(ConfigError);
     expect(() => renderDexConfig({ ...DEX_DEFAULTS, ...override })).toThrow(message);
   });
 
   it('refuses a template slot it does not know', () => {
     expect(() => renderDexConfig(DEX_DEFAULTS, 'issuer: {{isuser}}\n')).toThrow(/unknown slot \{\{isuser\}\}/);
+  });
+
+  it('reports every bad value at once, each by name', () => {
+    let caught: unknown;
+    try {
+      renderDexConfig({ ...DEX_DEFAULTS, issuer: 'http://127.0.0.1:5556/dex?x', listen: 'nope', allowedOrigins: ['http://127.0.0.1:3000/'] });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).problems.map((p) => p.split(':')[0])).toEqual(['issuer', 'listen', 'allowedOrigins']);
+  });
+
+  it.each([
+    ['DEX_ISSUER', 'http://127.0.0.1:5556/dex/', /^DEX_ISSUER: must have no trailing slash/],
+    ['DEX_LISTEN', '5558', /^DEX_LISTEN: must be host:port/],
+    ['DEX_ALLOWED_ORIGINS', 'http://a.test,http://b.test/app', /^DEX_ALLOWED_ORIGINS: must be a bare origin/],
+    ['DEX_ID_TOKEN_LIFETIME', '1 hour', /^DEX_ID_TOKEN_LIFETIME: must be a Go duration/],
+  ])('names the variable when %s=%s is refused', (name, value, message) => {
+    let caught: unknown;
+    try {
+      dexConfigValuesFromEnv({ [name]: value });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).problems).toHaveLength(1);
+    expect((caught as ConfigError).problems[0]).toMatch(message);
   });
 
   it('reads overrides from the environment', () => {

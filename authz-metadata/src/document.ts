@@ -12,18 +12,18 @@ export function loadMetadataDocument(path: string, issuer: string): Readonly<Aut
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new ConfigError([`AUTHZ_METADATA_DOCUMENT cannot be read (${path}): ${(cause as Error).message}`], { cause });
+    throw new ConfigError('authz-metadata', [`AUTHZ_METADATA_DOCUMENT cannot be read (${path}): ${(cause as Error).message}`], { cause });
   }
   let doc: AuthorizationServerMetadata;
   try {
     doc = parseAuthorizationServerMetadata(JSON.parse(text));
   } catch (cause) {
-    throw new ConfigError([`AUTHZ_METADATA_DOCUMENT (${path}) is not RFC 8414 metadata: ${(cause as Error).message}`], {
+    throw new ConfigError('authz-metadata', [`AUTHZ_METADATA_DOCUMENT (${path}) is not RFC 8414 metadata: ${(cause as Error).message}`], {
       cause,
     });
   }
   if (doc.issuer !== issuer) {
-    throw new ConfigError([
+    throw new ConfigError('authz-metadata', [
       `AUTHZ_METADATA_DOCUMENT (${path}) has issuer "${doc.issuer}" but AUTHZ_METADATA_ISSUER is "${issuer}"; ` +
         'they must be identical (RFC 8414 §3.3)',
     ]);

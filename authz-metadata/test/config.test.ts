@@ -46,6 +46,8 @@ describe('loadConfig', () => {
     ['AUTHZ_METADATA_UPSTREAM', 'http://127.0.0.1:5558/dex'],
     ['AUTHZ_METADATA_ISSUER', 'nope'],
     ['AUTHZ_METADATA_ISSUER', 'http://127.0.0.1:5556/dex?x=1'],
+    ['AUTHZ_METADATA_ISSUER', 'http://127.0.0.1:5556/dex/'],
+    ['AUTHZ_METADATA_ISSUER', 'ftp://127.0.0.1/dex'],
     ['AUTHZ_METADATA_ENABLED', 'maybe'],
     ['AUTHZ_METADATA_LOG_LEVEL', 'loud'],
   ])('rejects %s=%s naming the variable', (name, value) => {

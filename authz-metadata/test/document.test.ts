@@ -88,7 +88,7 @@ describe('main', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(1);
-    expect(stderr).toContain('authz-metadata configuration is invalid');
+    expect(stderr).toContain('invalid authz-metadata configuration');
     expect(stderr).toContain('has issuer "http://127.0.0.1:9999/dex" but AUTHZ_METADATA_ISSUER is "http://127.0.0.1:5556/dex"');
   });
 });

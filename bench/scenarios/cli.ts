@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@mcp-lab/test-kit/free-port';
+import type { StepEvent } from 'mcp-lab-client/events';
 import type { BenchConfig } from '../config.ts';
 import { startChild, type ChildServer } from '../proc.ts';
 import { machineLine, median, renderTable, type Log } from '../report.ts';
@@ -11,13 +12,8 @@ import { CLI_BIN, IDP_MAIN, REPO_ROOT, RS_MAIN, rsEnv } from '../targets.ts';
 const CLI_TIMEOUT_MS = 60_000;
 const LOGIN = 'alice:alice-password';
 
-/** What the bench reads of the CLI's `--json` step events (mcp-client/src/events.ts). */
-interface StepLine {
-  readonly step: string;
-  readonly status: string;
-  readonly ms?: number;
-  readonly http?: readonly unknown[];
-}
+/** One line of the CLI's `--json` output: its step event, declared once in the client package. */
+type StepLine = StepEvent;
 
 interface CliRun {
   readonly wallMs: number;
@@ -112,13 +108,13 @@ export async function runCli(config: BenchConfig, log: Log): Promise<{ report: s
 }
 
 function sumStepMs(run: CliRun): number {
-  return run.steps.reduce((acc, s) => acc + (s.ms ?? 0), 0);
+  return run.steps.reduce((acc, s) => acc + s.ms, 0);
 }
 
 function stepTable(run: CliRun): string {
   return renderTable([
     ['step', 'status', 'ms', 'HTTP'],
-    ...run.steps.map((s) => [s.step, s.status, (s.ms ?? 0).toFixed(0), String(s.http?.length ?? 0)]),
+    ...run.steps.map((s) => [s.step, s.status, s.ms.toFixed(0), String(s.http.length)]),
   ]);
 }
 
@@ -153,7 +149,7 @@ function runCliOnce(args: readonly string[], store: string | undefined): Promise
           stderr += `\n(bench) unparsable --json line: ${(err as Error).message}`;
         }
       }
-      const httpRoundTrips = steps.reduce((acc, s) => acc + (s.http?.length ?? 0), 0);
+      const httpRoundTrips = steps.reduce((acc, s) => acc + s.http.length, 0);
       const last = steps.at(-1);
       const ok = exitCode === 0 && last?.step === 'tools-call' && last.status === 'ok';
       resolve({ wallMs, exitCode, steps, httpRoundTrips, ok, stderr });

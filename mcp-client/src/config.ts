@@ -1,9 +1,12 @@
 /**
  * The CLI's environment, read once (nothing else reads process.env): where the store lives, and the
- * conformance-suite variables.
+ * conformance-suite variables. Parsed with the lab's configuration toolkit.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigReader, type Env } from '@mcp-lab/protocol/config';
+
+export { ConfigError } from '@mcp-lab/protocol/config';
 
 export interface ClientEnvConfig {
   /** $MCP_LAB_CLIENT_HOME, else $XDG_CONFIG_HOME/mcp-lab-client, else ~/.config/mcp-lab-client. */
@@ -14,29 +17,18 @@ export interface ClientEnvConfig {
   readonly color: boolean;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-export function loadConfig(env: Readonly<Record<string, string | undefined>>, stdoutIsTty: boolean): ClientEnvConfig {
-  const problems: string[] = [];
-  const storeDir = env.MCP_LAB_CLIENT_HOME || join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'mcp-lab-client');
-  let conformance: ClientEnvConfig['conformance'];
-  if (env.MCP_CONFORMANCE_SCENARIO) {
-    let context: Record<string, unknown> | undefined;
-    if (env.MCP_CONFORMANCE_CONTEXT) {
-      try {
-        const parsed: unknown = JSON.parse(env.MCP_CONFORMANCE_CONTEXT);
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) problems.push('MCP_CONFORMANCE_CONTEXT must be a JSON object');
-        else context = parsed as Record<string, unknown>;
-      } catch (err) {
-        problems.push(`MCP_CONFORMANCE_CONTEXT is not JSON: ${(err as Error).message}`);
-      }
-    }
-    conformance = { scenario: env.MCP_CONFORMANCE_SCENARIO, context };
-  }
-  if (problems.length) throw new ConfigError(`invalid environment:\n  ${problems.join('\n  ')}`);
-  return Object.freeze({ storeDir, conformance, color: stdoutIsTty && !env.NO_COLOR });
+/** @throws ConfigError naming every bad variable. */
+export function loadConfig(env: Env, stdoutIsTty: boolean): ClientEnvConfig {
+  const r = new ConfigReader('mcp-lab-client environment', env);
+  const scenario = r.raw('MCP_CONFORMANCE_SCENARIO');
+  // Read only in conformance mode: the suite sets both, a person's shell may have a stale context.
+  const context = scenario === undefined ? undefined : r.jsonObject('MCP_CONFORMANCE_CONTEXT');
+  return r.finish({
+    storeDir: r.string('MCP_LAB_CLIENT_HOME', join(r.string('XDG_CONFIG_HOME', join(homedir(), '.config')), 'mcp-lab-client')),
+    conformance: scenario === undefined ? undefined : { scenario, context },
+    // no-color.org: NO_COLOR present and not empty turns colors off.
+    color: stdoutIsTty && (env.NO_COLOR ?? '') === '',
+  });
 }
 
 /**
@@ -44,6 +36,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, st
  * else ~/.cache/mcp-lab-client/compile-cache. Read before loadConfig because it must be in place before the
  * command's modules load; a cache is only an optimisation, so it has no error of its own.
  */
-export function compileCacheDir(env: Readonly<Record<string, string | undefined>>): string {
+export function compileCacheDir(env: Env): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mcp-lab-client', 'compile-cache');
 }

@@ -28,6 +28,10 @@ export interface FakeLabOptions {
    */
   readonly legacy?: 'metadata' | 'default-endpoints';
   readonly legacyIssuer?: string;
+  /** The MCP endpoint lets initialize through without a token (so the probe passes); other requests need one. */
+  readonly anonymousInitialize?: boolean;
+  /** Client ids the token endpoint answers 401 invalid_client for (an AS that forgot a registration). */
+  readonly forgottenClients?: readonly string[];
 }
 
 export interface FakeLab {
@@ -38,6 +42,19 @@ export interface FakeLab {
   userAgent(tamper?: (params: URLSearchParams) => void): UserAgent;
   /** Tokens the fake RS accepts, with their grants (scopes); delete one to revoke it. */
   readonly tokens: Map<string, Grant>;
+}
+
+/** RFC 8414 metadata of an authorization server at `issuer` with the usual endpoints, PKCE S256 and DCR. */
+export function asMetadataDocument(issuer: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    issuer,
+    authorization_endpoint: `${issuer}/authorize`,
+    token_endpoint: `${issuer}/token`,
+    registration_endpoint: `${issuer}/register`,
+    response_types_supported: ['code'],
+    code_challenge_methods_supported: ['S256'],
+    ...extra,
+  };
 }
 
 export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
@@ -61,14 +78,20 @@ export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
   }
   const toAs = (req: SeenRequest) => as.handle(new Request(req.url, { method: req.method, headers: req.headers, body: req.body }));
   net.on('POST', `${issuer}/register`, toAs);
-  net.on('POST', `${issuer}/token`, toAs);
+  net.on('POST', `${issuer}/token`, (req) => {
+    const clientId = new URLSearchParams(req.body).get('client_id') ?? '';
+    if (opts.forgottenClients?.includes(clientId)) return json({ error: 'invalid_client', error_description: 'unknown client' }, 401);
+    return toAs(req);
+  });
   net.on('GET', MCP, new Response(null, { status: 405 }));
   net.on('DELETE', MCP, new Response(null, { status: 200 }));
   net.on('POST', MCP, (req) => {
     const auth = req.headers.get('authorization');
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
-    if (!token) return json({ error: 'unauthorized' }, 401, { 'www-authenticate': challenge });
-    const grant = as.tokens.get(token);
+    const msg = JSON.parse(req.body) as { id?: number; method: string };
+    const anonymous = opts.anonymousInitialize === true && !token && (msg.method === 'initialize' || msg.id === undefined);
+    if (!token && !anonymous) return json({ error: 'unauthorized' }, 401, { 'www-authenticate': challenge });
+    const grant = anonymous ? { scope: [] as readonly string[] } : as.tokens.get(token ?? '');
     if (!grant) return json({ error: 'invalid_token' }, 401, { 'www-authenticate': `${challenge}, error="invalid_token"` });
     return fakeMcpAnswer(req.method, req.body, {
       name: 'fake-rs',
@@ -107,6 +130,7 @@ export function fakeLab(opts: FakeLabOptions = {}): FakeLab {
 export function runFakeFlow(lab: FakeLab, storeDir: string, userAgent: UserAgent, extra: Partial<FlowOptions> = {}) {
   const events: StepEvent[] = [];
   const warnings: string[] = [];
+  const infos: string[] = [];
   const promise = runFlow({
     command: 'tools',
     serverUrl: MCP,
@@ -118,7 +142,7 @@ export function runFakeFlow(lab: FakeLab, storeDir: string, userAgent: UserAgent
     observer: {
       step: (e) => events.push(e),
       diagnostic: (d) => {
-        if (d.level === 'warn') warnings.push(d.message);
+        (d.level === 'warn' ? warnings : infos).push(d.message);
       },
     },
     openBrowser: async () => false,
@@ -128,6 +152,7 @@ export function runFakeFlow(lab: FakeLab, storeDir: string, userAgent: UserAgent
   return {
     events,
     warnings,
+    infos,
     promise,
     steps: () => events.map((e) => `${e.step}:${e.status}`),
     event: (name: string) => events.find((e) => e.step === name),

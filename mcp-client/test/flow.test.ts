@@ -82,6 +82,7 @@ describe('flow: offline_access', () => {
     await r.promise;
     expect(lab.authorizations).toEqual([['notes:read', 'offline_access'], ['notes:read'], ['notes:read', 'notes:write']]);
     expect(r.steps().slice(4, 8)).toEqual(['authorize:ok', 'callback:fail', 'authorize:ok', 'callback:ok']);
+    expect(r.events.find((e) => e.step === 'callback' && e.status === 'fail')?.data.code).toBe('invalid-scope');
   });
 
   it('retries at most once: an invalid_scope without offline_access stands', async () => {
@@ -157,6 +158,69 @@ describe('flow: step-up on insufficient_scope', () => {
     expect((err as FlowError).message).toMatch(/still insufficient_scope after 2 step-up/);
     expect(lab.authorizations).toHaveLength(3);
     expect(r.steps().filter((s) => s === 'step-up:ok')).toHaveLength(2);
+    expect((err as FlowError).code).toBe('step-up-exhausted');
+    expect(r.events.filter((e) => e.step === 'tools-call' && e.status === 'fail').map((e) => e.data.next)).toEqual(['step-up', 'step-up', 'give-up']);
+  });
+});
+
+describe('flow: recovery after a refusal (the event names what the flow then does)', () => {
+  it('a server that let the probe through answers 401 to an operation: the event says discovery, and discovery runs', async () => {
+    const lab = fakeLab({ anonymousInitialize: true });
+    const r = run(lab, lab.userAgent());
+    await r.promise;
+    expect(r.steps()).toEqual([
+      'probe:ok', 'initialize:ok', 'tools-list:fail', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok',
+      'authorize:ok', 'callback:ok', 'token:ok', 'initialize:ok', 'tools-list:ok',
+    ]);
+    expect(r.event('probe')?.data.auth_required).toBe(false);
+    expect(r.events.find((e) => e.step === 'tools-list' && e.status === 'fail')?.data.next).toBe('discovery');
+  });
+
+  it('a 401 to every token: refresh, then one new authorization, then a still-unauthorized error', async () => {
+    const lab = fakeLab();
+    const challenge = 'Bearer resource_metadata="https://rs.example.com/.well-known/oauth-protected-resource/mcp", error="invalid_token"';
+    lab.net.on('POST', MCP, () => new Response('{}', { status: 401, headers: { 'www-authenticate': challenge } }));
+    const r = run(lab, lab.userAgent());
+    const err = (await r.promise.catch((e: unknown) => e)) as FlowError;
+    expect(err).toBeInstanceOf(FlowError);
+    expect(err.code).toBe('still-unauthorized');
+    expect(err.message).toMatch(/still answers 401 after a new authorization/);
+    expect(r.steps().slice(7)).toEqual(['initialize:fail', 'refresh:ok', 'initialize:fail', 'authorize:ok', 'callback:ok', 'token:ok', 'initialize:fail']);
+    expect(r.events.filter((e) => e.step === 'initialize').map((e) => e.data.next)).toEqual(['refresh', 'authorize', 'give-up']);
+    expect(r.events.filter((e) => e.step === 'initialize').map((e) => e.data.code)).toEqual(['auth-failure', 'auth-failure', 'auth-failure']);
+    expect(lab.authorizations).toHaveLength(2);
+  });
+
+  it('an AS that no longer knows a stored registration (invalid_client): registers again, once', async () => {
+    const lab = fakeLab({ forgottenClients: ['forgotten-client'] });
+    await new TokenStore(dir).putRegistration({
+      issuer: ISSUER,
+      client_id: 'forgotten-client',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://127.0.0.1/callback'],
+      registered_at: new Date(0).toISOString(),
+    });
+    const r = run(lab, lab.userAgent());
+    await r.promise;
+    expect(r.steps()).toEqual([
+      'probe:ok', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'authorize:ok', 'callback:ok', 'token:fail',
+      'registration:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'initialize:ok', 'tools-list:ok',
+    ]);
+    expect(r.events.filter((e) => e.step === 'registration').map((e) => [e.data.method, e.data.client_id])).toEqual([
+      ['stored-dcr', 'forgotten-client'],
+      ['dcr', 'dcr-client'],
+    ]);
+    expect(r.warnings.join('\n')).toMatch(/no longer knows client forgotten-client; registering again/);
+  });
+
+  it('does not register again when a new registration is refused with invalid_client too', async () => {
+    const lab = fakeLab({ forgottenClients: ['dcr-client'] });
+    const r = run(lab, lab.userAgent());
+    const err = (await r.promise.catch((e: unknown) => e)) as FlowError;
+    expect(err.code).toBe('invalid-client');
+    expect(err.step).toBe('token');
+    expect(r.events.filter((e) => e.step === 'token').map((e) => e.data.code)).toEqual(['invalid-client']);
+    expect(lab.net.calls().filter((c) => c === `POST ${ISSUER}/register`)).toHaveLength(1);
   });
 });
 
@@ -166,6 +230,7 @@ describe('flow: the callback is validated before any token request', () => {
     const r = run(lab, lab.userAgent((p) => p.set('state', 'forged')));
     const err = (await r.promise.catch((e: unknown) => e)) as FlowError;
     expect(err.step).toBe('callback');
+    expect(err.code).toBe('check-failed');
     expect(err.message).toMatch(/state matches/);
     expect(sawTokenRequest(lab)).toBe(false);
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FlowError } from '../src/errors.ts';
 import { CookieJar } from '../src/login/cookie-jar.ts';
 import { headlessLogin } from '../src/login/headless.ts';
 import { parseForms } from '../src/login/html-form.ts';
@@ -84,6 +85,22 @@ describe('headless login', () => {
     const net = fakeNetwork();
     net.on('GET', `${AS}/auth`, new Response('<html><head><style>p{}</style></head><body><p>invalid_client: client is invalid</p></body></html>', { status: 400 }));
     await expect(headlessLogin(createStepContext(net.fetch), input())).rejects.toThrow(/HTTP 400: invalid_client: client is invalid/);
+  });
+
+  it('gives an error page naming invalid_client the code invalid-client (the AS does not know the client)', async () => {
+    const net = fakeNetwork();
+    net.on('GET', `${AS}/auth`, new Response('<html><body><h1>oops! something went wrong</h1><p>error: invalid_client</p></body></html>', { status: 400 }));
+    const err = await headlessLogin(createStepContext(net.fetch), input()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FlowError);
+    expect((err as FlowError).code).toBe('invalid-client');
+  });
+
+  it('does not call another error page invalid-client', async () => {
+    const net = fakeNetwork();
+    net.on('GET', `${AS}/auth`, new Response('<html><body><p>invalid_redirect_uri: not registered</p></body></html>', { status: 400 }));
+    const err = await headlessLogin(createStepContext(net.fetch), input()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FlowError);
+    expect((err as FlowError).code).toBe('step-failed');
   });
 });
 

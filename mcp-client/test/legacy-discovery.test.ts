@@ -8,21 +8,9 @@ import type { UserAgent } from '../src/steps/authorize.ts';
 import { discoverLegacyAuthorizationServer } from '../src/steps/legacy-discovery.ts';
 import { ResourceMetadataNotFoundError, discoverResourceMetadata } from '../src/steps/resource-metadata.ts';
 import { fakeNetwork, json } from './fake-http.ts';
-import { ISSUER, MCP, RS, fakeLab, runFakeFlow, type FakeLab } from './fake-lab.ts';
+import { ISSUER, MCP, RS, asMetadataDocument, fakeLab, runFakeFlow, type FakeLab } from './fake-lab.ts';
 
 const ORIGIN_METADATA = `${RS}/.well-known/oauth-authorization-server`;
-
-function asDoc(issuer: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    issuer,
-    authorization_endpoint: `${issuer}/authorize`,
-    token_endpoint: `${issuer}/token`,
-    registration_endpoint: `${issuer}/register`,
-    response_types_supported: ['code'],
-    code_challenge_methods_supported: ['S256'],
-    ...extra,
-  };
-}
 
 async function notFound(promise: Promise<unknown>): Promise<ResourceMetadataNotFoundError> {
   const err = await promise.then(
@@ -65,7 +53,7 @@ describe('legacy fallback gate: only when the server has no PRM at all', () => {
 describe('legacy-discovery step: AS metadata at the MCP server origin', () => {
   it('uses the origin metadata when its issuer is the authorization base URL', async () => {
     const net = fakeNetwork();
-    net.on('GET', ORIGIN_METADATA, json(asDoc(RS)));
+    net.on('GET', ORIGIN_METADATA, json(asMetadataDocument(RS)));
     const ctx = createStepContext(net.fetch);
     const r = await discoverLegacyAuthorizationServer(ctx, MCP);
     expect(r.source).toBe('metadata');
@@ -80,7 +68,7 @@ describe('legacy-discovery step: AS metadata at the MCP server origin', () => {
 
   it('accepts an issuer with a path on the same origin, and shows that it differs', async () => {
     const net = fakeNetwork();
-    net.on('GET', ORIGIN_METADATA, json(asDoc(`${RS}/oauth`)));
+    net.on('GET', ORIGIN_METADATA, json(asMetadataDocument(`${RS}/oauth`)));
     const ctx = createStepContext(net.fetch);
     const r = await discoverLegacyAuthorizationServer(ctx, MCP);
     expect(r.as.issuer).toBe(`${RS}/oauth`);
@@ -91,19 +79,19 @@ describe('legacy-discovery step: AS metadata at the MCP server origin', () => {
 
   it('refuses origin metadata that claims an issuer on another origin (mix-up)', async () => {
     const net = fakeNetwork();
-    net.on('GET', ORIGIN_METADATA, json(asDoc('https://honest.example.com')));
+    net.on('GET', ORIGIN_METADATA, json(asMetadataDocument('https://honest.example.com')));
     await expect(discoverLegacyAuthorizationServer(createStepContext(net.fetch), MCP)).rejects.toThrow(/issuer on the MCP server origin/);
   });
 
   it('refuses origin metadata that does not advertise PKCE S256', async () => {
     const net = fakeNetwork();
-    net.on('GET', ORIGIN_METADATA, json(asDoc(RS, { code_challenge_methods_supported: ['plain'] })));
+    net.on('GET', ORIGIN_METADATA, json(asMetadataDocument(RS, { code_challenge_methods_supported: ['plain'] })));
     await expect(discoverLegacyAuthorizationServer(createStepContext(net.fetch), MCP)).rejects.toThrow(/PKCE S256 supported/);
   });
 
   it('refuses origin metadata with a plain-http endpoint on a non-loopback host', async () => {
     const net = fakeNetwork();
-    net.on('GET', ORIGIN_METADATA, json(asDoc(RS, { token_endpoint: 'http://rs.example.com/token' })));
+    net.on('GET', ORIGIN_METADATA, json(asMetadataDocument(RS, { token_endpoint: 'http://rs.example.com/token' })));
     await expect(discoverLegacyAuthorizationServer(createStepContext(net.fetch), MCP)).rejects.toThrow(/token_endpoint is https/);
   });
 });
@@ -136,19 +124,19 @@ describe('legacy-discovery step: default endpoints', () => {
   });
 });
 
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mcp-lab-client-legacy-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function run(lab: FakeLab, userAgent: UserAgent = lab.userAgent()) {
+  return runFakeFlow(lab, dir, userAgent);
+}
+
 describe('flow: the deprecated 2025-03-26 fallback', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mcp-lab-client-legacy-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  function run(lab: FakeLab, userAgent: UserAgent = lab.userAgent()) {
-    return runFakeFlow(lab, dir, userAgent);
-  }
-
   it('is used when the server has no PRM: default endpoints, then the usual checked flow', async () => {
     const lab = fakeLab({ legacy: 'default-endpoints' });
     const r = run(lab);
@@ -194,7 +182,9 @@ describe('flow: the deprecated 2025-03-26 fallback', () => {
     await expect(r.promise).rejects.toThrow(/state matches/);
     expect(lab.net.calls()).not.toContain(`POST ${RS}/token`);
   });
+});
 
+describe('flow: the deprecated fallback is not used when a PRM exists', () => {
   it('is NOT used when a PRM document exists but its resource does not match', async () => {
     const lab = fakeLab();
     lab.net.on('GET', `${RS}/.well-known/oauth-protected-resource/mcp`, json({ resource: 'https://evil.example.com/mcp', authorization_servers: [ISSUER] }));
@@ -210,7 +200,7 @@ describe('flow: the deprecated 2025-03-26 fallback', () => {
 
   it('is NOT used when the PRM names an authorization server whose metadata has another issuer', async () => {
     const lab = fakeLab();
-    lab.net.on('GET', `${ISSUER}/.well-known/oauth-authorization-server`, json(asDoc('https://honest.example.com')));
+    lab.net.on('GET', `${ISSUER}/.well-known/oauth-authorization-server`, json(asMetadataDocument('https://honest.example.com')));
     const r = run(lab);
     await expect(r.promise).rejects.toThrow(/issuer identical to the one the resource named/);
     expect(r.steps()).toEqual(['probe:ok', 'resource-metadata:ok', 'as-metadata:fail']);

@@ -78,7 +78,9 @@ describe('registration priority', () => {
       register(createStepContext(dcrNetwork().fetch), everything, store, { clientMetadataUrl: 'https://client.example.com/', redirectUri: REDIRECT }),
     ).rejects.toThrow(/https with a path/);
   });
+});
 
+describe('registration priority: DCR and the fallbacks', () => {
   it('3. DCR when CIMD is unsupported, even with a metadata URL, as a native public client', async () => {
     const net = dcrNetwork();
     const r = await register(createStepContext(net.fetch), as({ registration_endpoint: `${ISSUER}/register` }), store, {

@@ -6,7 +6,7 @@ import type { FlowOptions } from '../src/flow.ts';
 import type { UserAgent } from '../src/steps/authorize.ts';
 import { TokenStore, type StoredTokens } from '../src/store.ts';
 import { json } from './fake-http.ts';
-import { ISSUER, MCP, RS, fakeLab, runFakeFlow, type FakeLab } from './fake-lab.ts';
+import { ISSUER, MCP, RS, asMetadataDocument, fakeLab, runFakeFlow, type FakeLab } from './fake-lab.ts';
 
 /**
  * The warm path: a stored, unexpired token for exactly this resource goes straight to initialize; a refusal
@@ -61,7 +61,57 @@ describe('warm path', () => {
     expect(step.checks.map((c) => c.name)).toContain('discovery skipped');
     expect(JSON.stringify(warm.events)).not.toContain([...lab.tokens.keys()][0]);
   });
+});
 
+describe('warm path: what a repeat run says, and --fresh', () => {
+  it('says that it used the stored token, and how to watch discovery again (--fresh)', async () => {
+    const lab = fakeLab();
+    const first = run(lab, lab.userAgent());
+    await first.promise;
+    expect(first.infos.join('\n')).not.toMatch(/stored token/);
+    const warm = run(lab, lab.userAgent(), { command: 'connect' });
+    await warm.promise;
+    expect(warm.infos).toEqual([
+      `used the stored token for ${MCP} (probe, discovery and authorization skipped); to watch it again: mcp-lab-client connect ${MCP} --fresh`,
+    ]);
+    expect(warm.event('stored-token')?.checks.find((c) => c.name === 'discovery skipped')?.detail).toMatch(/--fresh ignores the stored token/);
+  });
+
+  it('--fresh ignores the stored token: probe, discovery and a new authorization (no refresh)', async () => {
+    const lab = fakeLab();
+    await run(lab, lab.userAgent()).promise;
+    const stored = await new TokenStore(dir).getTokensForResource(MCP);
+    const from = lab.net.seen.length;
+    const fresh = run(lab, lab.userAgent(), { fresh: true });
+    await fresh.promise;
+    expect(fresh.steps()).toEqual([
+      'probe:ok', 'resource-metadata:ok', 'as-metadata:ok', 'registration:ok', 'authorize:ok', 'callback:ok', 'token:ok', 'initialize:ok', 'tools-list:ok',
+    ]);
+    expect(fresh.event('registration')?.data.method).toBe('stored-dcr');
+    expect(lab.authorizations).toHaveLength(2);
+    expect(fresh.infos.join('\n')).not.toMatch(/stored token/);
+    // Neither the stored access token nor its refresh token was sent.
+    expect(bearersSent(lab, from)).not.toContain(stored[0]!.access_token);
+    expect(lab.net.seen.slice(from).some((r) => r.body.includes(stored[0]!.refresh_token!))).toBe(false);
+    // The new token replaces the stored one: the next run is warm again, with it.
+    const after = await new TokenStore(dir).getTokensForResource(MCP);
+    expect(after).toHaveLength(1);
+    expect(after[0]!.access_token).not.toBe(stored[0]!.access_token);
+  });
+
+  it('after discovery, a stored token for (issuer, client, resource) is announced too', async () => {
+    const lab = fakeLab();
+    await run(lab, lab.userAgent()).promise;
+    // A second stored token for the resource (another AS) makes the warm path step aside: discovery decides.
+    await new TokenStore(dir).putTokens(stored({ issuer: 'https://other-as.example.com', client_id: 'x', access_token: 'token-from-other-as' }));
+    const r = run(lab, lab.userAgent());
+    await r.promise;
+    expect(r.steps().slice(3, 5)).toEqual(['registration:ok', 'stored-token:ok']);
+    expect(r.infos).toEqual([`used the stored token for ${MCP} (authorization skipped); to watch it again: mcp-lab-client tools ${MCP} --fresh`]);
+  });
+});
+
+describe('warm path: refusals lead to discovery', () => {
   it('does not open the optional GET stream on Streamable HTTP', async () => {
     const lab = fakeLab();
     await run(lab, lab.userAgent()).promise;
@@ -104,14 +154,7 @@ describe('warm path', () => {
     const other = 'https://other-as.example.com';
     lab.tokens.clear();
     lab.net.on('GET', `${RS}/.well-known/oauth-protected-resource/mcp`, json({ resource: MCP, authorization_servers: [other] }));
-    lab.net.on('GET', `${other}/.well-known/oauth-authorization-server`, json({
-      issuer: other,
-      authorization_endpoint: `${other}/authorize`,
-      token_endpoint: `${other}/token`,
-      registration_endpoint: `${other}/register`,
-      response_types_supported: ['code'],
-      code_challenge_methods_supported: ['S256'],
-    }));
+    lab.net.on('GET', `${other}/.well-known/oauth-authorization-server`, json(asMetadataDocument(other)));
     lab.net.on('POST', `${other}/register`, (req) => json({ ...(JSON.parse(req.body) as object), client_id: 'other-client' }, 201));
     let asked: URL | undefined;
     const deny: UserAgent = async (_ctx, url, listener) => {
@@ -130,7 +173,9 @@ describe('warm path', () => {
     expect(later.filter((r) => r.url.startsWith(other)).some((r) => r.body.includes(first[0]!.refresh_token!))).toBe(false);
     expect(bearersSent(lab, from)).toEqual([first[0]!.access_token]);
   });
+});
 
+describe('warm path: only a token for exactly this resource', () => {
   it.each([
     ['another path on the same server', `${RS}/sse`],
     ['another origin', 'https://elsewhere.example.com/mcp'],

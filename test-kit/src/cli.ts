@@ -3,11 +3,11 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { StepEvent } from '../../mcp-client/src/events.ts';
+import type { StepEvent } from 'mcp-lab-client/events';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** One `--json` line: the client's own step event type (mcp-client/src/events.ts), never a copy of it. */
+/** One `--json` line: the client's step event, declared once in the client package. */
 export type StepLine = StepEvent;
 
 export interface CliRun {

@@ -49,6 +49,11 @@ export interface DoctorValues {
   readonly har?: string | undefined;
 }
 
+/** Whether any export was asked for. */
+export function wantsExport(t: ExportTargets): boolean {
+  return t.traceOut !== undefined || t.mermaid !== undefined || t.har !== undefined;
+}
+
 /** The export targets of any command. */
 export function exportTargets(values: DoctorValues): ExportTargets {
   return {

@@ -16,10 +16,6 @@ export interface ExportTargets {
 /** The client's version as exporters name it (HAR creator, SARIF driver). */
 export const CLIENT_VERSION = '0.1.0';
 
-export function wantsExport(t: ExportTargets): boolean {
-  return t.traceOut !== undefined || t.mermaid !== undefined || t.har !== undefined;
-}
-
 /** Writes each requested file; returns the paths written. */
 export async function writeExports(trace: Trace, targets: ExportTargets): Promise<string[]> {
   const written: string[] = [];

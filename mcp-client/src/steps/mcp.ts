@@ -28,7 +28,7 @@ export class AuthFailureError extends FlowError {
   readonly failure: AuthFailure;
   constructor(operation: string, failure: AuthFailure, cause: unknown) {
     const code = failure.challenge?.params.error;
-    super(`${operation}: HTTP ${failure.status}${code ? ` ${code}` : ''}`, { cause });
+    super(`${operation}: HTTP ${failure.status}${code ? ` ${code}` : ''}`, { code: 'auth-failure', cause });
     this.failure = failure;
   }
 }
