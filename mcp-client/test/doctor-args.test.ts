@@ -58,3 +58,30 @@ describe('flow refusals link the doctor check that diagnoses them', () => {
     expect(catalogLinkForFlowCheck('state matches')).toBeUndefined();
   });
 });
+
+describe('the CLI parser routes doctor and the export flags', () => {
+  it('doctor <url> becomes a doctor request with its own options', async () => {
+    const { parseCliArgs } = await import('../src/cli/args.ts');
+    expect(parseCliArgs(['doctor', URL_, '--token', 'T', '--sarif', 'o.sarif', '--json', '--protocol-era', '2025-11-25'])).toEqual({
+      kind: 'doctor',
+      doctor: { serverUrl: URL_, json: true, protocolEra: '2025-11-25', loginDriver: 'auto', token: 'T', sarif: 'o.sarif' },
+    });
+  });
+
+  it('the export flags reach the flow commands; doctor-only flags are refused there; flow-only flags are refused by doctor', async () => {
+    const { parseCliArgs, UsageError } = await import('../src/cli/args.ts');
+    const r = parseCliArgs(['connect', URL_, '--mermaid', 'd.mmd', '--har', 'h.har', '--trace-out', 't.jsonl']);
+    expect(r.kind === 'flow' ? r.output.exports : undefined).toEqual({ traceOut: 't.jsonl', mermaid: 'd.mmd', har: 'h.har' });
+    expect(() => parseCliArgs(['connect', URL_, '--sarif', 'x'])).toThrow(new UsageError('--sarif works with doctor only'));
+    expect(() => parseCliArgs(['doctor', URL_, '--transport', 'sse'])).toThrow(new UsageError('--transport does not apply to doctor'));
+    expect(() => parseCliArgs(['logout', '--har', 'h.har'])).toThrow(new UsageError('--har does not apply to logout'));
+    expect(() => parseCliArgs(['doctor'])).toThrow(new UsageError('doctor needs the MCP server URL'));
+  });
+
+  it('doctor --help prints the doctor usage', async () => {
+    const { parseCliArgs } = await import('../src/cli/args.ts');
+    const r = parseCliArgs(['doctor', '--help']);
+    expect(r).toMatchObject({ kind: 'help', exitCode: 0 });
+    expect(r.kind === 'help' ? r.text : '').toMatch(/^Usage: mcp-lab-client doctor <url>/);
+  });
+});
