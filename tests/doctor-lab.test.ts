@@ -137,6 +137,15 @@ describe.runIf(READY.embedded)('doctor against a misconfigured lab RS (embedded 
   });
 });
 
+describe('the README names what the profiles declare', () => {
+  it("the quick start's doctor command asks for the embedded profile's second audience", async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const foreign = loadProfile('embedded').audience.foreign;
+    expect(foreign).toBeDefined();
+    expect(readme).toContain(`npx mcp-lab-client doctor http://127.0.0.1:3000/mcp --login alice:alice-password --foreign-resource ${foreign}`);
+  });
+});
+
 describe.runIf(READY.embedded)('exports of real runs (embedded lab)', () => {
   let lab: Lab;
   beforeAll(async () => {

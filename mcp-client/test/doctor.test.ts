@@ -213,6 +213,20 @@ describe('doctor: protocol eras', () => {
   });
 });
 
+describe('doctor: a URL where nothing answers', () => {
+  it('exactly challenge-401 fails, saying so; every other check is not applicable', async () => {
+    const report = await runDoctor({
+      serverUrl: 'http://127.0.0.1:9/mcp',
+      fetch: async () => {
+        throw new TypeError('fetch failed');
+      },
+      observer: { check: () => undefined, diagnostic: () => undefined },
+    });
+    expect(report.results.filter((r) => r.verdict === 'fail')).toMatchObject([{ id: 'challenge-401', summary: 'the MCP server cannot be reached: fetch failed' }]);
+    expect(report.counts).toEqual({ pass: 0, fail: 1, warn: 0, 'not-applicable': CHECK_DEFINITIONS.length - 1 });
+  });
+});
+
 describe('doctor: Host check of a loopback server', () => {
   async function hostVerdict(status: number): Promise<CheckResult> {
     const seen: string[] = [];

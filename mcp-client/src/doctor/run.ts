@@ -65,6 +65,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   );
   const modules: CheckModule[] = [...DISCOVERY_MODULES, credentialsModule(opts, opts.fetch, (e) => opts.observer.step?.(e)), ...TOKEN_MODULES];
   for (const module of modules) {
+    if (ctx.facts.probe && ctx.facts.probe.status === undefined) {
+      // Nothing answers at the URL: one failure (challenge-401) says so; every other check cannot be made.
+      for (const def of module.checks) ctx.report(def, 'not-applicable', 'the MCP server cannot be reached (see challenge-401)');
+      continue;
+    }
     try {
       await module.run(ctx);
     } catch (err) {

@@ -86,7 +86,8 @@ async function run(ctx: DoctorContext): Promise<void> {
   const header = probe.response?.headers.get('www-authenticate') ?? null;
   if (probe.status === undefined) {
     ctx.facts.probe = { status: undefined, header, challenge: undefined, grammarOk: false, authRequired: false };
-    reportAllNotApplicable(ctx, CHECKS, `the MCP server cannot be reached: ${probe.error ?? 'network error'}`);
+    ctx.report(CHALLENGE_401, 'fail', `the MCP server cannot be reached: ${probe.error ?? 'network error'}`, ev);
+    reportAllNotApplicable(ctx, CHECKS.slice(1), 'the MCP server cannot be reached (see challenge-401)');
     return;
   }
   if (probe.status >= 200 && probe.status < 300) {
