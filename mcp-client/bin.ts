@@ -5,7 +5,7 @@
  * calls process.exit.
  */
 import { spawn } from 'node:child_process';
-import { exitCodeOf, parseCliArgs, type CliRequest, type OutputArgs } from './src/cli/args.ts';
+import { UsageError, exitCodeOf, parseCliArgs, type CliRequest, type OutputArgs } from './src/cli/args.ts';
 import { enableCliCompileCache } from './src/compile-cache.ts';
 import { compileCacheDir, loadConfig, type ClientEnvConfig } from './src/config.ts';
 import { FlowError } from './src/errors.ts';
@@ -38,6 +38,13 @@ async function observerFor(output: OutputArgs, config: ClientEnvConfig): Promise
   return output.json
     ? (await import('./src/render/json.ts')).jsonObserver(sink)
     : (await import('./src/render/pretty.ts')).prettyObserver(sink, { color: config.color });
+}
+
+/** All of stdin, trimmed (a token piped in). */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').trim();
 }
 
 async function run(request: CliRequest, config: ClientEnvConfig): Promise<number> {
@@ -89,7 +96,10 @@ async function run(request: CliRequest, config: ClientEnvConfig): Promise<number
     }
     case 'doctor': {
       const { doctorCommand } = await import('./src/doctor/command.ts');
-      return doctorCommand({ ...request.doctor, color: config.color }, { sink, fetch: globalThis.fetch });
+      // `--token -`: the token comes on stdin, so that it is not on the command line (visible to other users).
+      const token = request.doctor.token === '-' ? await readStdin() : request.doctor.token;
+      if (token === '') throw new UsageError('--token -: stdin held no token');
+      return doctorCommand({ ...request.doctor, ...(token !== undefined ? { token } : {}), color: config.color }, { sink, fetch: globalThis.fetch });
     }
   }
 }

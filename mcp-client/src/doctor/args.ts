@@ -124,7 +124,7 @@ Exit code 0 only when no check fails. Needs nothing of the lab: any MCP server U
 Options:
   --login user:password      log in (headless) to run the token checks with real tokens
   --login-driver NAME        auto (default), embedded, dex, keycloak
-  --token T                  use this access token instead of logging in
+  --token T                  use this access token instead of logging in (-: read it from stdin)
   --client-id ID             a pre-registered client (with --client-secret for a confidential one)
   --client-metadata-url URL  this client's metadata document (CIMD client_id)
   --scope "a b"              scopes to request instead of the challenge's
