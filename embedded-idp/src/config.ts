@@ -13,6 +13,15 @@ export interface IdpConfig {
   readonly resources: readonly string[];
   /** Resource scopes the IdP grants (in addition to openid, offline_access, email, profile). */
   readonly scopes: readonly string[];
+  /** Scopes an authorization request without `scope` is processed with (RFC 6749 §3.3); among `scopes`. */
+  readonly defaultScope: readonly string[];
+  /**
+   * https origins on loopback or private addresses the IdP may fetch Client ID Metadata Documents from (a lab hosting
+   * its client's document locally); every other client_id URL must resolve to a public address (SSRF protection).
+   */
+  readonly cimdTrustedOrigins: readonly string[];
+  /** PEM file of extra CA certificates trusted for Client ID Metadata Document fetches (a lab's self-signed host). */
+  readonly cimdCaFile: string | undefined;
   readonly accessTokenTtlS: number;
   readonly refreshTokenTtlS: number;
   /** Keys that sign the IdP's cookies (newest first); random per process when IDP_COOKIE_KEYS is unset. */
@@ -111,6 +120,24 @@ export function loadConfig(env: IdpEnv): IdpConfig {
   }
   if (rawScopes !== undefined && scopes.length === 0) problems.push('IDP_SCOPES must name at least one scope');
 
+  const rawDefault = get('IDP_DEFAULT_SCOPE');
+  const defaultScope = rawDefault === undefined ? [scopes[0] ?? DEFAULT_SCOPES[0]] : list(rawDefault);
+  for (const s of defaultScope) {
+    if (!scopes.includes(s) && !(OIDC_SCOPES as readonly string[]).includes(s)) {
+      problems.push(`IDP_DEFAULT_SCOPE entry ${JSON.stringify(s)} is not one of IDP_SCOPES or ${OIDC_SCOPES.join(', ')}`);
+    }
+  }
+
+  const cimdTrustedOrigins: string[] = [];
+  for (const o of list(get('IDP_CIMD_TRUSTED_ORIGINS') ?? '')) {
+    const u = URL.parse(o);
+    if (u === null || u.protocol !== 'https:' || u.origin !== o.replace(/\/$/, '')) {
+      problems.push(`IDP_CIMD_TRUSTED_ORIGINS entry ${JSON.stringify(o)} must be an https origin (client_id URLs are https only)`);
+    } else {
+      cimdTrustedOrigins.push(u.origin);
+    }
+  }
+
   const accessTokenTtlS = int('IDP_ACCESS_TOKEN_TTL_S', 600, 1, 86_400);
   const refreshTokenTtlS = int('IDP_REFRESH_TOKEN_TTL_S', 86_400, 1, 30 * 86_400);
 
@@ -135,6 +162,9 @@ export function loadConfig(env: IdpEnv): IdpConfig {
     port,
     resources: Object.freeze(resources),
     scopes: Object.freeze(scopes),
+    defaultScope: Object.freeze(defaultScope),
+    cimdTrustedOrigins: Object.freeze(cimdTrustedOrigins),
+    cimdCaFile: get('IDP_CIMD_CA_FILE'),
     accessTokenTtlS,
     refreshTokenTtlS,
     cookieKeys: Object.freeze(cookieKeys),

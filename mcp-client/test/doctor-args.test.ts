@@ -54,7 +54,7 @@ describe('flow refusals link the doctor check that diagnoses them', () => {
       expect(source, name).toContain(`'${name}'`);
       expect(checkDefinition(id).id).toBe(id);
     }
-    expect(catalogLinkForFlowCheck('resource covers the server URL')).toBe('docs/errors.md#prm-resource-identity');
+    expect(catalogLinkForFlowCheck('resource is identical to the expected resource identifier')).toBe('docs/errors.md#prm-resource-identity');
     expect(catalogLinkForFlowCheck('state matches')).toBeUndefined();
   });
 });

@@ -75,7 +75,8 @@ const EXCERPT_CHARS = 400;
 const SECRET_MEMBERS = /("(?:access_token|refresh_token|id_token|client_secret|registration_access_token|code)"\s*:\s*")([^"]{0,6})[^"]*(")/g;
 const JWT_LIKE = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
 
-/** A body excerpt with credentials masked: JSON secret members and anything shaped like a JWT. */
+/** A body excerpt with credentials masked: JSON secret members and anything shaped like a JWT (after the
+ * recorder's own scrubbing of every credential it saw on the wire). */
 export function maskBody(text: string): string {
   const masked = text.replace(SECRET_MEMBERS, '$1$2…$3').replace(JWT_LIKE, (m) => `${m.slice(0, 6)}…`);
   return masked.length > EXCERPT_CHARS ? `${masked.slice(0, EXCERPT_CHARS)}…` : masked;
@@ -160,7 +161,7 @@ export function createDoctorContext(
       }
       const [record] = recorder.take();
       const evidence: Evidence = record
-        ? { ...record, purpose, ...(text ? { body: maskBody(text) } : {}) }
+        ? { ...record, purpose, ...(text ? { body: maskBody(recorder.secrets.scrub(text)) } : {}) }
         : { method: init.method ?? 'GET', url, status: 0, headers: {}, purpose, ...(error ? { body: `network error: ${error}` } : {}) };
       onExchange(evidence);
       return {

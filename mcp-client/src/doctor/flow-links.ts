@@ -7,7 +7,7 @@ import { catalogLink } from './check.ts';
 
 export const FLOW_CHECK_TO_DOCTOR: Readonly<Record<string, string>> = {
   'unauthenticated request answered 401': 'challenge-401',
-  'resource covers the server URL': 'prm-resource-identity',
+  'resource is identical to the expected resource identifier': 'prm-resource-identity',
   'authorization_servers lists at least one issuer': 'prm-authorization-servers',
   'issuer identical to the one the resource named': 'as-issuer-echo',
   'PKCE S256 supported': 'as-pkce-s256',

@@ -3,16 +3,10 @@
  * names, whether each document's `resource` is the identifier its URL was derived from, and
  * `authorization_servers`.
  */
-import {
-  MetadataError,
-  canonicalResource,
-  insertWellKnown,
-  parseProtectedResourceMetadata,
-  resourceCovers,
-  type ProtectedResourceMetadata,
-} from '@mcp-lab/protocol';
+import { MetadataError, insertWellKnown, parseProtectedResourceMetadata, type ProtectedResourceMetadata } from '@mcp-lab/protocol';
 import { messageOf } from '../../errors.ts';
 import { isSecureOrLoopback } from '../../loopback.ts';
+import { expectedResource, sameIdentifier } from '../../steps/resource-metadata.ts';
 import type { CheckDefinition, Evidence } from '../check.ts';
 import { describeProbe, type DoctorContext } from '../context.ts';
 import type { CheckModule } from '../module.ts';
@@ -63,8 +57,8 @@ const CHECKS = [PRM_PATH_SUFFIXED, PRM_ROOT, PRM_RESOURCE_IDENTITY, PRM_AUTHORIZ
 interface Fetched {
   readonly url: string;
   readonly via: 'challenge' | 'path-suffixed' | 'root';
-  /** The identifier the document must name (undefined for the challenge's URL: it must cover the server URL). */
-  readonly expected: string | undefined;
+  /** The identifier the document must name (RFC 9728 §3.3; the client's own rule, steps/resource-metadata.ts). */
+  readonly expected: string;
   readonly metadata: ProtectedResourceMetadata | undefined;
   /** Why there is no document: HTTP status or a parse error. */
   readonly problem: string | undefined;
@@ -72,7 +66,8 @@ interface Fetched {
   readonly evidence: Evidence;
 }
 
-async function fetchDocument(ctx: DoctorContext, url: string, via: Fetched['via'], expected: string | undefined): Promise<Fetched> {
+async function fetchDocument(ctx: DoctorContext, url: string, via: Fetched['via']): Promise<Fetched> {
+  const expected = expectedResource(ctx.serverUrl, { url, via: via === 'challenge' ? 'challenge' : 'well-known' }).identifier;
   const p = await ctx.send(`Protected Resource Metadata (${via})`, url, { headers: { accept: 'application/json' } });
   if (p.status !== 200) return { url, via, expected, metadata: undefined, problem: describeProbe(p), status: p.status, evidence: p.evidence };
   try {
@@ -81,14 +76,6 @@ async function fetchDocument(ctx: DoctorContext, url: string, via: Fetched['via'
   } catch (err) {
     const field = err instanceof MetadataError && err.field ? ` (${err.field})` : '';
     return { url, via, expected, metadata: undefined, problem: `invalid document${field}: ${messageOf(err)}`, status: 200, evidence: p.evidence };
-  }
-}
-
-function canonicalOrUndefined(url: string): string | undefined {
-  try {
-    return canonicalResource(url);
-  } catch {
-    return undefined;
   }
 }
 
@@ -101,10 +88,10 @@ async function run(ctx: DoctorContext): Promise<void> {
 
   const docs: Fetched[] = [];
   if (challengeUrl !== undefined && challengeUrl !== suffixedUrl && challengeUrl !== rootUrl) {
-    docs.push(await fetchDocument(ctx, challengeUrl, 'challenge', undefined));
+    docs.push(await fetchDocument(ctx, challengeUrl, 'challenge'));
   }
-  const suffixed = hasPath ? await fetchDocument(ctx, suffixedUrl, 'path-suffixed', canonicalResource(server)) : undefined;
-  const root = await fetchDocument(ctx, rootUrl, 'root', canonicalResource(server.origin));
+  const suffixed = hasPath ? await fetchDocument(ctx, suffixedUrl, 'path-suffixed') : undefined;
+  const root = await fetchDocument(ctx, rootUrl, 'root');
   if (suffixed) docs.push(suffixed);
   docs.push(root);
   const served = docs.filter((d) => d.metadata);
@@ -140,8 +127,7 @@ async function run(ctx: DoctorContext): Promise<void> {
   const wrong: string[] = [];
   for (const d of served) {
     const resource = (d.metadata as ProtectedResourceMetadata).resource;
-    const ok = d.expected === undefined ? resourceCovers(resource, ctx.serverUrl) : canonicalOrUndefined(resource) === d.expected;
-    if (!ok) wrong.push(`${d.url} says resource "${resource}", expected ${d.expected === undefined ? `a resource covering ${ctx.serverUrl}` : `"${d.expected}"`}`);
+    if (!sameIdentifier(resource, d.expected)) wrong.push(`${d.url} says resource "${resource}", expected "${d.expected}"`);
   }
   ctx.report(
     PRM_RESOURCE_IDENTITY,
