@@ -87,7 +87,7 @@ describe('loadConfig', () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     const problems = (err as ConfigError).problems;
-    expect(problems.some((p) => p.startsWith('IDP_DEFAULT_SCOPE entry "admin"'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('IDP_DEFAULT_SCOPE: entry "admin"'))).toBe(true);
     expect(problems.filter((p) => p.startsWith('IDP_CIMD_TRUSTED_ORIGINS'))).toHaveLength(2);
   });
 });

@@ -8,8 +8,11 @@ import { redactAuthorization, redactCookie, redactSetCookie, redactUrl, SecretSe
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-/** The request and response headers a record keeps (one map; these two lists tell them apart, e.g. for HAR). */
-export const REQUEST_HEADERS = ['authorization', 'cookie', 'origin'] as const;
+/**
+ * Request headers shown: credentials (redacted), Origin, and the MCP standard headers (era, method, tool); the
+ * response headers after them. A record keeps both in one map; these two lists tell them apart (e.g. for HAR).
+ */
+export const REQUEST_HEADERS = ['authorization', 'cookie', 'origin', 'mcp-protocol-version', 'mcp-method', 'mcp-name'] as const;
 export const RESPONSE_HEADERS = ['www-authenticate', 'location', 'content-type', 'set-cookie', 'mcp-session-id'] as const;
 /** Form and JSON fields that carry a credential (RFC 6749 §4.1.3, §5.1, §6; RFC 7636 §4.5; RFC 7591 §3.2.1). */
 const CREDENTIAL_FIELDS = ['code', 'code_verifier', 'refresh_token', 'access_token', 'id_token', 'client_secret', 'registration_access_token'] as const;
@@ -44,6 +47,11 @@ export class HttpRecorder {
     const done = this.#current;
     this.#current = [];
     return done;
+  }
+
+  /** Records an exchange made without fetch (a browser's EventSource, a top-level navigation). */
+  add(record: HttpRecord): void {
+    this.#current.push(record);
   }
 
   /** Wraps a fetch so each exchange is recorded; nothing else about the request changes. */

@@ -17,10 +17,10 @@ describe('doctor arguments', () => {
     expect(
       parse({
         login: 'alice:pw:with:colons', 'login-driver': 'dex', 'client-id': 'c', scope: 'a  b', 'foreign-resource': 'https://other.example/mcp', 'foreign-scope': 'openid email',
-        'expired-token': 'E', 'foreign-token': 'F', 'protocol-era': '2026-07-28', json: true, sarif: 'out.sarif', 'trace-out': 't.jsonl', mermaid: 'd.mmd', har: 'h.har',
+        'expired-token': 'E', 'foreign-token': 'F', 'protocol-era': 'modern', json: true, sarif: 'out.sarif', 'trace-out': 't.jsonl', mermaid: 'd.mmd', har: 'h.har',
       }),
     ).toEqual({
-      serverUrl: URL_, json: true, protocolEra: '2026-07-28', loginDriver: 'dex', login: { username: 'alice', password: 'pw:with:colons' }, clientId: 'c', scope: ['a', 'b'],
+      serverUrl: URL_, json: true, protocolEra: 'modern', loginDriver: 'dex', login: { username: 'alice', password: 'pw:with:colons' }, clientId: 'c', scope: ['a', 'b'],
       foreignResource: 'https://other.example/mcp', foreignScope: ['openid', 'email'], foreignToken: 'F', expiredToken: 'E', sarif: 'out.sarif', traceOut: 't.jsonl', mermaid: 'd.mmd', har: 'h.har',
     });
   });
@@ -29,7 +29,7 @@ describe('doctor arguments', () => {
     { name: 'a second URL', values: {}, more: ['x'], error: 'doctor takes one URL' },
     { name: '--token with --login', values: { token: 't', login: 'a:b' }, error: '--token and --login exclude each other' },
     { name: 'an empty --token', values: { token: ' ' }, error: '--token needs a token' },
-    { name: 'an unknown era', values: { 'protocol-era': '2024-11-05' }, error: '--protocol-era must be one of auto, 2026-07-28, 2025-11-25' },
+    { name: 'an unknown era', values: { 'protocol-era': '2026-07-28' }, error: '--protocol-era must be one of auto, modern, legacy' },
     { name: '--login without a colon', values: { login: 'alice' }, error: '--login must be user:password' },
     { name: '--foreign-resource without --login', values: { 'foreign-resource': 'https://o.example' }, error: '--foreign-resource needs --login (the doctor asks the authorization server for that token)' },
     { name: '--foreign-resource not a URL', values: { login: 'a:b', 'foreign-resource': 'other' }, error: '--foreign-resource is not an absolute URL: other' },
@@ -62,9 +62,9 @@ describe('flow refusals link the doctor check that diagnoses them', () => {
 describe('the CLI parser routes doctor and the export flags', () => {
   it('doctor <url> becomes a doctor request with its own options', async () => {
     const { parseCliArgs } = await import('../src/cli/args.ts');
-    expect(parseCliArgs(['doctor', URL_, '--token', 'T', '--sarif', 'o.sarif', '--json', '--protocol-era', '2025-11-25'])).toEqual({
+    expect(parseCliArgs(['doctor', URL_, '--token', 'T', '--sarif', 'o.sarif', '--json', '--protocol-era', 'legacy'])).toEqual({
       kind: 'doctor',
-      doctor: { serverUrl: URL_, json: true, protocolEra: '2025-11-25', loginDriver: 'auto', token: 'T', sarif: 'o.sarif' },
+      doctor: { serverUrl: URL_, json: true, protocolEra: 'legacy', loginDriver: 'auto', token: 'T', sarif: 'o.sarif' },
     });
   });
 

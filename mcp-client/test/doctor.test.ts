@@ -201,8 +201,8 @@ describe('doctor: protocol eras', () => {
     expect(run.result('era-support')).toMatchObject({ verdict: 'pass', summary: expect.stringMatching(/^2026-07-28 server\/discover: no \(HTTP 400\); 2025 initialize: yes/) });
   });
 
-  it('--protocol-era 2026-07-28 against a 2025-only server fails era-support', async () => {
-    const run = await doctor({ eras: ['2025'] }, async (lab) => ({ userAgent: lab.userAgent(), protocolEra: '2026-07-28' }));
+  it('--protocol-era modern (2026-07-28) against a 2025-only server fails era-support', async () => {
+    const run = await doctor({ eras: ['2025'] }, async (lab) => ({ userAgent: lab.userAgent(), protocolEra: 'modern' }));
     expect(run.failed()).toEqual(['era-support']);
   });
 

@@ -6,7 +6,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { LOGIN_DRIVERS } from '../login/drivers.ts';
 import type { ExportTargets } from '../export/write.ts';
 import type { DoctorCommand } from './command.ts';
-import type { ProtocolEra } from './context.ts';
+import { PROTOCOL_ERAS } from '../steps/era.ts';
 
 /** `--trace-out`, `--mermaid`, `--har`: for connect, tools, call and doctor. */
 export const EXPORT_OPTIONS = {
@@ -15,18 +15,15 @@ export const EXPORT_OPTIONS = {
   har: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
-/** The options only `doctor` takes. */
+/** The options only `doctor` takes (`--protocol-era` it shares with the flow commands). */
 export const DOCTOR_OPTIONS = {
   token: { type: 'string' },
-  'protocol-era': { type: 'string' },
   'foreign-resource': { type: 'string' },
   'foreign-scope': { type: 'string' },
   'foreign-token': { type: 'string' },
   'expired-token': { type: 'string' },
   sarif: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
-
-export const PROTOCOL_ERAS: readonly ProtocolEra[] = ['auto', '2026-07-28', '2025-11-25'];
 
 /** The option values the doctor reads (a subset of the CLI's parsed values). */
 export interface DoctorValues {
@@ -132,7 +129,8 @@ Options:
   --foreign-scope "a b"      also ask for a token with these scopes, whose audience is not this server
   --foreign-token T          a token the AS issued for another audience
   --expired-token T          an expired access token of this AS (the doctor mints nothing it cannot sign)
-  --protocol-era ERA         auto (default: either era), 2026-07-28 (server/discover) or 2025-11-25 (initialize)
+  --protocol-era ERA         the era to require: auto (default: either), modern (2026-07-28, server/discover)
+                             or legacy (2025, initialize); both are probed and reported either way
   --json                     one JSON object per check on stdout
   --sarif FILE               write the results as SARIF 2.1.0
   --trace-out FILE           write the run as JSON lines

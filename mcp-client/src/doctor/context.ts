@@ -43,8 +43,11 @@ export interface Facts {
   mcpRequest?: { body: unknown; headers: Record<string, string> };
 }
 
-/** The MCP protocol era the person asked the doctor to require (`--protocol-era`); `auto` requires either. */
-export type ProtocolEra = '2026-07-28' | '2025-11-25' | 'auto';
+import type { ProtocolEra } from '../steps/era.ts';
+
+/** The era the person asked the doctor to require (`--protocol-era`, the client's own vocabulary): `modern` is
+ * 2026-07-28 (server/discover), `legacy` 2025 (initialize), `auto` either. */
+export type { ProtocolEra };
 
 /** Sends a request with a chosen Host header (fetch cannot set Host); returns a real Response. */
 export type HostProbe = (url: string, host: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<Response>;

@@ -53,8 +53,9 @@ async function run(ctx: DoctorContext): Promise<void> {
     return;
   }
   const era = ctx.settings.protocolEra;
-  const ok = era === '2026-07-28' ? modern : era === '2025-11-25' ? legacy : modern || legacy;
-  ctx.report(ERA_SUPPORT, ok ? 'pass' : 'fail', era === 'auto' ? summary : `asked for ${era}: ${summary}`, ev);
+  const ok = era === 'modern' ? modern : era === 'legacy' ? legacy : modern || legacy;
+  const asked = era === 'modern' ? 'modern (2026-07-28)' : 'legacy (2025, initialize)';
+  ctx.report(ERA_SUPPORT, ok ? 'pass' : 'fail', era === 'auto' ? summary : `asked for ${asked}: ${summary}`, ev);
 }
 
 export const eraModule: CheckModule = { name: 'era', checks: [ERA_SUPPORT], run };
