@@ -8,3 +8,4 @@ export * from './idp/dex.ts';
 export * from './idp/embedded.ts';
 export * from './idp/keycloak.ts';
 export * from './idp/keycloak-realm.ts';
+export * from './quirks.ts';

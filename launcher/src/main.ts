@@ -6,16 +6,21 @@
  *   npm start -- --idp dex         Dex behind authz-metadata on :5556 (npm run lab:dex)
  *   npm start -- --idp keycloak    Keycloak on :8080 (after scripts/ensure-keycloak.sh)
  *   npm start -- --profile my-idp.json
+ *   npm start -- --quirk no-iss,short-token-ttl   a fault-injecting layer in front of the AS / RS
+ *   npm start -- --list-quirks
  */
 import { parseArgs } from 'node:util';
 import { loadProfile } from './profile.ts';
+import { formatQuirkList, parseQuirkList } from './quirks.ts';
 import { startLab, type Lab } from './stack.ts';
 
 const USAGE = `usage: npm start -- [--idp embedded|dex|keycloak] [--profile FILE] [--rs-port 3000] [--idp-port N]
   --idp NAME       a profile from profiles/ (default: $MCP_LAB_PROFILE or embedded)
   --profile FILE   a profile file of your own (see profiles/README.md)
   --rs-port N      the resource server's port (default 3000)
-  --idp-port N     the IdP's port (default: the profile's)`;
+  --idp-port N     the IdP's port (default: the profile's)
+  --quirk A[,B]    reproduce IdP / proxy quirks (default: $MCP_LAB_QUIRKS); added to the profile's "quirks"
+  --list-quirks    list the quirks: name, layer, what it imitates, what a correct client does`;
 
 function port(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -31,6 +36,8 @@ async function main(): Promise<number> {
       profile: { type: 'string' },
       'rs-port': { type: 'string' },
       'idp-port': { type: 'string' },
+      quirk: { type: 'string', multiple: true },
+      'list-quirks': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -38,11 +45,16 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (values['list-quirks']) {
+    process.stdout.write(formatQuirkList());
+    return 0;
+  }
+  const quirks = parseQuirkList((values.quirk ?? [process.env.MCP_LAB_QUIRKS ?? '']).join(','));
   const profile = loadProfile(values.profile ?? values.idp ?? process.env.MCP_LAB_PROFILE ?? 'embedded');
   const rsPort = port(values['rs-port'], '--rs-port') ?? 3000;
   const idpPort = port(values['idp-port'], '--idp-port') ?? profile.idp.port;
   process.stderr.write(`starting the ${profile.name} lab: ${profile.description}\n`);
-  const lab: Lab = await startLab(profile, { rsPort, ...(idpPort ? { idpPort } : {}), log: process.stderr });
+  const lab: Lab = await startLab(profile, { rsPort, ...(idpPort ? { idpPort } : {}), quirks, log: process.stderr });
   const user = profile.login.users[0];
   const login = user ? ` --login ${user.username}:${user.password}` : '';
   process.stdout.write(
@@ -52,6 +64,7 @@ async function main(): Promise<number> {
       `  MCP (Streamable) ${lab.rsUrl}/mcp`,
       `  MCP (HTTP+SSE)   ${lab.rsUrl}/sse`,
       `  Resource metadata ${lab.rsUrl}/.well-known/oauth-protected-resource/mcp`,
+      ...(lab.quirks.length ? [`  Quirks           ${lab.quirks.join(', ')} (npm start -- --list-quirks)`] : []),
       ...profile.login.users.map((u) => `  user             ${u.username} / ${u.password}`),
       '',
       '  Walk the authorization sequence (another terminal):',
