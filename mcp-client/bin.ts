@@ -62,7 +62,7 @@ async function run(request: CliRequest, config: ClientEnvConfig): Promise<number
     case 'flow': {
       const observer = await observerFor(request.output, config);
       const [{ TokenStore }, { runFlow }] = await Promise.all([import('./src/store.ts'), import('./src/flow.ts')]);
-      const store = new TokenStore(request.output.store ?? config.storeDir);
+      const store = new TokenStore(request.output.store ?? config.storeDir, { refreshLock: !config.refreshLockOff });
       try {
         await runFlow({ ...request.flow, store, fetch: globalThis.fetch, observer, openBrowser });
         return 0;
