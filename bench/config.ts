@@ -6,7 +6,7 @@ import { ConfigReader, LOG_LEVELS, parseOneOf, splitList, type Env, type LogLeve
  * collected and reported at once (one ConfigError from the lab's toolkit), naming the option or variable; the
  * result is frozen.
  */
-export const SCENARIOS = ['throughput', 'sse', 'cli'] as const;
+export const SCENARIOS = ['throughput', 'sse', 'cli', 'reliability'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 export const TARGETS = ['a', 'b', 'c'] as const;
 export type Target = (typeof TARGETS)[number];
@@ -23,6 +23,16 @@ export interface BenchConfig {
   readonly sseLoadConnections: number;
   /** Cold and warm CLI runs each (scenario cli). */
   readonly cliRuns: number;
+  /** Scenario reliability: seconds of each whoami run of user B (unloaded, loaded). */
+  readonly reliabilitySeconds: number;
+  /** Connections of user A's notes_list hammering. */
+  readonly reliabilityAConnections: number;
+  /** User B's steady request rate (an ordinary user, within the RS's per-subject rate limit). */
+  readonly reliabilityBRatePerS: number;
+  /** Simulated IdP outage (injected clock): minutes, step, and the RS's JWKS timeout during it. */
+  readonly outageMinutes: number;
+  readonly outageStepS: number;
+  readonly outageTimeoutMs: number;
   /** Level of the lab RS's logger during the runs. */
   readonly rsLogLevel: LogLevel;
   /** Run the lab RS with --cpu-prof and summarise where its CPU went. */
@@ -64,6 +74,12 @@ export function loadBenchConfig(argv: readonly string[], env: Env): BenchConfig 
     sseLoadSeconds: r.int('BENCH_SSE_LOAD_SECONDS', 5, { min: 1, max: 600 }),
     sseLoadConnections: r.int('BENCH_SSE_LOAD_CONNECTIONS', 10, { min: 1, max: 1_000 }),
     cliRuns: r.int('BENCH_CLI_RUNS', 3, { min: 1, max: 50 }),
+    reliabilitySeconds: r.int('BENCH_RELIABILITY_SECONDS', 10, { min: 1, max: 600 }),
+    reliabilityAConnections: r.int('BENCH_RELIABILITY_A_CONNECTIONS', 4, { min: 1, max: 200 }),
+    reliabilityBRatePerS: r.int('BENCH_RELIABILITY_B_RATE', 40, { min: 1, max: 1_000 }),
+    outageMinutes: r.int('BENCH_OUTAGE_MINUTES', 15, { min: 1, max: 1_440 }),
+    outageStepS: r.int('BENCH_OUTAGE_STEP_S', 20, { min: 1, max: 3_600 }),
+    outageTimeoutMs: r.int('BENCH_OUTAGE_JWKS_TIMEOUT_MS', 500, { min: 50, max: 120_000 }),
     rsLogLevel: r.oneOf('BENCH_RS_LOG_LEVEL', LOG_LEVELS, 'warn'),
     profile: values.profile ?? false,
     profileDir: r.raw('BENCH_PROFILE_DIR'),

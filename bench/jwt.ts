@@ -1,4 +1,5 @@
-import { serveFakeIssuer } from '@mcp-lab/test-kit/fake-issuer';
+import { createFakeIssuer, type FakeIssuer } from '@mcp-lab/test-kit/fake-issuer';
+import { serve } from '@mcp-lab/test-kit/serve';
 import { makeKeys, nowS, signJwt, type Keys } from '@mcp-lab/test-kit/keys';
 
 /**
@@ -11,6 +12,10 @@ export interface BenchIssuer {
   readonly jwksUrl: string;
   /** Signs an access token (RFC 9068 shape: iss, sub, aud, scope, client_id, iat, exp). */
   mint(claims: MintOptions): Promise<string>;
+  /** 'hang': every request is held unanswered (an IdP outage that times out); 'up' answers again. */
+  setOutage(mode: 'up' | 'hang'): void;
+  /** Requests the issuer received (any path, answered or held). */
+  requests(): number;
   close(): Promise<void>;
 }
 
@@ -21,6 +26,8 @@ export interface MintOptions {
   readonly clientId?: string;
   readonly email?: string;
   readonly ttlS?: number;
+  /** `iat` in seconds (default now); `exp` = iat + ttlS. For a bench that runs an injected clock. */
+  readonly issuedAtS?: number;
 }
 
 const KID = 'bench-rs256';
@@ -28,17 +35,29 @@ const KID = 'bench-rs256';
 /** Starts the test kit's fake issuer on 127.0.0.1 with an OS-assigned port; tokens are signed here, not issued. */
 export async function startBenchIssuer(): Promise<BenchIssuer> {
   const keys = await makeKeys(KID);
-  const fake = await serveFakeIssuer({ keys, scopes: ['notes:read', 'notes:write'] });
+  let outage: 'up' | 'hang' = 'up';
+  let requests = 0;
+  let fake: FakeIssuer | undefined;
+  // An outage holds each request unanswered until the client gives up (or the server closes).
+  const served = await serve((request) => {
+    requests++;
+    return outage === 'hang' ? new Promise<Response>(() => undefined) : fake!.handle(request);
+  });
+  fake = createFakeIssuer({ issuer: served.origin, keys, scopes: ['notes:read', 'notes:write'] });
   return {
     issuer: fake.issuer,
     jwksUrl: `${fake.issuer}/jwks`,
-    mint: (opts) => mint(keys, fake.issuer, opts),
-    close: fake.close,
+    mint: (opts) => mint(keys, served.origin, opts),
+    setOutage: (mode) => {
+      outage = mode;
+    },
+    requests: () => requests,
+    close: () => served.close(),
   };
 }
 
 function mint(keys: Keys, issuer: string, opts: MintOptions): Promise<string> {
-  const iat = nowS();
+  const iat = opts.issuedAtS ?? nowS();
   return signJwt(keys, {
     iss: issuer,
     sub: opts.subject ?? 'bench-user',

@@ -25,6 +25,8 @@ export interface TargetContext {
   readonly nodeArgs?: readonly string[];
   /** Level of the RS's pino logger; the bench servers do not log. */
   readonly rsLogLevel: string;
+  /** More RS variables (e.g. limits), over rsEnv's. */
+  readonly extraRsEnv?: Readonly<Record<string, string>>;
 }
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -109,6 +111,17 @@ export function rsEnv(port: number, issuer: string, jwksUrl: string | undefined,
   };
 }
 
+/**
+ * RS limits lifted for the load scenarios, which drive one subject as hard as they can on purpose (throughput,
+ * thousands of SSE streams); the reliability scenario runs the RS with its defaults instead.
+ */
+export const BENCH_UNLIMITED_RS_ENV: Readonly<Record<string, string>> = Object.freeze({
+  MCP_RATE_LIMIT_PER_S: '1000000',
+  MCP_RATE_LIMIT_BURST: '1000000',
+  MCP_SSE_STREAMS_MAX_PER_SUBJECT: '10000',
+  MCP_SESSIONS_MAX_PER_SUBJECT: '10000',
+});
+
 /** Starts `node mcp-server/src/main.ts` against the bench issuer. */
 export async function startRsProcess(ctx: TargetContext): Promise<{ server: ChildServer; origin: string }> {
   const port = await freePort();
@@ -117,7 +130,7 @@ export async function startRsProcess(ctx: TargetContext): Promise<{ server: Chil
     name: 'lab-rs',
     script: RS_MAIN,
     nodeArgs: ctx.nodeArgs ?? [],
-    env: rsEnv(port, ctx.issuer.issuer, ctx.issuer.jwksUrl, ctx.rsLogLevel),
+    env: { ...rsEnv(port, ctx.issuer.issuer, ctx.issuer.jwksUrl, ctx.rsLogLevel), ...ctx.extraRsEnv },
     readyUrl: `${origin}/.well-known/oauth-protected-resource`,
   });
   return { server, origin };
@@ -129,7 +142,7 @@ export function rsToken(issuer: BenchIssuer, origin: string, resourcePath: '/mcp
 }
 
 async function startRs(ctx: TargetContext): Promise<RunningTarget> {
-  const { server, origin } = await startRsProcess(ctx);
+  const { server, origin } = await startRsProcess({ ...ctx, extraRsEnv: { ...BENCH_UNLIMITED_RS_ENV, ...ctx.extraRsEnv } });
   try {
     const token = await rsToken(ctx.issuer, origin);
     // Stateful Streamable HTTP: one session, then every tools/call of the load runs in it.

@@ -23,8 +23,7 @@ COPY mcp-server/package.json mcp-server/
 COPY mcp-client/package.json mcp-client/
 COPY embedded-idp/package.json embedded-idp/
 COPY authz-metadata/package.json authz-metadata/
-# The launcher stays out of the image, but npm ci wants the manifest of every workspace the lockfile names.
-COPY launcher/package.json launcher/
+# Only the services' workspaces: npm ci leaves out those whose folders are absent (launcher, test-kit).
 # Exactly the committed lockfile (scripts/lockfile.sh writes it from scratch, with every platform's optional packages).
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
  && mkdir -p /out/data

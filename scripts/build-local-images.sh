@@ -189,6 +189,8 @@ stage_app() {
   # authz-metadata/dex-metadata.json) but without tests, node_modules and dotfiles: what
   # docker/node-app.Dockerfile.dockerignore lets through.
   for ws in $(cd "$ROOT" && "$NODE" -p 'require("./package.json").workspaces.join(" ")'); do
+    # The launcher and the test kit run on the host only (npm ci leaves out absent workspaces).
+    case "$ws" in launcher|test-kit) continue ;; esac
     [ -f "$ROOT/$ws/package.json" ] || die "workspace $ws has no package.json"
     tar -C "$ROOT" --exclude="$ws/test" --exclude="$ws/node_modules" --exclude='*.test.ts' --exclude="$ws/.*" \
       -cf - "$ws" | tar -C "$app" -xf -

@@ -8,7 +8,7 @@ import { isWhoamiResult, openSession, TOOLS_CALL_BODY } from '../mcp.ts';
 import { openFilesLimit, rssKiB } from '../proc.ts';
 import { machineLine, renderTable, type Log } from '../report.ts';
 import { openSseStreams } from '../sse-streams.ts';
-import { rsAvailable, rsToken, startRsProcess } from '../targets.ts';
+import { BENCH_UNLIMITED_RS_ENV, rsAvailable, rsToken, startRsProcess } from '../targets.ts';
 
 const HANDSHAKE_CONCURRENCY = 50;
 const FD_HEADROOM = 256;
@@ -33,7 +33,12 @@ export async function runSse(config: BenchConfig, log: Log): Promise<{ report: s
   const loadBefore = loadavg();
   const issuer = await startBenchIssuer();
   // --inspect lets the bench read the RS's heap from outside; port 0 = any free port, loopback only.
-  const { server, origin } = await startRsProcess({ issuer, rsLogLevel: config.rsLogLevel, nodeArgs: ['--inspect=127.0.0.1:0'] });
+  const { server, origin } = await startRsProcess({
+    issuer,
+    rsLogLevel: config.rsLogLevel,
+    nodeArgs: ['--inspect=127.0.0.1:0'],
+    extraRsEnv: BENCH_UNLIMITED_RS_ENV,
+  });
   let inspector: InspectorClient | undefined;
   const notes: string[] = [];
   try {

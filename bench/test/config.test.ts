@@ -25,6 +25,12 @@ describe('loadBenchConfig', () => {
       sseLoadSeconds: 5,
       sseLoadConnections: 10,
       cliRuns: 3,
+      reliabilitySeconds: 10,
+      reliabilityAConnections: 4,
+      reliabilityBRatePerS: 40,
+      outageMinutes: 15,
+      outageStepS: 20,
+      outageTimeoutMs: 500,
       rsLogLevel: 'warn',
       profile: false,
       profileDir: undefined,
@@ -45,7 +51,7 @@ describe('loadBenchConfig', () => {
   });
 
   it.each<[string, string[], Record<string, string>, RegExp]>([
-    ['an unknown scenario', ['--scenario', 'soak'], {}, /^--scenario: must be one of throughput, sse, cli, got "soak"$/],
+    ['an unknown scenario', ['--scenario', 'soak'], {}, /^--scenario: must be one of throughput, sse, cli, reliability, got "soak"$/],
     ['an unknown target', ['--targets', 'a,d'], {}, /^--targets: must be one of a, b, c, got "d"$/],
     ['no targets', ['--targets', ''], {}, /^--targets: must list at least one of a, b, c$/],
     ['an unknown option', ['--rounds', '3'], {}, /^command line: Unknown option '--rounds'/],

@@ -4,20 +4,22 @@
  */
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import { BearerError, bearerChallenge, bearerErrorBody, insertWellKnown } from '@mcp-lab/protocol';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import authPlugin from './auth/authenticate.ts';
 import { createCookieSessionStore } from './auth/cookie-sessions.ts';
 import type { CookieSessionStore } from './auth/cookie-sessions.ts';
 import { createJwksResolver } from './auth/jwks.ts';
 import type { KeySource } from './auth/jwks.ts';
+import { createSubjectRateLimiter } from './auth/rate-limit.ts';
 import { VerifiedTokenCache } from './auth/token-cache.ts';
 import { createTokenVerifier } from './auth/verify-token.ts';
 import type { RsConfig } from './config.ts';
-import { CredentialsRequired, HttpError } from './http-error.ts';
+import errorHandler from './http/error-handler.ts';
+import jsonBody from './http/json-body.ts';
 import { SessionRegistry } from './mcp/sessions.ts';
+import type { SessionEndReason } from './mcp/sessions.ts';
 import type { SseStreamTransport } from './mcp/sse-transport.ts';
 import { openNotesStore } from './notes/store.ts';
 import type { NotesStore } from './notes/store.ts';
@@ -41,8 +43,8 @@ export interface AppDeps {
   readonly logger?: FastifyBaseLogger;
   /** Where the config-built logger writes (default stdout); lets tests read the log. */
   readonly logStream?: { write(line: string): unknown };
-  /** Largest accepted request body in bytes (default 1 MiB). */
-  readonly bodyLimitBytes?: number;
+  /** How often expired MCP and cookie sessions are swept, in ms (default 1000). */
+  readonly sweepIntervalMs?: number;
 }
 
 /** Headers that carry credentials; pino never prints them. */
@@ -67,6 +69,8 @@ const MCP_CORS = {
 /** Builds the resource server (not listening). Close it to end MCP sessions and the notes store. */
 export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
+  const { limits } = config;
+  const sweepIntervalMs = deps.sweepIntervalMs ?? 1_000;
   const app = Fastify({
     ...(deps.logger
       ? { loggerInstance: deps.logger }
@@ -78,50 +82,47 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
             ...(deps.logStream ? { stream: deps.logStream } : {}),
           },
         }),
-    bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
+    bodyLimit: limits.bodyLimitBytes,
+    // Slow bodies and idle sockets (README "Limits"): Node answers 408 and closes when the whole request has not
+    // arrived in time; it checks at this interval, so a deadline is met within a second.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 2))),
+    },
   }) as unknown as FastifyInstance;
 
-  const keys = deps.keySource ?? createJwksResolver({ config, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  const keys = deps.keySource ?? createJwksResolver({ config, now, log: app.log, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   const tokenCache = new VerifiedTokenCache(config.tokenCacheMaxEntries, config.clockSkewS);
   const verifyToken = createTokenVerifier({ config, keys, now, cache: tokenCache });
-  const cookieSessions: CookieSessionStore = createCookieSessionStore(now);
-  const notes = deps.notes ?? openNotesStore(config.dbPath, now);
-  const streamableSessions = new SessionRegistry<StreamableHTTPServerTransport>();
-  const sseSessions = new SessionRegistry<SseStreamTransport>();
+  const cookieSessions: CookieSessionStore = createCookieSessionStore(now, limits);
+  const notes = deps.notes ?? openNotesStore(config.dbPath, { now, limits });
+  const sessionLimits = { idleTimeoutMs: limits.sessionIdleTimeoutMs, maxLifetimeMs: limits.sessionMaxLifetimeMs };
+  const streamableSessions = new SessionRegistry<StreamableHTTPServerTransport>(
+    { ...sessionLimits, maxPerSubject: limits.sessionsMaxPerSubject, extendsWithToken: true, label: 'Streamable HTTP sessions' },
+    now,
+    sweepIntervalMs,
+  );
+  const sseSessions = new SessionRegistry<SseStreamTransport>(
+    { ...sessionLimits, maxPerSubject: limits.sseStreamsMaxPerSubject, extendsWithToken: false, label: 'SSE streams' },
+    now,
+    sweepIntervalMs,
+  );
+  // A logged-out, replaced or expired cookie session takes the MCP sessions and streams opened with it along.
+  cookieSessions.onEnd(function endCookieStreams(id, why) {
+    const reason: Extract<SessionEndReason, 'logged_out' | 'cookie_session_expired'> = why === 'expired' ? 'cookie_session_expired' : 'logged_out';
+    streamableSessions.endByCookie(id, reason);
+    sseSessions.endByCookie(id, reason);
+  });
+  const cookieSweeper = setInterval(() => cookieSessions.sweep(), sweepIntervalMs);
+  cookieSweeper.unref();
   // What a client without credentials is told to ask for: basic access. In claim mode permissions do not come
   // from scopes, so the scopes the AS needs to mint the claim are named instead.
   const challengeScope = config.permissionsFrom.kind === 'scope' ? ['notes:read'] : [...config.scopesSupported];
 
-  app.setErrorHandler(function renderError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
-    const resourceMetadata = insertWellKnown(
-      `${config.publicUrl}${request.routeOptions.config?.resourcePath ?? ''}`,
-      'oauth-protected-resource',
-    );
-    if (error instanceof CredentialsRequired) {
-      const challenge = bearerChallenge({ resourceMetadata, scope: challengeScope });
-      if (challenge) reply.header('www-authenticate', challenge);
-      return reply.code(error.status).send({ error: 'unauthorized', error_description: error.message });
-    }
-    if (error instanceof BearerError) {
-      const challenge = bearerChallenge({ resourceMetadata, error });
-      if (challenge) reply.header('www-authenticate', challenge);
-      if (error.code === 'temporarily_unavailable') {
-        request.log.warn({ err: error.cause ?? error }, 'token verification unavailable');
-        reply.header('retry-after', '5');
-      }
-      return reply.code(error.status).send(bearerErrorBody(error));
-    }
-    if (error instanceof HttpError) {
-      return reply.code(error.status).send({ error: error.code, error_description: error.message });
-    }
-    const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
-    if (status >= 400 && status < 500) {
-      return reply.code(status).send({ error: 'invalid_request', error_description: error.message });
-    }
-    request.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).send({ error: 'server_error', error_description: 'internal error' });
-  });
-
+  await app.register(errorHandler, { config, challengeScope });
+  await app.register(jsonBody, { maxDepth: limits.jsonMaxDepth });
   await app.register(cookie);
   // Built once: the delegator runs on every request.
   const metadataCors = { origin: '*', methods: ['GET'] };
@@ -131,7 +132,8 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
       callback(null, req.url?.startsWith('/.well-known/') ? metadataCors : mcpCors);
     },
   });
-  await app.register(authPlugin, { config, verifyToken, cookieSessions });
+  const rateLimiter = createSubjectRateLimiter(limits.rateLimitPerS, limits.rateLimitBurst, now);
+  await app.register(authPlugin, { config, verifyToken, cookieSessions, rateLimiter });
   await app.register(prmRoutes, { config });
   await app.register(sessionRoutes, { config, cookieSessions });
   await app.register(streamableRoutes, { config, notes, sessions: streamableSessions });
@@ -139,6 +141,7 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
 
   // Before the server stops accepting: long-lived SSE streams would otherwise keep close() waiting.
   app.addHook('preClose', async function closeSessions() {
+    clearInterval(cookieSweeper);
     await streamableSessions.closeAll();
     await sseSessions.closeAll();
   });

@@ -2,12 +2,12 @@
  * Non-OAuth HTTP failures (origin refused, unknown session, malformed JSON-RPC). Each owns its status;
  * the one error handler in app.ts turns it into `{error, error_description}`.
  */
-export type HttpErrorCode = 'forbidden_origin' | 'session_not_found' | 'invalid_request' | 'not_found';
+export type HttpErrorCode = 'forbidden_origin' | 'forbidden_host' | 'cookie_sessions_full' | 'session_not_found' | 'invalid_request' | 'not_found';
 
 export class HttpError extends Error {
   override readonly name = 'HttpError';
   readonly code: HttpErrorCode;
-  readonly status: 400 | 403 | 404;
+  readonly status: HttpErrorStatus;
   constructor(code: HttpErrorCode, description: string, options?: { cause?: unknown }) {
     super(description, options);
     this.code = code;
@@ -15,10 +15,15 @@ export class HttpError extends Error {
   }
 }
 
-function statusOf(code: HttpErrorCode): 400 | 403 | 404 {
+type HttpErrorStatus = 400 | 403 | 404 | 503;
+
+function statusOf(code: HttpErrorCode): HttpErrorStatus {
   switch (code) {
     case 'forbidden_origin':
+    case 'forbidden_host':
       return 403;
+    case 'cookie_sessions_full':
+      return 503;
     case 'session_not_found':
     case 'not_found':
       return 404;

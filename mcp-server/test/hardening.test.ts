@@ -35,7 +35,7 @@ describe('JWKS', () => {
     }
   });
 
-  it('does not refetch the JWKS for every unknown kid within the cooldown', async () => {
+  it('refetches the JWKS once, not for every unknown kid, within the cooldown', async () => {
     served = [keys];
     const app = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_JWKS_COOLDOWN_MS: '600000' });
     try {
@@ -47,7 +47,8 @@ describe('JWKS', () => {
         const res = await app.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, authorization: `Bearer ${bogus}` }, payload: INIT_BODY });
         expect(res.statusCode).toBe(401);
       }
-      expect(jwks.requests() - before).toBe(0);
+      // The first unknown kid may be a key just published: one refetch at once; the rest wait out the cooldown.
+      expect(jwks.requests() - before).toBe(1);
     } finally {
       await app.close();
     }

@@ -2,12 +2,15 @@
 import type { JWK, JWTPayload } from 'jose';
 import { serveFakeIssuer } from '@mcp-lab/test-kit/fake-issuer';
 import { makeKeys, nowS, signJwt, type Keys } from '@mcp-lab/test-kit/keys';
+import { INIT_BODY, MCP_HEADERS, toolCall } from '@mcp-lab/test-kit/mcp-messages';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.ts';
 import type { AppDeps } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { RsConfig } from '../src/config.ts';
 import { freePort } from '@mcp-lab/launcher';
+import type { SseEvent } from '@mcp-lab/test-kit/sse';
+import { EventSourceParserStream } from 'eventsource-parser/stream';
 
 export const ISSUER = 'http://127.0.0.1:4999';
 export const PUBLIC_URL = 'http://127.0.0.1:3999';
@@ -49,14 +52,7 @@ export async function testApp(env: Record<string, string> = {}, deps: AppDeps = 
   return buildApp(testConfig(env), deps);
 }
 
-export const INIT_BODY = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'test', version: '1' } },
-};
-
-export const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+export { INIT_BODY, MCP_HEADERS, toolCall };
 
 export function b64url(s: string): string {
   return Buffer.from(s).toString('base64url');
@@ -72,9 +68,6 @@ export async function openSession(app: FastifyInstance, token: string): Promise<
   return id;
 }
 
-export function toolCall(name: string, args: Record<string, unknown> = {}, id: string | number = 2) {
-  return { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } };
-}
 
 export interface ListeningRs {
   readonly keys: Keys;
@@ -85,13 +78,21 @@ export interface ListeningRs {
 }
 
 /** The RS listening on a free loopback port, trusting a fresh key served by a real JWKS server. */
-export async function startListeningRs(): Promise<ListeningRs> {
+export async function startListeningRs(env: Record<string, string> = {}, deps: AppDeps = {}): Promise<ListeningRs> {
   const keys = await makeKeys();
   const jwks = await startJwksServer(() => [keys.publicJwk]);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const app = await buildApp(
-    loadConfig({ MCP_ISSUER: ISSUER, MCP_PUBLIC_URL: base, MCP_PORT: String(port), MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_LOG_LEVEL: 'silent' }),
+    loadConfig({
+      MCP_ISSUER: ISSUER,
+      MCP_PUBLIC_URL: base,
+      MCP_PORT: String(port),
+      MCP_JWKS_URL: `${jwks.url}/jwks`,
+      MCP_LOG_LEVEL: 'silent',
+      ...env,
+    }),
+    deps,
   );
   await app.listen({ host: '127.0.0.1', port });
   return {
@@ -102,5 +103,54 @@ export async function startListeningRs(): Promise<ListeningRs> {
       await app.close();
       await jwks.close();
     },
+  };
+}
+
+class StreamEnded extends Error {
+  constructor() {
+    super('the event stream ended');
+  }
+}
+
+export type { SseEvent } from '@mcp-lab/test-kit/sse';
+
+export interface EventStream {
+  readonly status: number;
+  /** The next event; rejects when the stream ended first. */
+  next(): Promise<SseEvent>;
+  /** Every event until the server ends the stream. */
+  rest(): Promise<SseEvent[]>;
+  close(): void;
+}
+
+/**
+ * Opens any event stream (a Streamable HTTP GET stream too, which the kit's `openSse` does not take: it wants the
+ * legacy `endpoint` event first) and reads it with the kit's parser, eventsource-parser; the status is kept, so a
+ * refusal can be asserted.
+ */
+export async function openEventStream(url: string, headers: Record<string, string>): Promise<EventStream> {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
+  async function next(): Promise<SseEvent> {
+    const { value, done } = await reader.read();
+    if (done) throw new StreamEnded();
+    return { event: value.event ?? 'message', data: value.data };
+  }
+  return {
+    status: res.status,
+    next,
+    async rest() {
+      const events: SseEvent[] = [];
+      for (;;) {
+        try {
+          events.push(await next());
+        } catch (err) {
+          if (err instanceof StreamEnded) return events;
+          throw err;
+        }
+      }
+    },
+    close: () => controller.abort(),
   };
 }

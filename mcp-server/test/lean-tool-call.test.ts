@@ -157,7 +157,13 @@ describe('runLeanToolCall', () => {
   it('re-checks the permission itself and reports a refusal as a tool error, never running the tool', () => {
     const call = leanToolCall(toolCall('notes_add', { text: 'x' }, 9))!;
     const caller = { iss: 'i', sub: 's', aud: ['a'], permissions: ['notes:read'], exp: 2_000_000_000 };
-    const notes = { list: () => [], add: () => { throw new Error('must not run'); }, delete: () => false, close: () => {} };
+    const notes = {
+      list: () => ({ notes: [] }),
+      add: () => { throw new Error('must not run'); },
+      delete: () => false,
+      usage: () => ({ count: 0, bytes: 0 }),
+      close: () => {},
+    };
     expect(runLeanToolCall(call, caller, notes)).toEqual({
       result: { content: [{ type: 'text', text: 'this operation needs notes:write' }], isError: true },
       jsonrpc: '2.0',

@@ -280,8 +280,9 @@ describe('authorization server outages', () => {
     }
   });
 
-  it('answers 503 when JWKS discovery from the issuer metadata fails, then recovers once the AS is up', async () => {
+  it('answers 503 when JWKS discovery from the issuer metadata fails, then recovers once the AS is up and the retry window passed', async () => {
     let up = false;
+    let t = Date.now();
     const fetchImpl: typeof fetch = async (input) => {
       const url = String(input instanceof Request ? input.url : input);
       if (!up) throw new TypeError('fetch failed');
@@ -291,11 +292,14 @@ describe('authorization server outages', () => {
       if (url === 'http://127.0.0.1:4999/jwks') return Response.json({ keys: [keys.publicJwk] });
       return new Response('not found', { status: 404 });
     };
-    const lazy = await testApp({}, { fetch: fetchImpl });
+    const lazy = await testApp({ MCP_JWKS_RETRY_MS: '10000' }, { fetch: fetchImpl, now: () => t });
     try {
       const h = { ...MCP_HEADERS, authorization: `Bearer ${alice}` };
       expect((await lazy.inject({ method: 'POST', url: '/mcp', headers: h, payload: INIT_BODY })).statusCode).toBe(503);
       up = true;
+      // The failure is remembered for the retry window: no new attempt, still 503.
+      expect((await lazy.inject({ method: 'POST', url: '/mcp', headers: h, payload: INIT_BODY })).statusCode).toBe(503);
+      t += 10_000;
       expect((await lazy.inject({ method: 'POST', url: '/mcp', headers: h, payload: INIT_BODY })).statusCode).toBe(200);
     } finally {
       await lazy.close();

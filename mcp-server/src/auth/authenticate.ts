@@ -9,6 +9,7 @@ import { CredentialsRequired } from '../http-error.ts';
 import type { CookieSessionStore } from './cookie-sessions.ts';
 import { extractCredentials } from './credentials.ts';
 import { checkCookieOrigin } from './origin.ts';
+import type { SubjectRateLimiter } from './rate-limit.ts';
 import type { Principal } from './principal.ts';
 import type { TokenVerifier } from './verify-token.ts';
 
@@ -17,6 +18,8 @@ declare module 'fastify' {
     principal: Principal | undefined;
     /** How the principal was established; cookie requests get the CSRF Origin rule. */
     authMethod: 'bearer' | 'cookie' | undefined;
+    /** The cookie session id of a cookie-authenticated request (MCP streams opened with it end with it). */
+    cookieSessionId: string | undefined;
   }
   interface FastifyInstance {
     /** onRequest hook: requires a bearer token or a session cookie. */
@@ -30,6 +33,8 @@ export interface AuthPluginOptions {
   readonly config: Pick<RsConfig, 'allowedOrigins'>;
   readonly verifyToken: TokenVerifier;
   readonly cookieSessions: CookieSessionStore;
+  /** Applied once the subject is known (every authenticated request counts). */
+  readonly rateLimiter?: SubjectRateLimiter;
 }
 
 /** The principal of an authenticated request; for handlers behind `authenticate`. */
@@ -38,10 +43,16 @@ export function requirePrincipal(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+/** The principal and, for a cookie-authenticated request, its cookie session id. */
+export function requireCredential(request: FastifyRequest): { principal: Principal; cookieSessionId: string | undefined } {
+  return { principal: requirePrincipal(request), cookieSessionId: request.cookieSessionId };
+}
+
 const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async function authPlugin(app, options) {
-  const { config, verifyToken, cookieSessions } = options;
+  const { config, verifyToken, cookieSessions, rateLimiter } = options;
   app.decorateRequest('principal', undefined);
   app.decorateRequest('authMethod', undefined);
+  app.decorateRequest('cookieSessionId', undefined);
 
   async function resolve(request: FastifyRequest, allowCookie: boolean): Promise<void> {
     const credentials = extractCredentials({
@@ -64,6 +75,7 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async function authPlu
         checkCookieOrigin(request.method, request.headers.origin, config.allowedOrigins);
         request.principal = principal;
         request.authMethod = 'cookie';
+        request.cookieSessionId = credentials.sessionId;
         return;
       }
     }
@@ -71,9 +83,11 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async function authPlu
 
   app.decorate('authenticate', async function authenticate(request: FastifyRequest) {
     await resolve(request, true);
+    if (request.principal) rateLimiter?.take(request.principal);
   });
   app.decorate('authenticateBearer', async function authenticateBearer(request: FastifyRequest) {
     await resolve(request, false);
+    if (request.principal) rateLimiter?.take(request.principal);
   });
 };
 

@@ -1,39 +1,105 @@
 /**
  * Browser sessions: an opaque random id (the cookie value) mapped server-side to the verified principal.
- * The token itself is never stored; a session dies with the token's `exp`.
+ * The token itself is never stored. A session dies with the token's `exp` or its maximum lifetime, whichever is
+ * first; one subject holds at most `maxPerSubject` (a new one replaces that subject's own oldest, never anyone
+ * else's), and the store holds at most `maxSessions` in all (beyond, new sessions are refused until some expire).
  */
 import { randomBytes } from 'node:crypto';
+import type { RsLimits } from '../config.ts';
+import { HttpError } from '../http-error.ts';
+import { principalKey } from './principal.ts';
 import type { Principal } from './principal.ts';
 
+/** Why a cookie session ended: logout (DELETE /session), replaced by the subject's newer one, or expired. */
+export type CookieSessionEnd = 'logged_out' | 'replaced' | 'expired';
+
 export interface CookieSessionStore {
-  create(principal: Principal): string;
+  /** @throws HttpError 503 cookie_sessions_full when the store is full of live sessions. */
+  create(principal: Principal): { readonly id: string; readonly expiresAtMs: number };
   get(id: string): Principal | undefined;
   delete(id: string): void;
+  /** Sessions the subject of `principal` holds. */
+  countOf(principal: Pick<Principal, 'iss' | 'sub'>): number;
+  /** Forgets expired sessions (each reported to the listeners); runs on a timer in the app. */
+  sweep(): void;
+  /** Registers a listener for ended sessions (MCP streams opened with one end too). */
+  onEnd(listener: (id: string, why: CookieSessionEnd) => void): void;
 }
 
-/** An in-memory store bounded by `maxSessions` (oldest evicted first) and by each principal's `exp`. */
-export function createCookieSessionStore(now: () => number, maxSessions = 10_000): CookieSessionStore {
-  const sessions = new Map<string, Principal>();
+interface Entry {
+  readonly principal: Principal;
+  readonly owner: string;
+  readonly expiresAtMs: number;
+}
+
+export type CookieSessionLimits = Pick<RsLimits, 'cookieSessionsMaxPerSubject' | 'cookieSessionsMax' | 'cookieSessionMaxLifetimeMs'>;
+
+export const DEFAULT_COOKIE_SESSION_LIMITS: CookieSessionLimits = Object.freeze({
+  cookieSessionsMaxPerSubject: 10,
+  cookieSessionsMax: 100_000,
+  cookieSessionMaxLifetimeMs: 43_200_000,
+});
+
+/** An in-memory store bounded per subject, in all, and in time (see the module comment). */
+export function createCookieSessionStore(now: () => number, limits: CookieSessionLimits = DEFAULT_COOKIE_SESSION_LIMITS): CookieSessionStore {
+  const sessions = new Map<string, Entry>();
+  /** owner → its session ids, oldest first (Set keeps insertion order). */
+  const byOwner = new Map<string, Set<string>>();
+  const listeners: Array<(id: string, why: CookieSessionEnd) => void> = [];
+
+  function forget(id: string, why: CookieSessionEnd): void {
+    const entry = sessions.get(id);
+    if (!entry) return;
+    sessions.delete(id);
+    const ids = byOwner.get(entry.owner);
+    ids?.delete(id);
+    if (ids?.size === 0) byOwner.delete(entry.owner);
+    for (const listener of listeners) listener(id, why);
+  }
+
+  function sweep(): void {
+    const t = now();
+    for (const [id, entry] of sessions) if (entry.expiresAtMs <= t) forget(id, 'expired');
+  }
+
   return {
     create(principal) {
-      const id = randomBytes(32).toString('base64url');
-      if (sessions.size >= maxSessions) {
-        const oldest = sessions.keys().next();
-        if (!oldest.done) sessions.delete(oldest.value);
+      const owner = principalKey(principal);
+      const own = byOwner.get(owner);
+      if (own && own.size >= limits.cookieSessionsMaxPerSubject) {
+        const oldest = own.values().next();
+        if (!oldest.done) forget(oldest.value, 'replaced');
       }
-      sessions.set(id, principal);
-      return id;
+      if (sessions.size >= limits.cookieSessionsMax) sweep();
+      if (sessions.size >= limits.cookieSessionsMax) {
+        throw new HttpError('cookie_sessions_full', 'too many browser sessions on this server; use a bearer token or retry later');
+      }
+      const id = randomBytes(32).toString('base64url');
+      const expiresAtMs = Math.min(principal.exp * 1000, now() + limits.cookieSessionMaxLifetimeMs);
+      sessions.set(id, { principal, owner, expiresAtMs });
+      let ids = byOwner.get(owner);
+      if (!ids) byOwner.set(owner, (ids = new Set()));
+      ids.add(id);
+      return { id, expiresAtMs };
     },
     get(id) {
-      const p = sessions.get(id);
-      if (p && p.exp * 1000 <= now()) {
-        sessions.delete(id);
+      const entry = sessions.get(id);
+      if (!entry) return undefined;
+      if (entry.expiresAtMs <= now()) {
+        forget(id, 'expired');
         return undefined;
       }
-      return p;
+      return entry.principal;
     },
     delete(id) {
-      sessions.delete(id);
+      forget(id, 'logged_out');
+    },
+    countOf(principal) {
+      return byOwner.get(principalKey(principal))?.size ?? 0;
+    },
+    sweep,
+    onEnd(listener) {
+      listeners.push(listener);
     },
   };
 }

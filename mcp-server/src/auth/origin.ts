@@ -1,8 +1,24 @@
 /**
  * Origin checks: DNS-rebinding protection for MCP endpoints (MCP transports spec: servers MUST validate
- * `Origin`) and CSRF protection for cookie-authenticated state changes.
+ * `Origin`; `Host` is checked too, since a rebound page's requests name the attacker's host) and CSRF protection
+ * for cookie-authenticated state changes.
  */
+import { hostValue } from '../config.ts';
+import type { RsConfig } from '../config.ts';
 import { HttpError } from '../http-error.ts';
+
+/**
+ * @throws HttpError 403 forbidden_host when the `Host` header names neither an allowed `host:port` nor an allowed
+ *   host name (an entry without a port allows every port).
+ */
+export function checkHost(host: string | undefined, allowed: readonly string[]): void {
+  // HTTP/1.1 without Host is refused by Node itself (400); an absent one here is HTTP/1.0, which has no rebinding.
+  if (host === undefined) return;
+  const value = hostValue(host);
+  const name = value?.replace(/:\d+$/, '');
+  if (value !== undefined && (allowed.includes(value) || (name !== undefined && allowed.includes(name)))) return;
+  throw new HttpError('forbidden_host', `host ${JSON.stringify(host)} is not allowed`);
+}
 
 /** @throws HttpError 403 when an Origin header is present and not allowed. */
 export function checkOrigin(origin: string | undefined, allowed: readonly string[]): void {
@@ -12,12 +28,14 @@ export function checkOrigin(origin: string | undefined, allowed: readonly string
 }
 
 /**
- * An `onRequest` hook that refuses a request whose Origin header is present and not allowed (see checkOrigin);
- * one per route plugin, shared by every MCP and session endpoint.
+ * An `onRequest` hook that refuses a request whose `Host` is not allowed (see checkHost) or whose `Origin` header
+ * is present and not allowed (see checkOrigin); one per route plugin, shared by every MCP and session endpoint.
  */
-export function rejectForeignOrigin(allowed: readonly string[]) {
-  return async function rejectForeignOrigin(request: { headers: { origin?: string } }): Promise<void> {
-    checkOrigin(request.headers.origin, allowed);
+export function rejectForeignOrigin(config: Pick<RsConfig, 'allowedOrigins' | 'allowedHosts'>) {
+  const { allowedOrigins, allowedHosts } = config;
+  return async function rejectForeignOrigin(request: { headers: { origin?: string; host?: string } }): Promise<void> {
+    checkHost(request.headers.host, allowedHosts);
+    checkOrigin(request.headers.origin, allowedOrigins);
   };
 }
 

@@ -102,6 +102,10 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
     } catch (err) {
       throw translateVerifyError(err);
     }
+    // jose checks `iat` only against a maximum token age; a token issued in the future is refused here.
+    if (typeof payload.iat === 'number' && payload.iat > Math.floor(now() / 1000) + config.clockSkewS) {
+      throw new BearerError('invalid_token', 'the access token\'s "iat" claim is in the future');
+    }
     const typ = header.typ;
     if (typ !== undefined && !ACCEPTED_TYP.has(typ.toLowerCase().replace(/^application\//, ''))) {
       throw new BearerError('invalid_token', 'the token is not an access token (typ)');

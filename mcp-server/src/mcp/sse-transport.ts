@@ -15,6 +15,8 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { sessionEndedEvent } from './sessions.ts';
+import type { SessionEndReason } from './sessions.ts';
 
 type StreamState = 'new' | 'open' | 'closed';
 
@@ -58,6 +60,11 @@ export class SseStreamTransport implements Transport {
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.#state !== 'open') throw new Error('Not connected');
     this.#res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+  }
+
+  /** Writes the `session_ended` event (before `close`, when the server ends the stream). */
+  announceEnd(reason: SessionEndReason): void {
+    if (this.#state === 'open') this.#res.write(sessionEndedEvent(reason));
   }
 
   async close(): Promise<void> {

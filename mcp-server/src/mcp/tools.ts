@@ -6,6 +6,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.ts';
+import { NOTE_MAX_CHARS_CEILING } from '../config.ts';
 import type { NotesStore } from '../notes/store.ts';
 
 export interface NotesTool {
@@ -48,15 +49,26 @@ export const TOOLS: Readonly<Record<string, NotesTool>> = Object.freeze({
   }),
   notes_list: tool({
     title: 'List notes',
-    description: "The caller's notes, oldest first (needs notes:read)",
+    description:
+      "One page of the caller's notes, oldest first (a JSON array); when more follow, the result carries nextCursor " +
+      '(MCP pagination): pass it back as cursor. limit is capped at the server page size (needs notes:read)',
     permissions: ['notes:read'],
-    run: (p, _args, notes) => json(notes.list(p)),
+    inputShape: {
+      cursor: z.string().min(1).max(200).optional(),
+      limit: z.number().int().min(1).max(10_000).optional(),
+    },
+    run: (p, args, notes) => {
+      const page = notes.list(p, { cursor: args.cursor as string | undefined, limit: args.limit as number | undefined });
+      // `nextCursor` beside `content`, where an MCP PaginatedResult carries it; the text stays the notes array.
+      return page.nextCursor === undefined ? json(page.notes) : { ...json(page.notes), nextCursor: page.nextCursor };
+    },
   }),
   notes_add: tool({
     title: 'Add a note',
-    description: 'Adds a note for the caller (needs notes:write)',
+    description: 'Adds a note for the caller, within the per-user note count, length and size limits (needs notes:write)',
     permissions: ['notes:write'],
-    inputShape: { text: z.string().min(1).max(2000) },
+    // The configured MCP_NOTE_MAX_CHARS is enforced by the store, with a tool error that names the limit.
+    inputShape: { text: z.string().min(1).max(NOTE_MAX_CHARS_CEILING) },
     run: (p, args, notes) => json(notes.add(p, args.text as string)),
   }),
   notes_delete: tool({

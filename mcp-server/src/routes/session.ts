@@ -11,27 +11,27 @@ import { checkCookieOrigin, rejectForeignOrigin } from '../auth/origin.ts';
 import type { RsConfig } from '../config.ts';
 
 export interface SessionRouteOptions {
-  readonly config: Pick<RsConfig, 'publicUrl' | 'allowedOrigins'>;
+  readonly config: Pick<RsConfig, 'publicUrl' | 'allowedOrigins' | 'allowedHosts'>;
   readonly cookieSessions: CookieSessionStore;
 }
 
 const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async function sessionRoutes(app, { config, cookieSessions }) {
   const secure = config.publicUrl.startsWith('https:');
 
-  const originGuard = rejectForeignOrigin(config.allowedOrigins);
+  const originGuard = rejectForeignOrigin(config);
 
   app.post(
     '/session',
     { onRequest: [originGuard, app.authenticateBearer], config: { resourcePath: '' } },
     async function createSession(request, reply) {
       const principal = requirePrincipal(request);
-      const id = cookieSessions.create(principal);
+      const { id, expiresAtMs } = cookieSessions.create(principal);
       reply.setCookie(SESSION_COOKIE, id, {
         httpOnly: true,
         sameSite: 'strict',
         secure,
         path: '/',
-        expires: new Date(principal.exp * 1000),
+        expires: new Date(expiresAtMs),
       });
       return reply.code(204).send();
     },

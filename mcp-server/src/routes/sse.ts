@@ -5,7 +5,7 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { requirePrincipal } from '../auth/authenticate.ts';
+import { requireCredential, requirePrincipal } from '../auth/authenticate.ts';
 import { forgetBearerToken } from '../auth/credentials.ts';
 import { rejectForeignOrigin } from '../auth/origin.ts';
 import { principalKey } from '../auth/principal.ts';
@@ -21,7 +21,7 @@ import { assertPermissions, requiredPermissions } from '../mcp/tool-permissions.
 import type { NotesStore } from '../notes/store.ts';
 
 export interface SseRouteOptions {
-  readonly config: Pick<RsConfig, 'allowedOrigins'>;
+  readonly config: Pick<RsConfig, 'allowedOrigins' | 'allowedHosts'>;
   readonly notes: NotesStore;
   readonly sessions: SessionRegistry<SseStreamTransport>;
 }
@@ -36,16 +36,20 @@ function isPlainJson(contentType: string | undefined): boolean {
 
 const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(app, options) {
   const { config, notes, sessions } = options;
-  const originGuard = rejectForeignOrigin(config.allowedOrigins);
+  const originGuard = rejectForeignOrigin(config);
   const routeOptions = { onRequest: [originGuard, app.authenticate], config: { resourcePath: '/sse' as const } };
 
   app.get('/sse', routeOptions, async function openSseStream(request, reply) {
-    const principal = requirePrincipal(request);
+    const credential = requireCredential(request);
+    // Refused (429) when the caller holds its maximum of streams; nobody else's stream is touched.
+    const release = sessions.reserve(credential);
     // The stream outlives the request by hours; the verified principal is all it needs of the credentials.
     forgetBearerToken(request.raw);
     const transport = new SseStreamTransport('/messages', reply.raw);
     const id = transport.sessionId;
-    sessions.add(id, { transport, server: undefined, owner: principalKey(principal) });
+    const owner = principalKey(credential.principal);
+    sessions.add(id, { transport, server: undefined, owner, endStream: (reason) => transport.announceEnd(reason) }, credential);
+    release();
     transport.onclose = function forgetSession() {
       sessions.remove(id);
     };

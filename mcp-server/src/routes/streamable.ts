@@ -7,7 +7,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { requirePrincipal } from '../auth/authenticate.ts';
+import { requireCredential, requirePrincipal } from '../auth/authenticate.ts';
 import { rejectForeignOrigin } from '../auth/origin.ts';
 import { principalKey } from '../auth/principal.ts';
 import type { RsConfig } from '../config.ts';
@@ -21,7 +21,7 @@ import { assertPermissions, requiredPermissions } from '../mcp/tool-permissions.
 import type { NotesStore } from '../notes/store.ts';
 
 export interface StreamableRouteOptions {
-  readonly config: Pick<RsConfig, 'allowedOrigins'>;
+  readonly config: Pick<RsConfig, 'allowedOrigins' | 'allowedHosts'>;
   readonly notes: NotesStore;
   readonly sessions: SessionRegistry<StreamableHTTPServerTransport>;
 }
@@ -33,7 +33,7 @@ function sessionIdOf(request: FastifyRequest): string | undefined {
 
 const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async function streamableRoutes(app, options) {
   const { config, notes, sessions } = options;
-  const originGuard = rejectForeignOrigin(config.allowedOrigins);
+  const originGuard = rejectForeignOrigin(config);
   const routeOptions = { onRequest: [originGuard, app.authenticate], config: { resourcePath: '/mcp' as const } };
 
   app.post('/mcp', routeOptions, async function postMcp(request, reply) {
@@ -55,11 +55,19 @@ const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async funct
     }
     if (!isInitialize(body)) throw new HttpError('invalid_request', 'missing Mcp-Session-Id: only initialize opens a session');
     assertPermissions(principal, requiredPermissions(body));
+    // Refused (429) when the caller holds its maximum of sessions; nobody else's session is touched. The place is
+    // taken by the session, or given back when this response ends without one.
+    const credential = requireCredential(request);
+    const release = sessions.reserve(credential);
+    reply.raw.once('close', release);
     const server = createMcpServer(notes);
     const owner = principalKey(principal);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => sessions.add(id, { transport, server, owner }),
+      onsessioninitialized: (id) => {
+        sessions.add(id, { transport, server, owner }, credential);
+        release();
+      },
       onsessionclosed: (id) => void sessions.remove(id),
     });
     transport.onclose = function forgetSession() {
@@ -75,6 +83,8 @@ const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async funct
     const sessionId = sessionIdOf(request);
     if (sessionId === undefined) throw new HttpError('invalid_request', 'missing Mcp-Session-Id header');
     const session = sessions.claim(sessionId, principal);
+    // The standalone event stream ends with its token, its cookie session, or the session (see SessionRegistry).
+    if (request.method === 'GET') sessions.holdStream(session, reply.raw, requireCredential(request));
     hijack(reply);
     await session.transport.handleRequest(withAuth(request, principal), reply.raw);
   }

@@ -1,0 +1,177 @@
+/**
+ * HTTP limits: body size (413) and JSON depth (400) answered with JSON-RPC errors on the MCP endpoints, and the
+ * Node timeouts that cut slow bodies, slow headers and idle keep-alive connections (real sockets).
+ */
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonDeeperThan } from '../src/http/json-body.ts';
+import { INIT_BODY, makeKeys, MCP_HEADERS, mint, openEventStream, openSession, startJwksServer, startListeningRs, testApp, toolCall } from './helpers.ts';
+import type { JwksServer, Keys, ListeningRs } from './helpers.ts';
+
+let keys: Keys;
+let jwks: JwksServer;
+let app: FastifyInstance;
+let alice: string;
+
+beforeAll(async () => {
+  keys = await makeKeys();
+  jwks = await startJwksServer(() => [keys.publicJwk]);
+  app = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_BODY_LIMIT_BYTES: '2048', MCP_JSON_MAX_DEPTH: '8' });
+  alice = await mint(keys);
+});
+afterAll(async () => {
+  await app?.close();
+  await jwks?.close();
+});
+
+const post = (url: string, payload: string, headers: Record<string, string> = {}) =>
+  app.inject({ method: 'POST', url, headers: { ...MCP_HEADERS, authorization: `Bearer ${alice}`, ...headers }, payload });
+
+function nested(depth: number): string {
+  return `${'['.repeat(depth - 1)}{"jsonrpc":"2.0"}${']'.repeat(depth - 1)}`;
+}
+
+describe('request bodies on the MCP endpoint', () => {
+  it('answers a body over MCP_BODY_LIMIT_BYTES with 413 and a JSON-RPC error', async () => {
+    const body = JSON.stringify(toolCall('notes_add', { text: 'x'.repeat(3000) }));
+    const res = await post('/mcp', body);
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32600, message: 'Request body is too large', data: { reason: 'body_too_large' } },
+    });
+  });
+
+  it('answers malformed JSON with 400 and a JSON-RPC parse error (-32700)', async () => {
+    const res = await post('/mcp', '{"jsonrpc": "2.0", ');
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32700, message: 'Parse error: the body is not valid JSON', data: { reason: 'parse_error' } },
+    });
+  });
+
+  it('answers JSON nested deeper than MCP_JSON_MAX_DEPTH with 400 and a JSON-RPC error', async () => {
+    const res = await post('/mcp', nested(9));
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32600, message: 'the JSON body is nested deeper than 8 levels', data: { reason: 'invalid_request' } },
+    });
+  });
+
+  it('refuses a deep body on /messages (HTTP+SSE) the same way', async () => {
+    const res = await post('/messages?sessionId=x', nested(9));
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32600 } });
+  });
+
+  it('accepts a body nested exactly MCP_JSON_MAX_DEPTH deep (then judged as JSON-RPC)', async () => {
+    const sid = await openSession(app, alice);
+    const deep = toolCall('notes_add', { text: 'ok' });
+    // toolCall is 3 levels; wrap it in a batch of batches up to 8 — refused as JSON-RPC (400), not for its depth.
+    const res = await post('/mcp', nested(8), { 'mcp-session-id': sid });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).not.toMatchObject({ error: { message: expect.stringContaining('nested deeper') } });
+    expect((await post('/mcp', JSON.stringify(deep), { 'mcp-session-id': sid })).statusCode).toBe(200);
+  });
+
+  it('keeps the OAuth-style error body for a body refused on a non-MCP route', async () => {
+    const res = await app.inject({ method: 'POST', url: '/session', headers: { 'content-type': 'application/json', authorization: `Bearer ${alice}` }, payload: nested(9) });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: 'invalid_request', error_description: 'the JSON body is nested deeper than 8 levels' });
+  });
+
+  it('counts only brackets outside strings, escapes included', () => {
+    expect(jsonDeeperThan('{"a":"[[[[[[[[[[\\"[[[[["}', 2)).toBe(false);
+    expect(jsonDeeperThan('[[["\\\\"]]]', 3)).toBe(false);
+    expect(jsonDeeperThan('[[["\\\\"]]]', 2)).toBe(true);
+  });
+});
+
+describe('timeouts on a real socket', () => {
+  let rs: ListeningRs;
+  beforeAll(async () => {
+    rs = await startListeningRs({ MCP_REQUEST_TIMEOUT_MS: '600', MCP_HEADERS_TIMEOUT_MS: '400', MCP_KEEP_ALIVE_TIMEOUT_MS: '300' });
+  });
+  afterAll(async () => {
+    await rs?.close();
+  });
+
+  /** Writes `chunks` to a raw connection and collects what the server sends until it closes (or 5 s). */
+  function exchange(chunks: string[]): Promise<{ data: string; closedAfterMs: number }> {
+    const url = new URL(rs.base);
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      let data = '';
+      const socket = connect(Number(url.port), url.hostname, () => {
+        for (const c of chunks) socket.write(c);
+      });
+      const guard = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`the server held the connection for 5 s; got ${JSON.stringify(data)}`));
+      }, 5_000);
+      socket.setEncoding('utf8');
+      socket.on('data', (d: string) => (data += d));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        clearTimeout(guard);
+        resolve({ data, closedAfterMs: Date.now() - started });
+      });
+    });
+  }
+
+  const host = () => new URL(rs.base).host;
+
+  it('cuts a body that arrives too slowly with 408 after MCP_REQUEST_TIMEOUT_MS (with a valid token)', async () => {
+    const token = await mint(rs.keys, { aud: `${rs.base}/mcp` });
+    const body = JSON.stringify(INIT_BODY);
+    const head =
+      `POST /mcp HTTP/1.1\r\nHost: ${host()}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\n` +
+      `Accept: application/json, text/event-stream\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const { data, closedAfterMs } = await exchange([head, body.slice(0, 10)]);
+    expect(data).toMatch(/^HTTP\/1\.1 408 /);
+    expect(closedAfterMs).toBeGreaterThanOrEqual(500);
+    expect(closedAfterMs).toBeLessThan(2_500);
+  });
+
+  it('closes a slow body without a token too (never held forever)', async () => {
+    const head = `POST /mcp HTTP/1.1\r\nHost: ${host()}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`;
+    const { data, closedAfterMs } = await exchange([head, '{"jsonrpc"']);
+    expect(data).toMatch(/^HTTP\/1\.1 (401|408) /);
+    expect(closedAfterMs).toBeLessThan(2_500);
+  });
+
+  it('cuts headers that arrive too slowly with 408 after MCP_HEADERS_TIMEOUT_MS', async () => {
+    const { data, closedAfterMs } = await exchange([`GET /.well-known/oauth-protected-resource HTTP/1.1\r\nHost: ${host()}\r\n`]);
+    expect(data).toMatch(/^HTTP\/1\.1 408 /);
+    expect(closedAfterMs).toBeLessThan(2_000);
+  });
+
+  it('keeps an SSE stream open past the request, headers and keep-alive timeouts (they bound requests, not streams)', async () => {
+    const token = await mint(rs.keys, { aud: `${rs.base}/sse` });
+    const stream = await openEventStream(`${rs.base}/sse`, { authorization: `Bearer ${token}` });
+    try {
+      const endpoint = new URL((await stream.next()).data, rs.base);
+      await sleep(1_500);
+      const res = await fetch(endpoint, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(toolCall('whoami')) });
+      expect(res.status).toBe(202);
+      expect((await stream.next()).event).toBe('message');
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('closes an idle keep-alive connection after MCP_KEEP_ALIVE_TIMEOUT_MS', async () => {
+    const { data, closedAfterMs } = await exchange([`GET /.well-known/oauth-protected-resource HTTP/1.1\r\nHost: ${host()}\r\n\r\n`]);
+    expect(data).toMatch(/^HTTP\/1\.1 200 /);
+    expect(data).toMatch(/keep-alive: timeout=0?\d/i);
+    expect(closedAfterMs).toBeGreaterThanOrEqual(250);
+    expect(closedAfterMs).toBeLessThan(2_000);
+  });
+});
