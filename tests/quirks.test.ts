@@ -54,6 +54,14 @@ describe('AS metadata quirks', () => {
 });
 
 describe('authorization response quirks', () => {
+  it('no-iss: the layer strips the iss oidc-provider sends and its advertisement; the callback proceeds', async () => {
+    const lab = await quirkLab('embedded', ['no-iss']);
+    const run = await connect(lab, await newStore());
+    toolSucceeded(run);
+    expect(event(run, 'as-metadata').data.authorization_response_iss_parameter_supported).toBeUndefined();
+    expect(event(run, 'callback').checks).toContainEqual({ name: 'iss present when advertised (RFC 9207)', ok: true, detail: 'iss absent and not advertised: proceed' });
+  });
+
   it('wrong-iss: callback refuses the response before the code is used', async () => {
     const lab = await quirkLab('embedded', ['wrong-iss']);
     const run = await connect(lab, await newStore());

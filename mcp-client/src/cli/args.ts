@@ -16,7 +16,7 @@ export class UsageError extends Error {
 /** The parts of the flow options that come from the command line. */
 export type FlowArgs = Pick<
   FlowOptions,
-  'command' | 'serverUrl' | 'transport' | 'cookie' | 'login' | 'loginDriver' | 'clientId' | 'clientSecret' | 'clientMetadataUrl' | 'scope' | 'call' | 'fresh'
+  'command' | 'serverUrl' | 'transport' | 'cookie' | 'login' | 'loginDriver' | 'clientId' | 'clientSecret' | 'clientMetadataUrl' | 'scope' | 'authorizeParams' | 'call' | 'fresh'
 >;
 
 export interface OutputArgs {
