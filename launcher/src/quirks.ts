@@ -53,6 +53,28 @@ export function startQuirkFront(opts: QuirkFrontOptions): Promise<Service> {
 /** The `--list-quirks` table: name, layer, what it imitates, what a correct client does. */
 export function formatQuirkList(): string {
   const width = Math.max(...QUIRKS.map((q) => q.name.length));
-  return QUIRKS.map((q) => `${q.name.padEnd(width)}  ${q.layer}  ${q.imitates}\n${' '.repeat(width + 6)}correct client: ${q.correctClient}\n${' '.repeat(width + 6)}mcp-lab-client: ${q.ourCli}`).join('\n') + '\n';
+  const pad = ' '.repeat(width + 6);
+  const lines = (q: (typeof QUIRKS)[number]): string[] => [
+    `${q.name.padEnd(width)}  ${q.layer}  ${q.imitates}`,
+    `${pad}correct client: ${q.correctClient}`,
+    `${pad}mcp-lab-client: ${q.ourCli}`,
+    `${pad}doctor:         ${q.doctorChecks.length ? q.doctorChecks.join(', ') : '(not visible from outside a flow)'}`,
+  ];
+  return `${QUIRKS.flatMap(lines).join('\n')}\n`;
 }
 
+
+/**
+ * The README's quirks table, rendered from the catalogue (launcher/test/quirks.test.ts checks the README holds it
+ * verbatim): name, layer, what it imitates, what a correct client does, what the CLI prints, the doctor checks
+ * linked to the error catalog.
+ */
+export function quirkMarkdownTable(): string {
+  const cell = (t: string): string => t.replaceAll('|', '\\|');
+  const head = ['| Quirk | Layer | Imitates | A correct client | mcp-lab-client | doctor (error catalog) |', '| --- | --- | --- | --- | --- | --- |'];
+  const rows = QUIRKS.map((q) => {
+    const doctor = q.doctorChecks.length ? q.doctorChecks.map((c) => `[${c}](docs/errors.md#${c})`).join(', ') : '—';
+    return `| \`${q.name}\` | ${q.layer.toUpperCase()} | ${cell(q.imitates)} | ${cell(q.correctClient)} | ${cell(q.ourCli)} | ${doctor} |`;
+  });
+  return [...head, ...rows].join('\n');
+}

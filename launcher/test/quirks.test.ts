@@ -27,3 +27,12 @@ describe('quirks in profiles and on the command line', () => {
     }
   });
 });
+
+describe('the README quirks table', () => {
+  it('is the catalogue, verbatim', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { quirkMarkdownTable } = await import('../src/quirks.ts');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(quirkMarkdownTable());
+  });
+});

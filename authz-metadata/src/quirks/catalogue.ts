@@ -22,6 +22,11 @@ export interface QuirkInfo {
   readonly correctClient: string;
   /** What mcp-lab-client does: the check that refuses, or the recovery step it shows. */
   readonly ourCli: string;
+  /**
+   * The `mcp-lab-client doctor` checks (ids of docs/errors.md, the error catalog) that report this quirk; empty
+   * when none can see it from outside (it shows only in a flow's trace).
+   */
+  readonly doctorChecks: readonly string[];
 }
 
 export const QUIRKS = [
@@ -32,6 +37,7 @@ export const QUIRKS = [
     effect: 'the AS metadata `issuer` gets a trailing slash the resource metadata does not have',
     correctClient: 'refuse: RFC 8414 §3.3 demands an identical issuer (simple string comparison), no normalisation',
     ourCli: 'as-metadata fails the check "issuer identical to the one the resource named"',
+    doctorChecks: ['as-issuer-echo'],
   },
   {
     name: 'no-iss',
@@ -40,6 +46,7 @@ export const QUIRKS = [
     effect: '`iss` removed from authorization responses and `authorization_response_iss_parameter_supported` from the metadata',
     correctClient: 'proceed: iss absent and not advertised is the RFC 9207 row that continues (state and PKCE still bind the response)',
     ourCli: 'callback passes "iss present when advertised (RFC 9207)" with "iss absent and not advertised: proceed"; the tool call succeeds',
+    doctorChecks: ['as-iss-parameter', 'authorization-response-iss'],
   },
   {
     name: 'wrong-iss',
@@ -48,6 +55,7 @@ export const QUIRKS = [
     effect: 'the authorization response carries an `iss` that is not the issuer',
     correctClient: 'refuse before using the code (RFC 9207 §2.4)',
     ourCli: 'callback fails "iss matches the recorded issuer (RFC 9207)"',
+    doctorChecks: ['authorization-response-iss'],
   },
   {
     name: 'no-rfc8414',
@@ -56,6 +64,7 @@ export const QUIRKS = [
     effect: '`/.well-known/oauth-authorization-server…` answers 404; `/.well-known/openid-configuration` is kept',
     correctClient: 'fall back to OpenID Connect Discovery in the MCP order',
     ourCli: 'as-metadata records "fetch …oauth-authorization-server… HTTP 404; trying the next location" and finds openid-configuration; the tool call succeeds',
+    doctorChecks: ['as-metadata-rfc8414', 'as-oidc-fallback'],
   },
   {
     name: 'no-dcr',
@@ -64,6 +73,7 @@ export const QUIRKS = [
     effect: '`registration_endpoint` removed from the metadata and the registration endpoint answers 404',
     correctClient: 'use a pre-registered client id (or a Client ID Metadata Document); never guess an endpoint',
     ourCli: 'registration fails naming the missing registration_endpoint and the --client-id / --client-metadata-url options',
+    doctorChecks: ['registration-methods'],
   },
   {
     name: 'no-s256',
@@ -72,6 +82,7 @@ export const QUIRKS = [
     effect: '`code_challenge_methods_supported` removed from the metadata',
     correctClient: 'refuse: MCP requires the client to see S256 advertised before authorizing',
     ourCli: 'as-metadata fails the check "PKCE S256 supported"',
+    doctorChecks: ['as-pkce-s256'],
   },
   {
     name: 'reject-resource',
@@ -80,6 +91,7 @@ export const QUIRKS = [
     effect: 'an authorization request with `resource` is answered `error=invalid_target`; so is a token request with it',
     correctClient: 'stop and tell the person: MCP requires `resource`; such an IdP needs an audience-scoped scope instead',
     ourCli: 'callback fails with "the authorization server returned an error: invalid_target (…AADSTS9010010…)"',
+    doctorChecks: [],
   },
   {
     name: 'require-audience-param',
@@ -88,14 +100,16 @@ export const QUIRKS = [
     effect: 'without `audience=` in the authorization request the access token is opaque (no JWT, no aud) and no refresh token is issued',
     correctClient: 'send the IdP\'s audience parameter when configured to; the RS refuses the opaque token',
     ourCli: 'without the option: 401 invalid_token, a new authorization, then "the MCP server still answers 401 after a new authorization"; with --authorize-param audience=<resource> the tool call succeeds',
+    doctorChecks: ['token-accepted'],
   },
   {
     name: 'short-token-ttl',
     layer: 'as',
     imitates: 'IdPs with 5-minute access tokens (Entra conditional access, Okta policies)',
-    effect: 'access tokens live 20 s (the embedded IdP is started with IDP_ACCESS_TOKEN_TTL_S=20)',
+    effect: "token responses announce `expires_in` 20 s (the tokens themselves are unchanged): the client's 30 s margin counts them expired at once",
     correctClient: 'refresh before expiry instead of sending a token that is about to expire',
     ourCli: 'the next run shows a "refresh" step before initialize (no 401 first); the tool call succeeds',
+    doctorChecks: [],
   },
   {
     name: 'single-use-refresh',
@@ -104,6 +118,7 @@ export const QUIRKS = [
     effect: 'each refresh token works once; reusing one revokes the whole family; refresh answers take 1 s (a slow IdP widens the race)',
     correctClient: 'serialise refreshes across processes and re-read the store after taking the lock',
     ourCli: 'two processes refreshing at once: one refreshes, the other finds the new token after the lock ("refreshed by another process"); both call the tool',
+    doctorChecks: [],
   },
   {
     name: 'rotate-keys',
@@ -112,6 +127,7 @@ export const QUIRKS = [
     effect: 'the layer signs access tokens itself; after the first token every token is signed with a new key and the JWKS lists only that key',
     correctClient: 'on 401 refresh; the RS refetches the JWKS for the unknown kid (rate-limited)',
     ourCli: 'a "refresh" step, the new token accepted after the RS refetched the JWKS; the tool call succeeds',
+    doctorChecks: ['token-signature'],
   },
   {
     name: 'clock-skew',
@@ -120,6 +136,7 @@ export const QUIRKS = [
     effect: 'the layer re-signs access tokens with iat and nbf 300 s in the future',
     correctClient: 'nothing a client can fix: the RS refuses beyond its skew tolerance; report the server\'s error',
     ourCli: 'initialize 401 invalid_token, refresh and a new authorization, then "the MCP server still answers 401 after a new authorization"',
+    doctorChecks: ['token-accepted'],
   },
   {
     name: 'strip-www-authenticate',
@@ -128,6 +145,7 @@ export const QUIRKS = [
     effect: '`WWW-Authenticate` removed from every resource server response',
     correctClient: 'fall back to the well-known PRM URIs (RFC 9728 §3.1) and carry on',
     ourCli: 'probe records "Bearer challenge present" as missing, resource-metadata is found "via well-known"; the tool call succeeds',
+    doctorChecks: ['challenge-401', 'challenge-resource-metadata'],
   },
   {
     name: 'prm-resource-mismatch',
@@ -136,6 +154,7 @@ export const QUIRKS = [
     effect: 'the PRM `resource` names another server (`https://other.example/mcp`)',
     correctClient: 'refuse: RFC 9728 §3.3, the metadata describes another resource',
     ourCli: 'resource-metadata fails the check "resource covers the server URL"',
+    doctorChecks: ['prm-resource-identity'],
   },
 ] as const satisfies readonly QuirkInfo[];
 
