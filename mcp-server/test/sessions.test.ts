@@ -45,9 +45,10 @@ describe('Streamable HTTP session binding', () => {
     const sid = await openSession(app, alice);
     const res = await call(bob, sid, toolCall('whoami'));
     expect(res.statusCode).toBe(403);
-    expect(res.headers['www-authenticate']).toBe(
-      `Bearer error="insufficient_scope", error_description="this session belongs to a different user", resource_metadata="${PRM_MCP}"`,
-    );
+    // No Bearer challenge: bob's token is valid, and no scope would open alice's session, so nothing may send a
+    // client into a new authorization (a 403 insufficient_scope would).
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(res.json()).toEqual({ error: 'session_forbidden', error_description: 'this session belongs to a different user' });
     expect(res.body).not.toContain('alice');
   });
 
@@ -178,6 +179,8 @@ describe('cookie sessions', () => {
     const sid = await openSession(app, bob);
     const res = await call({ cookie, origin: PUBLIC_URL }, sid, toolCall('whoami'));
     expect(res.statusCode).toBe(403);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(res.json()).toMatchObject({ error: 'session_forbidden' });
   });
 
   it('DELETE /session forgets the cookie; it then gets a 401 challenge', async () => {
