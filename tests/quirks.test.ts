@@ -173,6 +173,7 @@ describe('resource server quirks', () => {
   it('prm-resource-mismatch: resource-metadata refuses metadata for another resource', async () => {
     const lab = await quirkLab('embedded', ['prm-resource-mismatch']);
     const run = await connect(lab, await newStore());
-    expect(failedCheck(run, 'resource-metadata', 'resource covers the server URL')).toBe(`resource https://other.example/mcp vs server ${lab.rsUrl}/mcp`);
+    const detail = failedCheck(run, 'resource-metadata', 'resource is identical to the expected resource identifier');
+    expect(detail).toMatch(new RegExp(`^resource https://other\\.example/mcp; expected ${lab.rsUrl.replaceAll('.', '\\.')}/mcp \\(`));
   });
 });

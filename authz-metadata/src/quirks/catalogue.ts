@@ -153,7 +153,7 @@ export const QUIRKS = [
     imitates: 'a PRM document copied from another deployment or behind a path-rewriting proxy',
     effect: 'the PRM `resource` names another server (`https://other.example/mcp`)',
     correctClient: 'refuse: RFC 9728 §3.3, the metadata describes another resource',
-    ourCli: 'resource-metadata fails the check "resource covers the server URL"',
+    ourCli: 'resource-metadata fails the check "resource is identical to the expected resource identifier"',
     doctorChecks: ['prm-resource-identity'],
   },
 ] as const satisfies readonly QuirkInfo[];
