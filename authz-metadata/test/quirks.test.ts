@@ -3,6 +3,7 @@
  * the client sees it, the catalogue's names in the configuration, and the refresh families.
  */
 import type { FastifyInstance } from 'fastify';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { QUIRK_NAMES, buildApp, dexAuthorizationServerMetadata, loadConfig, metadataPath, type QuirkName } from '../src/app.ts';
 import { RefreshFamilies } from '../src/quirks/refresh-families.ts';
@@ -11,6 +12,10 @@ import { startFakeUpstream, type FakeUpstream } from './fake-upstream.ts';
 const ISSUER = 'http://127.0.0.1:5556/dex';
 const DOC = dexAuthorizationServerMetadata(ISSUER);
 const CALLBACK = 'http://127.0.0.1:40000/callback';
+
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+/** A JWT as the upstream would issue it (its signature is never checked by the layer, which re-signs). */
+const UPSTREAM_JWT = `${b64({ alg: 'RS256', typ: 'at+jwt', kid: 'upstream' })}.${b64({ iss: ISSUER, aud: 'rs', sub: 'alice', iat: 1000, exp: 1600 })}.c2ln`;
 
 let upstream: FakeUpstream;
 const apps: FastifyInstance[] = [];
@@ -24,7 +29,8 @@ beforeAll(async () => {
     }
     if (req.url === '/dex/token') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ access_token: 'at', token_type: 'Bearer', expires_in: 600, refresh_token: `rt-${upstream.seen.length}` }));
+      const jwt = req.body.toString().includes('code=jwt');
+      res.end(JSON.stringify({ access_token: jwt ? UPSTREAM_JWT : 'at', token_type: 'Bearer', expires_in: 600, refresh_token: `rt-${upstream.seen.length}` }));
       return;
     }
     res.writeHead(401, { 'www-authenticate': 'Bearer resource_metadata="x"', 'content-type': 'application/json' });
@@ -112,6 +118,26 @@ describe('token quirks', () => {
   it('short-token-ttl announces 20 s', async () => {
     const res = await (await layer(['short-token-ttl'])).inject(form({ grant_type: 'authorization_code', code: 'c1' }));
     expect(res.json().expires_in).toBe(20);
+  });
+
+  it('short-token-ttl re-signs a JWT with exp = iat + 20, verifiable with the layer JWKS only', async () => {
+    const app = await layer(['short-token-ttl']);
+    const token = (await app.inject(form({ grant_type: 'authorization_code', code: 'jwt' }))).json().access_token as string;
+    const jwks = createLocalJWKSet((await app.inject({ url: '/.quirks/jwks' })).json());
+    const { payload, protectedHeader } = await jwtVerify(token, jwks, { currentDate: new Date(1005_000) });
+    expect([payload.iat, payload.exp, payload.aud, protectedHeader.typ]).toEqual([1000, 1020, 'rs', 'at+jwt']);
+  });
+
+  it('clock-skew moves iat, nbf and exp 300 s ahead; rotate-keys signs the second token with a new key', async () => {
+    const skew = await layer(['clock-skew']);
+    const skewed = decodeJwt((await skew.inject(form({ grant_type: 'authorization_code', code: 'jwt' }))).json().access_token as string);
+    expect([skewed.iat, skewed.nbf, skewed.exp]).toEqual([1300, 1300, 1900]);
+    const rotate = await layer(['rotate-keys']);
+    const kid = async () => decodeProtectedHeader((await rotate.inject(form({ grant_type: 'authorization_code', code: 'jwt' }))).json().access_token as string).kid;
+    const [k1, k2] = [await kid(), await kid()];
+    expect(k1).not.toBe(k2);
+    expect((await rotate.inject({ url: '/.quirks/jwks' })).json().keys.map((k: { kid: string }) => k.kid)).toEqual([k2]);
+    expect((await rotate.inject({ url: metadataPath(ISSUER) })).json().jwks_uri).toBe('http://127.0.0.1:5556/.quirks/jwks');
   });
 
   it('single-use-refresh answers invalid_grant to a reused refresh token without asking the upstream', async () => {

@@ -19,7 +19,7 @@ import {
   type QuirkResponse,
 } from './hooks.ts';
 import { RefreshFamilies } from './refresh-families.ts';
-import { ResigningKeys } from './resigning.ts';
+import { ResigningKeys, type ResignOptions } from './resigning.ts';
 
 /** Endpoint paths of the AS, learned from its metadata. */
 export interface AsEndpoints {
@@ -171,7 +171,7 @@ function singleUseRefresh(c: AsQuirkContext): QuirkHooks {
   };
 }
 
-function resign(c: AsQuirkContext, opts: { rotate: boolean; skewS: number }): QuirkHooks {
+function resign(c: AsQuirkContext, opts: ResignOptions): QuirkHooks {
   return {
     async response(req, res) {
       if (isAsMetadataPath(target(req).pathname) && res.status === 200) {
@@ -231,15 +231,19 @@ export function asQuirkHooks(name: QuirkName, c: AsQuirkContext): QuirkHooks {
       return rejectResource(c);
     case 'require-audience-param':
       return requireAudienceParam(c);
-    case 'short-token-ttl':
+    case 'short-token-ttl': {
+      // The token really expires (re-signed with exp = iat + 20 s) and the response says so.
+      const resigned = resign(c, { rotate: false, skewS: 0, ttlS: SHORT_TOKEN_TTL_S });
       return {
-        response(req, res) {
+        async response(req, res) {
+          await resigned.response?.(req, res);
           const json = tokenResponse(req, res, c);
           if (!json) return;
           json.expires_in = SHORT_TOKEN_TTL_S;
           setJsonBody(res, json);
         },
       };
+    }
     case 'single-use-refresh':
       return singleUseRefresh(c);
     case 'rotate-keys':

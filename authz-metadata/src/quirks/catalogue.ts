@@ -106,7 +106,7 @@ export const QUIRKS = [
     name: 'short-token-ttl',
     layer: 'as',
     imitates: 'IdPs with 5-minute access tokens (Entra conditional access, Okta policies)',
-    effect: "token responses announce `expires_in` 20 s (the tokens themselves are unchanged): the client's 30 s margin counts them expired at once",
+    effect: 'the layer re-signs access tokens with exp 20 s after iat and answers `expires_in: 20`; the client\'s 30 s margin counts them expired at once',
     correctClient: 'refresh before expiry instead of sending a token that is about to expire',
     ourCli: 'the next run shows a "refresh" step before initialize (no 401 first); the tool call succeeds',
     doctorChecks: [],

@@ -17,6 +17,15 @@ async function newKey(n: number): Promise<SigningKey> {
   return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
 }
 
+export interface ResignOptions {
+  /** Every token after the first is signed with a new key. */
+  readonly rotate: boolean;
+  /** Seconds the AS clock runs ahead: iat, nbf and exp move that far. */
+  readonly skewS: number;
+  /** A lifetime of its own: exp = iat + ttlS. */
+  readonly ttlS?: number;
+}
+
 export class ResigningKeys {
   #current: Promise<SigningKey> | undefined;
   #signed = 0;
@@ -33,10 +42,9 @@ export class ResigningKeys {
   }
 
   /**
-   * The token re-signed; `rotate` makes every token after the first use a new key; `skewS` moves iat, nbf and exp
-   * that far ahead. Undefined when the token is not a JWT (left as it is).
+   * The token re-signed as `opts` say (see ResignOptions). Undefined when the token is not a JWT (left as it is).
    */
-  async resign(token: string, opts: { readonly rotate: boolean; readonly skewS: number }): Promise<string | undefined> {
+  async resign(token: string, opts: ResignOptions): Promise<string | undefined> {
     let claims: JWTPayload;
     let typ: string | undefined;
     try {
@@ -50,7 +58,9 @@ export class ResigningKeys {
     this.#signed++;
     const key = await this.#key();
     const shift = (v: number | undefined): number | undefined => (v === undefined ? undefined : v + opts.skewS);
-    const moved: JWTPayload = { ...claims, iat: shift(claims.iat), exp: shift(claims.exp), ...(opts.skewS ? { nbf: shift(claims.nbf ?? claims.iat) } : {}) };
+    const iat = shift(claims.iat);
+    const exp = opts.ttlS !== undefined && iat !== undefined ? iat + opts.ttlS : shift(claims.exp);
+    const moved: JWTPayload = { ...claims, iat, exp, ...(opts.skewS ? { nbf: shift(claims.nbf ?? claims.iat) } : {}) };
     return new SignJWT(moved).setProtectedHeader({ alg: 'RS256', kid: key.kid, ...(typ ? { typ } : {}) }).sign(key.privateKey);
   }
 }
