@@ -19,6 +19,7 @@ const USAGE = `usage: npm start -- [--idp embedded|dex|keycloak] [--profile FILE
   --profile FILE   a profile file of your own (see profiles/README.md)
   --rs-port N      the resource server's port (default 3000)
   --idp-port N     the IdP's port (default: the profile's)
+  --web-port N     the browser client's port (default 3100)
   --quirk A[,B]    reproduce IdP / proxy quirks (default: $MCP_LAB_QUIRKS); added to the profile's "quirks"
   --list-quirks    list the quirks: name, layer, what it imitates, what a correct client does`;
 
@@ -36,6 +37,7 @@ async function main(): Promise<number> {
       profile: { type: 'string' },
       'rs-port': { type: 'string' },
       'idp-port': { type: 'string' },
+      'web-port': { type: 'string' },
       quirk: { type: 'string', multiple: true },
       'list-quirks': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -53,8 +55,9 @@ async function main(): Promise<number> {
   const profile = loadProfile(values.profile ?? values.idp ?? process.env.MCP_LAB_PROFILE ?? 'embedded');
   const rsPort = port(values['rs-port'], '--rs-port') ?? 3000;
   const idpPort = port(values['idp-port'], '--idp-port') ?? profile.idp.port;
+  const webPort = port(values['web-port'], '--web-port') ?? 3100;
   process.stderr.write(`starting the ${profile.name} lab: ${profile.description}\n`);
-  const lab: Lab = await startLab(profile, { rsPort, ...(idpPort ? { idpPort } : {}), quirks, log: process.stderr });
+  const lab: Lab = await startLab(profile, { rsPort, webPort, ...(idpPort ? { idpPort } : {}), quirks, log: process.stderr });
   const user = profile.login.users[0];
   const login = user ? ` --login ${user.username}:${user.password}` : '';
   process.stdout.write(
@@ -66,6 +69,7 @@ async function main(): Promise<number> {
       `  Resource metadata ${lab.rsUrl}/.well-known/oauth-protected-resource/mcp`,
       ...(lab.quirks.length ? [`  Quirks           ${lab.quirks.join(', ')} (npm start -- --list-quirks)`] : []),
       ...profile.login.users.map((u) => `  user             ${u.username} / ${u.password}`),
+      `  Browser client   ${lab.webUrl} (the sequence drawn live; cookie SSE and bearer Streamable HTTP)`,
       '',
       '  Walk the authorization sequence (another terminal):',
       `    npx mcp-lab-client connect ${lab.rsUrl}/mcp ${lab.clientArgs.join(' ')}${login}`,

@@ -230,3 +230,16 @@ export function profileClientArgs(profile: Profile): string[] {
   }
   return args;
 }
+
+/** The browser client's environment for a profile (see web/src/config.ts): how the page gets a client_id. */
+export function profileWebEnv(profile: Profile): Record<string, string> {
+  const env: Record<string, string> = { WEB_IDP_NAME: profile.name };
+  const reg = profile.registration;
+  if (reg.method === 'pre-registered') {
+    env.WEB_CLIENT_ID = reg.clientId;
+    if (reg.clientSecret !== undefined) env.WEB_CLIENT_CONFIDENTIAL = 'true';
+  } else if (reg.method === 'cimd') {
+    env.WEB_CLIENT_METADATA_URL = reg.clientMetadataUrl;
+  }
+  return env;
+}

@@ -9,10 +9,11 @@ import { startEmbedded } from './idp/embedded.ts';
 import { startKeycloakIdp } from './idp/keycloak.ts';
 import { keycloakRealmValues } from './idp/keycloak-realm.ts';
 import { repoPath } from './repo.ts';
-import { profileClientArgs, profileIssuer, profileRsEnv, rsAudiences, type Profile } from './profile.ts';
+import { profileClientArgs, profileIssuer, profileRsEnv, profileWebEnv, rsAudiences, type Profile } from './profile.ts';
 import { labQuirks, quirksOf, startQuirkFront, type QuirkName } from './quirks.ts';
 
 const RS_MAIN = repoPath('mcp-server/src/main.ts');
+const WEB_MAIN = repoPath('web/src/main.ts');
 
 export interface LabOptions {
   /** RS port; 0 or absent in tests picks a free one. The launcher passes 3000. */
@@ -34,6 +35,11 @@ export interface LabOptions {
   readonly keycloakHome?: string;
   /** Dex only: Dex's own listener behind authz-metadata; absent picks a free one. */
   readonly dexPort?: number;
+  /**
+   * Also serve the browser client (web/) on this port (0 picks a free one); its origin becomes an allowed origin
+   * of the RS and of the IdP's CORS. Absent: no browser client (it costs a bundle build at start).
+   */
+  readonly webPort?: number;
   /** Quirks on top of the profile's (`--quirk`); see the quirk catalogue. */
   readonly quirks?: readonly QuirkName[];
   /** Where every service's output goes, each line prefixed with its name. */
@@ -47,6 +53,8 @@ export interface Lab {
   readonly rsUrl: string;
   /** Options for `mcp-lab-client` that this profile implies. */
   readonly clientArgs: readonly string[];
+  /** The browser client's page, when `webPort` was given. */
+  readonly webUrl: string | undefined;
   /** The quirks applied (profile and options together). */
   readonly quirks: readonly QuirkName[];
   /** Stops the RS, then the IdP. Safe to call twice. */
@@ -58,7 +66,7 @@ interface RunningIdp {
   stop(): Promise<void>;
 }
 
-async function startIdp(profile: Profile, idpPort: number, rsUrl: string, opts: LabOptions, quirks: readonly QuirkName[]): Promise<RunningIdp> {
+async function startIdp(profile: Profile, idpPort: number, rsUrl: string, webUrl: string | undefined, opts: LabOptions, quirks: readonly QuirkName[]): Promise<RunningIdp> {
   const asQuirks = quirksOf('as', quirks);
   if (asQuirks.length > 0 && profile.idp.kind !== 'embedded' && profile.idp.kind !== 'dex') {
     throw new Error(`quirks ${asQuirks.join(', ')} are applied in front of the embedded IdP or Dex; the ${profile.idp.kind} profile has no quirk layer yet`);
@@ -77,7 +85,7 @@ async function startIdp(profile: Profile, idpPort: number, rsUrl: string, opts: 
         dexBin: opts.dexBin ?? dexBinary(),
         publicPort: idpPort,
         dexPort: opts.dexPort || (await freePort()),
-        allowedOrigins: [rsUrl],
+        allowedOrigins: webUrl === undefined ? [rsUrl] : [rsUrl, webUrl],
         clients: dexClientIds(profile),
         quirks: asQuirks,
         ...(opts.metadataEnabled === undefined ? {} : { metadataEnabled: opts.metadataEnabled }),
@@ -87,7 +95,7 @@ async function startIdp(profile: Profile, idpPort: number, rsUrl: string, opts: 
     case 'keycloak':
       return startKeycloakIdp({
         port: idpPort,
-        realm: keycloakRealmValues(profile, rsUrl),
+        realm: { ...keycloakRealmValues(profile, rsUrl), ...(webUrl === undefined ? {} : { webOrigins: [webUrl] }) },
         ...(opts.keycloakHome === undefined ? {} : { home: opts.keycloakHome }),
         log: opts.log,
       });
@@ -140,9 +148,10 @@ export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab>
   const rsPort = opts.rsPort || (await freePort());
   const idpPort = opts.idpPort || (await freePort());
   const rsUrl = `http://127.0.0.1:${rsPort}`;
+  const webUrl = opts.webPort === undefined ? undefined : `http://127.0.0.1:${opts.webPort || (await freePort())}`;
   const quirks = labQuirks(profile.quirks, opts.quirks);
   const rsQuirks = quirksOf('rs', quirks);
-  const idp = await startIdp(profile, idpPort, rsUrl, opts, quirks);
+  const idp = await startIdp(profile, idpPort, rsUrl, webUrl, opts, quirks);
   const issuer = profile.idp.kind === 'external' ? idp.issuer : profileIssuer(profile, new URL(idp.issuer).origin);
   // With RS quirks the RS listens on a port of its own and the quirk layer takes the public one.
   const rsListenPort = rsQuirks.length > 0 ? await freePort() : rsPort;
@@ -157,6 +166,8 @@ export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab>
         env: definedEnv({
           MCP_LOG_LEVEL: process.env.MCP_LOG_LEVEL ?? 'warn',
           ...profileRsEnv(profile, issuer, rsUrl),
+          // The page's origin may make cookie requests (CSRF rule) and open MCP sessions (Origin validation).
+          ...(webUrl === undefined ? {} : { MCP_ALLOWED_ORIGINS: `${rsUrl},${webUrl}` }),
           ...opts.rsEnv,
           MCP_HOST: '127.0.0.1',
           MCP_PORT: String(rsListenPort),
@@ -179,16 +190,47 @@ export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab>
       throw err;
     }
   }
+  let web: Service | undefined;
+  if (webUrl !== undefined) {
+    try {
+      web = await startService(
+        {
+          name: 'web',
+          command: process.execPath,
+          args: [WEB_MAIN],
+          env: {
+            WEB_HOST: '127.0.0.1',
+            WEB_PORT: new URL(webUrl).port,
+            WEB_PUBLIC_URL: webUrl,
+            WEB_RS_URL: rsUrl,
+            WEB_LOG_LEVEL: process.env.WEB_LOG_LEVEL ?? 'warn',
+            ...profileWebEnv(profile),
+          },
+          readyUrl: `${webUrl}/lab.json`,
+          // The page's bundle is built at start (esbuild, a few seconds on a busy machine).
+          readyTimeoutMs: 120_000,
+        },
+        opts.log,
+      );
+    } catch (err) {
+      await rsFront?.stop();
+      await rs.stop();
+      await idp.stop();
+      throw err;
+    }
+  }
   let stopped = false;
   return {
     profile,
     issuer,
     rsUrl,
     clientArgs: profileClientArgs(profile),
+    webUrl,
     quirks,
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      await web?.stop();
       await rsFront?.stop();
       await rs.stop();
       await idp.stop();

@@ -45,6 +45,11 @@ export class HttpRecorder {
     return done;
   }
 
+  /** Records an exchange made without fetch (a browser's EventSource, a top-level navigation). */
+  add(record: HttpRecord): void {
+    this.#current.push(record);
+  }
+
   /** Wraps a fetch so each exchange is recorded; nothing else about the request changes. */
   wrap(base: FetchLike): FetchLike {
     return async (input, init) => {

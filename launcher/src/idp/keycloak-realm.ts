@@ -39,6 +39,8 @@ export interface RealmValues {
   /** What the RS accepts in `aud` (the audience mappers' values, or the resources of the bearer-only clients). */
   readonly audiences: readonly string[];
   readonly variant: KeycloakVariant;
+  /** Browser origins (the lab's browser client) added to the public client's web origins: CORS at the token endpoint. */
+  readonly webOrigins?: readonly string[];
 }
 
 /** The realm values of a Keycloak profile (pre-registered client; audience-mapper or resource-indicator) with the RS at `rsOrigin`. */
@@ -94,7 +96,7 @@ function audienceMapper(audience: string, variant: KeycloakVariant = 'audience-m
 
 interface Realm {
   clientScopes: { name: string; protocolMappers?: unknown[] }[];
-  clients: { clientId: string; publicClient?: boolean }[];
+  clients: { clientId: string; publicClient?: boolean; webOrigins?: string[] }[];
 }
 
 /** Every audience of a resource-indicators realm must be a URL: it is a `resource_url` too. */
@@ -115,6 +117,8 @@ export function renderKeycloakRealm(values: RealmValues, template: string = read
   checkResources(values);
   scope.protocolMappers = values.audiences.map((a) => audienceMapper(a, values.variant));
   clients[0]!.clientId = values.clientId;
+  // '+' (the redirect URIs' origins) stays; a redirect URI http://127.0.0.1/* names no port, so a page's origin is added.
+  if (values.webOrigins?.length) clients[0]!.webOrigins = [...(clients[0]!.webOrigins ?? []), ...values.webOrigins];
   if (values.variant === 'resource-indicators') realm.clients.push(...(values.audiences.map(resourceClient) as Realm['clients']));
   return `${JSON.stringify(realm, null, 2)}\n`;
 }

@@ -26,7 +26,8 @@ export interface AuthorizeInput {
   readonly clientId: string;
   readonly resource: string;
   readonly scopes: readonly string[];
-  readonly listener: CallbackListener;
+  /** Only its redirect URI is needed (a browser page has no listener: its own /callback is the redirect URI). */
+  readonly listener: Pick<CallbackListener, 'redirectUri'>;
   /** Extra parameters (`--authorize-param`), added after the flow's own; args.ts refuses the reserved names. */
   readonly extraParams?: Readonly<Record<string, string>>;
 }
