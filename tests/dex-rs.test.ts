@@ -173,7 +173,8 @@ function usersAndRefusalTests(): void {
       resource_metadata: `${lab.rsUrl}/.well-known/oauth-protected-resource/mcp`,
     });
     expect(probe.challenge?.params.error_description).toMatch(/\baud\b/);
-    expect(probe.body).toMatchObject({ error: 'invalid_token' });
+    // The body is a JSON-RPC error; the RFC 6750 code travels in data.
+    expect(probe.body).toMatchObject({ jsonrpc: '2.0', error: { code: -31401, data: { error: 'invalid_token' } } });
   });
 
   describe('an RS configured for another issuer', () => {

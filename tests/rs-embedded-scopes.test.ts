@@ -65,7 +65,7 @@ describe('users are kept apart', () => {
       expect(text).not.toContain(ALICE.sub);
       // What it is: someone else's session, not a scope problem (no challenge, so no client re-authorizes).
       expect(res.headers.get('www-authenticate')).toBeNull();
-      expect(JSON.parse(text)).toMatchObject({ error: 'session_forbidden' });
+      expect(JSON.parse(text)).toMatchObject({ jsonrpc: '2.0', id: 9, error: { code: -31403, data: { error: 'session_forbidden' } } });
     } finally {
       await alice.transport.terminateSession();
       await alice.client.close();

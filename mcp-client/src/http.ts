@@ -8,7 +8,8 @@ import { redactAuthorization, redactCookie, redactSetCookie, redactUrl, SecretSe
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-const REQUEST_HEADERS = ['authorization', 'cookie', 'origin'] as const;
+/** Request headers shown: credentials (redacted), Origin, and the MCP standard headers (era, method, tool). */
+const REQUEST_HEADERS = ['authorization', 'cookie', 'origin', 'mcp-protocol-version', 'mcp-method', 'mcp-name'] as const;
 const RESPONSE_HEADERS = ['www-authenticate', 'location', 'content-type', 'set-cookie', 'mcp-session-id'] as const;
 /** Form and JSON fields that carry a credential (RFC 6749 §4.1.3, §5.1, §6; RFC 7636 §4.5; RFC 7591 §3.2.1). */
 const CREDENTIAL_FIELDS = ['code', 'code_verifier', 'refresh_token', 'access_token', 'id_token', 'client_secret', 'registration_access_token'] as const;

@@ -51,6 +51,19 @@ export interface RsConfig {
   readonly clockSkewS: number;
   /** Most verified access tokens kept (by exact token, until `exp`); 0 = verify every request in full. */
   readonly tokenCacheMaxEntries: number;
+  /** SSE comment keep-alive on 2026-07-28 `subscriptions/listen` streams; 0 = none. */
+  readonly listenKeepAliveMs: number;
+  /** Most 2026-07-28 `subscriptions/listen` streams open at once. */
+  readonly listenMaxStreams: number;
+  /** `ttlMs` of 2026-07-28 `tools/list` results (`cacheScope: "private"`). */
+  readonly toolsListTtlMs: number;
+  /** `ttlMs` of 2026-07-28 `server/discover` results (`cacheScope: "public"`). */
+  readonly discoverTtlMs: number;
+  /**
+   * Conformance mode only: also serve the diagnostic tools the official `conformance server` suite calls
+   * (mcp/conformance-fixtures.ts). Adds tools; authentication and every other check stay as they are.
+   */
+  readonly conformanceFixtures: boolean;
   readonly logLevel: LogLevel;
   /** Resource limits (README "Limits"). */
   readonly limits: RsLimits;
@@ -250,6 +263,11 @@ export function loadConfig(env: Env): RsConfig {
     dbPath: r.string('MCP_DB_PATH', ':memory:'),
     clockSkewS: r.int('MCP_CLOCK_SKEW_S', 30, { min: 0, max: 300 }),
     tokenCacheMaxEntries: r.int('MCP_TOKEN_CACHE_SIZE', 10_000, { min: 0, max: 1_000_000 }),
+    listenKeepAliveMs: r.int('MCP_LISTEN_KEEPALIVE_MS', 15_000, { min: 0, max: 3_600_000 }),
+    listenMaxStreams: r.int('MCP_LISTEN_MAX_STREAMS', 1024, { min: 1, max: 1_000_000 }),
+    toolsListTtlMs: r.int('MCP_TOOLS_LIST_TTL_MS', 300_000, { min: 0, max: 86_400_000 }),
+    discoverTtlMs: r.int('MCP_DISCOVER_TTL_MS', 3_600_000, { min: 0, max: 86_400_000 }),
+    conformanceFixtures: r.bool('MCP_CONFORMANCE_FIXTURES', false),
     logLevel: r.oneOf('MCP_LOG_LEVEL', LOG_LEVELS, 'info'),
     limits: readLimits(r),
   });

@@ -68,6 +68,34 @@ export async function openSession(app: FastifyInstance, token: string): Promise<
   return id;
 }
 
+/**
+ * The JSON-RPC error body the MCP endpoint answers with: `code`, the RFC 6750 / OAuth `error` in `data`, and the
+ * request's id when it was read.
+ */
+export function mcpError(code: number, error: string, id?: string | number) {
+  return { jsonrpc: '2.0', ...(id !== undefined ? { id } : {}), error: { code, data: { error } } };
+}
+
+/** The per-request `_meta` envelope of a 2026-07-28 request. */
+export const MODERN_META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'test', version: '1' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+
+/** A 2026-07-28 request: its body (with the envelope) and its standard headers (SEP-2243), for `app.inject`. */
+export function modernRequest(method: string, params: Record<string, unknown> = {}, id: string | number = 5) {
+  const name = typeof params.name === 'string' ? params.name : undefined;
+  return {
+    headers: {
+      ...MCP_HEADERS,
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': method,
+      ...(name !== undefined ? { 'mcp-name': name } : {}),
+    } as Record<string, string>,
+    payload: { jsonrpc: '2.0', id, method, params: { ...params, _meta: MODERN_META } },
+  };
+}
 
 export interface ListeningRs {
   readonly keys: Keys;

@@ -106,7 +106,7 @@ describe('real socket', () => {
       expect(asBob.status).toBe(403);
       // Another user's session is no scope problem: no Bearer challenge, nothing to re-authorize for.
       expect(asBob.headers.get('www-authenticate')).toBeNull();
-      expect(await asBob.json()).toEqual({ error: 'session_forbidden', error_description: 'this session belongs to a different user' });
+      expect(await asBob.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -31403, data: { error: 'session_forbidden', error_description: 'this session belongs to a different user' } } });
       const anonymous = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       expect(anonymous.status).toBe(401);
       const asAlice = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' }, body });

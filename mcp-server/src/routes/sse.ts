@@ -37,7 +37,10 @@ function isPlainJson(contentType: string | undefined): boolean {
 const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(app, options) {
   const { config, notes, sessions } = options;
   const originGuard = rejectForeignOrigin(config);
-  const routeOptions = { onRequest: [originGuard, app.authenticate], config: { resourcePath: '/sse' as const } };
+  const routeConfig = { resourcePath: '/sse' as const };
+  const routeOptions = { onRequest: [originGuard, app.authenticate], config: routeConfig };
+  // As on /mcp: authenticate once the body is read, so that every error carries the request's JSON-RPC id.
+  const postOptions = { onRequest: [originGuard], preValidation: [app.authenticate], config: routeConfig };
 
   app.get('/sse', routeOptions, async function openSseStream(request, reply) {
     const credential = requireCredential(request);
@@ -66,13 +69,13 @@ const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(
     return session.connected;
   }
 
-  app.post('/messages', routeOptions, async function postSseMessage(request, reply) {
+  app.post('/messages', postOptions, async function postSseMessage(request, reply) {
     const principal = requirePrincipal(request);
     const query = request.query as Record<string, unknown>;
     const sessionId = typeof query.sessionId === 'string' ? query.sessionId : undefined;
     if (!sessionId) throw new HttpError('invalid_request', 'missing sessionId query parameter');
     const session = sessions.claim(sessionId, principal);
-    const lean = leanToolCall(request.body);
+    const lean = leanToolCall(request.body, 'legacy');
     const body = lean ? (request.body as JSONRPCMessage) : parseJsonRpcBody(request.body);
     assertPermissions(principal, lean ? lean.tool.permissions : requiredPermissions(body));
     if (lean && isPlainJson(request.headers['content-type'])) {
