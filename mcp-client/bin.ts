@@ -69,7 +69,7 @@ async function run(request: CliRequest, config: ClientEnvConfig): Promise<number
     case 'flow': {
       const rendered = await observerFor(request.output, config);
       const [{ TokenStore }, { runFlow }] = await Promise.all([import('./src/store.ts'), import('./src/flow.ts')]);
-      const store = new TokenStore(request.output.store ?? config.storeDir);
+      const store = new TokenStore(request.output.store ?? config.storeDir, { refreshLock: !config.refreshLockOff });
       const exports = request.output.exports;
       // Only a run that exports records its events (the modules load only then).
       const recorder = exports ? new (await import('./src/export/trace.ts')).TraceRecorder(request.flow.serverUrl) : undefined;

@@ -5,6 +5,7 @@
  * switches the launcher, the RS configuration and the client's options; no code changes.
  */
 import { readFileSync } from 'node:fs';
+import { QUIRK_NAMES, isQuirkName, type QuirkName } from '@mcp-lab/authz-metadata/quirks';
 import { repoPath } from './repo.ts';
 
 export const IDP_KINDS = ['embedded', 'dex', 'keycloak', 'external'] as const;
@@ -67,6 +68,8 @@ export interface Profile {
   /** `scope`, or `claim:<name>` with a map `perm=value,value;perm=*`. */
   readonly permissions: { readonly from: string; readonly map?: string };
   readonly login: { readonly driver: (typeof LOGIN_DRIVERS)[number]; readonly users: readonly ProfileUser[] };
+  /** Quirks the lab's fault-injecting layer applies (names from the quirk catalogue; `npm start -- --list-quirks`). */
+  readonly quirks?: readonly QuirkName[];
 }
 
 export class ProfileError extends Error {
@@ -153,6 +156,10 @@ export function parseProfile(json: unknown, source: string): Profile {
     !login.users.every((u) => isObject(u) && typeof u.username === 'string' && typeof u.password === 'string')
   ) {
     p.push('login.users: a list of {username, password}');
+  }
+  if (json.quirks !== undefined) {
+    const unknown = Array.isArray(json.quirks) ? json.quirks.filter((q) => typeof q !== 'string' || !isQuirkName(q)) : ['(not a list)'];
+    if (unknown.length) p.push(`quirks: a list of quirk names; unknown: ${unknown.join(', ')} (known: ${QUIRK_NAMES.join(', ')})`);
   }
   if (p.length) throw new ProfileError(source, p);
   return Object.freeze(json) as unknown as Profile;

@@ -20,7 +20,7 @@ export class UsageError extends Error {
 /** The parts of the flow options that come from the command line. */
 export type FlowArgs = Pick<
   FlowOptions,
-  'command' | 'serverUrl' | 'transport' | 'protocolEra' | 'cookie' | 'login' | 'loginDriver' | 'clientId' | 'clientSecret' | 'clientMetadataUrl' | 'scope' | 'call' | 'fresh'
+  'command' | 'serverUrl' | 'transport' | 'protocolEra' | 'cookie' | 'login' | 'loginDriver' | 'clientId' | 'clientSecret' | 'clientMetadataUrl' | 'scope' | 'authorizeParams' | 'call' | 'fresh'
 >;
 
 export interface OutputArgs {
@@ -51,6 +51,7 @@ const OPTIONS = {
   'client-secret': { type: 'string' },
   'client-metadata-url': { type: 'string' },
   scope: { type: 'string' },
+  'authorize-param': { type: 'string', multiple: true },
   call: { type: 'string' },
   args: { type: 'string' },
   fresh: { type: 'boolean' },
@@ -64,7 +65,13 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
 
 /** Options that only the flow commands take (logout refuses them). */
-const FLOW_ONLY = ['transport', 'protocol-era', 'cookie', 'login', 'login-driver', 'client-id', 'client-secret', 'client-metadata-url', 'scope', 'call', 'args', 'fresh'] as const;
+const FLOW_ONLY = ['transport', 'protocol-era', 'cookie', 'login', 'login-driver', 'client-id', 'client-secret', 'client-metadata-url', 'scope', 'authorize-param', 'call', 'args', 'fresh'] as const;
+
+/**
+ * Authorization request parameters the flow itself sets (OAuth 2.1 §4.1.1, PKCE, RFC 8707, RFC 9207's binding):
+ * `--authorize-param` adds to a request, it never replaces what protects it.
+ */
+export const RESERVED_AUTHORIZE_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'code_challenge', 'code_challenge_method', 'state', 'resource', 'scope'] as const;
 
 const COMMANDS = ['connect', 'tools', 'call', 'logout', 'doctor'] as const satisfies readonly HelpTopic[];
 
@@ -129,6 +136,7 @@ function flowArgs(command: 'connect' | 'tools' | 'call', serverUrl: string, more
   const scope = values.scope?.split(' ').filter(Boolean);
   if (values.scope !== undefined && !scope?.length) throw new UsageError('--scope needs at least one scope');
   const call = callArgs(command, more, values);
+  const authorizeParams = values['authorize-param'] === undefined ? undefined : authorizeParamList(values['authorize-param']);
   const login = values.login === undefined ? undefined : credentials(values.login);
   return {
     command,
@@ -142,6 +150,7 @@ function flowArgs(command: 'connect' | 'tools' | 'call', serverUrl: string, more
     ...(values['client-secret'] !== undefined ? { clientSecret: values['client-secret'] } : {}),
     ...(values['client-metadata-url'] !== undefined ? { clientMetadataUrl: values['client-metadata-url'] } : {}),
     ...(scope ? { scope } : {}),
+    ...(authorizeParams ? { authorizeParams } : {}),
     ...(call ? { call } : {}),
     fresh: values.fresh === true,
   };
@@ -163,6 +172,22 @@ function callArgs(command: 'connect' | 'tools' | 'call', more: readonly string[]
   }
   if (command !== 'connect') throw new UsageError('--call works with connect only; use the call command');
   return { tool: values.call, args: values.args === undefined ? {} : jsonObject(values.args, '--args') };
+}
+
+/** `--authorize-param name=value`, repeatable; a reserved or repeated name is a usage error. */
+function authorizeParamList(items: readonly string[]): Readonly<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const i = item.indexOf('=');
+    if (i <= 0) throw new UsageError(`--authorize-param must be name=value, got "${item}"`);
+    const name = item.slice(0, i);
+    if ((RESERVED_AUTHORIZE_PARAMS as readonly string[]).includes(name)) {
+      throw new UsageError(`--authorize-param cannot set ${name}: the flow sets it (${RESERVED_AUTHORIZE_PARAMS.join(', ')} are reserved)`);
+    }
+    if (name in out) throw new UsageError(`--authorize-param ${name} is given twice`);
+    out[name] = item.slice(i + 1);
+  }
+  return out;
 }
 
 function credentials(value: string): NonNullable<FlowArgs['login']> {

@@ -35,6 +35,8 @@ Options:
   --client-secret SECRET     its secret (confidential client)
   --client-metadata-url URL  https URL of this client's metadata document (CIMD client_id)
   --scope "a b"              request these scopes instead of the server's challenge
+  --authorize-param K=V      an extra authorization request parameter, repeatable (e.g. Auth0's
+                             audience=https://api.example); the OAuth and PKCE parameters cannot be overridden
   --call TOOL                call a tool after listing
   --args JSON                arguments for --call (a JSON object)
   --fresh                    ignore stored tokens: probe, discovery and a new authorization
