@@ -52,6 +52,11 @@ export interface RsConfig {
   /** Most verified access tokens kept (by exact token, until `exp`); 0 = verify every request in full. */
   readonly tokenCacheMaxEntries: number;
   readonly logLevel: LogLevel;
+  /**
+   * MCP_REDIS_URL: Redis shared by several replicas (cookie sessions, session directory, bus; README
+   * "Scale-out"); undefined = one process, everything in memory.
+   */
+  readonly redisUrl?: string | undefined;
   /** Resource limits (README "Limits"). */
   readonly limits: RsLimits;
 }
@@ -303,6 +308,19 @@ export function loadConfig(env: Env): RsConfig {
   if ((LOG_LEVELS as readonly string[]).includes(rawLevel)) logLevel = rawLevel as LogLevel;
   else problems.push(`MCP_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(rawLevel)}`);
 
+  const rawRedis = get('MCP_REDIS_URL');
+  let redisUrl: string | undefined;
+  if (rawRedis !== undefined) {
+    try {
+      const u = new URL(rawRedis);
+      if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new TypeError('not redis: or rediss:');
+      redisUrl = u.href;
+    } catch (cause) {
+      // Not echoed: a Redis URL may carry a password.
+      problems.push(`MCP_REDIS_URL: expected a redis:// or rediss:// URL (${(cause as Error).message})`);
+    }
+  }
+
   const limits = Object.freeze(
     Object.fromEntries(
       Object.entries(LIMIT_SPECS).map(([field, spec]) => [field, int(spec.env, spec.defaultValue, spec.min, spec.max)]),
@@ -337,6 +355,7 @@ export function loadConfig(env: Env): RsConfig {
     clockSkewS,
     tokenCacheMaxEntries,
     logLevel,
+    redisUrl,
     limits,
   });
 }
