@@ -3,6 +3,7 @@
  * and N resource-server processes (`node mcp-server/src/main.ts`) sharing that Redis and one public URL, as
  * replicas behind a proxy would. Tokens are RFC 9068 JWTs signed with the test key.
  */
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort } from '@mcp-lab/test-kit/free-port';
@@ -45,7 +46,7 @@ export interface ScaleStack {
 }
 
 /** Starts the JWKS and `count` replicas on Redis `redisUrl` (database `db`, so that suites do not share keys). */
-export async function startScaleStack(redisUrl: string, count: number, db: number): Promise<ScaleStack> {
+export async function startScaleStack(redisUrl: string, count: number, db: number, env: Record<string, string> = {}): Promise<ScaleStack> {
   const keys = await makeKeys('scale-key');
   const jwks: Served = await serve(() => json({ keys: [keys.publicJwk] }));
   const issuer = jwks.origin;
@@ -67,6 +68,7 @@ export async function startScaleStack(redisUrl: string, count: number, db: numbe
           MCP_PUBLIC_URL: PUBLIC_URL,
           MCP_REDIS_URL: url.href,
           MCP_LOG_LEVEL: process.env.MCP_LOG_LEVEL ?? 'warn',
+          ...env,
         },
         readyUrl: `${rsUrl}/.well-known/oauth-protected-resource`,
         name: `rs-${i}`,
@@ -89,6 +91,34 @@ export async function startScaleStack(redisUrl: string, count: number, db: numbe
       await jwks.close();
     },
   };
+}
+
+export const HAPROXY_CFG = fileURLToPath(new URL('../docker/scale/haproxy.cfg', import.meta.url));
+
+/** Whether Debian's haproxy is on PATH (scripts/ensure-haproxy.sh installs it). */
+export function haproxyPath(): string | undefined {
+  const r = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
+  return r.status === 0 ? 'haproxy' : undefined;
+}
+
+/**
+ * Runs the lab's proxy config (docker/scale/haproxy.cfg) on the host in front of `targets` (1 to 3 replicas; with
+ * fewer than three the last is repeated, so the config's three server lines name them all).
+ */
+export async function startProxy(targets: readonly string[]): Promise<{ url: string; process: RunningProcess }> {
+  const port = await freePort();
+  const hostPorts = targets.map((t) => new URL(t).host);
+  const at = (i: number) => hostPorts[Math.min(i, hostPorts.length - 1)]!;
+  const url = `http://127.0.0.1:${port}`;
+  const proc = await startProcess({
+    command: 'haproxy',
+    // -db: foreground, no daemon; -W off. The config reads its addresses from the environment.
+    args: ['-db', '-f', HAPROXY_CFG],
+    env: { PATH: process.env.PATH, MCP_LAB_PROXY_BIND: `127.0.0.1:${port}`, MCP_LAB_RS1: at(0), MCP_LAB_RS2: at(1), MCP_LAB_RS3: at(2) },
+    readyUrl: `${url}/.well-known/oauth-protected-resource`,
+    name: 'haproxy',
+  });
+  return { url, process: proc };
 }
 
 /** The next event of `stream`, or a rejection after `ms`. */
