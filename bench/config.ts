@@ -6,7 +6,7 @@ import { ConfigReader, LOG_LEVELS, parseOneOf, splitList, type Env, type LogLeve
  * collected and reported at once (one ConfigError from the lab's toolkit), naming the option or variable; the
  * result is frozen.
  */
-export const SCENARIOS = ['throughput', 'sse', 'cli', 'reliability'] as const;
+export const SCENARIOS = ['throughput', 'sse', 'cli', 'reliability', 'scale'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 export const TARGETS = ['a', 'b', 'c'] as const;
 export type Target = (typeof TARGETS)[number];

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scenario throughput|sse|cli|reliability] [--targets a,b,c] [--profile]`
+ * `npm run bench [-- --scenario throughput|sse|cli|reliability|scale] [--targets a,b,c] [--profile]`
  * Results go to stdout; progress and diagnostics to stderr. Exit code 1 when a run was invalid or failed.
  */
 import { ConfigError } from '@mcp-lab/protocol/config';
@@ -8,6 +8,7 @@ import { stopAllChildren } from './proc.ts';
 import type { Log } from './report.ts';
 import { runCli } from './scenarios/cli.ts';
 import { runReliability } from './scenarios/reliability.ts';
+import { runScale } from './scenarios/scale.ts';
 import { runSse } from './scenarios/sse.ts';
 import { runThroughput } from './scenarios/throughput.ts';
 
@@ -25,6 +26,8 @@ function run(config: BenchConfig): Promise<{ report: string; valid: boolean }> {
       return runCli(config, log);
     case 'reliability':
       return runReliability(config, log);
+    case 'scale':
+      return runScale(config, log);
   }
 }
 
