@@ -16,7 +16,6 @@ import type { CookieSessionEnd, CookieSessionLimits, CookieSessionStore } from '
 import { principalKey } from '../auth/principal.ts';
 import type { Principal } from '../auth/principal.ts';
 import { HttpError } from '../http-error.ts';
-import { COOKIE_END_CHANNEL } from './types.ts';
 import type { EventBus } from './types.ts';
 
 const PREFIX = 'mcp-lab:';
@@ -34,15 +33,17 @@ function isCookieSessionEnd(v: unknown): v is CookieSessionEnd {
   return v === 'logged_out' || v === 'replaced' || v === 'expired';
 }
 
-/** A Redis-backed store; `bus` carries the ends to every replica's listeners (subscribe before use: `ready`). */
+/** A Redis-backed store; `bus` carries the ends to every replica's listeners . */
 export async function createRedisCookieSessionStore(
   redis: Redis,
   bus: EventBus,
   now: () => number,
   limits: CookieSessionLimits,
+  /** Where ends are announced (types.ts cookieEndChannel). */
+  endChannel: string,
 ): Promise<CookieSessionStore & { readonly unsubscribe: () => Promise<void> }> {
   const listeners: Array<(id: string, why: CookieSessionEnd) => void> = [];
-  const unsubscribe = await bus.subscribe(COOKIE_END_CHANNEL, function onCookieEnd(message) {
+  const unsubscribe = await bus.subscribe(endChannel, function onCookieEnd(message) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(message);
@@ -66,7 +67,7 @@ export async function createRedisCookieSessionStore(
     if (entry) tx.zrem(ownerKey(entry.owner), id);
     const results = await tx.exec();
     const removed = results?.[1]?.[1];
-    if (removed === 1) await bus.publish(COOKIE_END_CHANNEL, JSON.stringify({ id, why }));
+    if (removed === 1) await bus.publish(endChannel, JSON.stringify({ id, why }));
   }
 
   async function sweep(): Promise<void> {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { CookieSessionLimits } from '../auth/cookie-sessions.ts';
 import { createRedisCookieSessionStore } from './redis-cookie-sessions.ts';
+import { cookieEndChannel } from './types.ts';
 import type { EventBus, SessionDirectory, SessionOwnership, SharedState } from './types.ts';
 
 const directoryKey = (kind: string, id: string) => `mcp-lab:session:${kind}:${id}`;
@@ -80,7 +81,7 @@ export async function createRedisState(opts: RedisStateOptions): Promise<SharedS
   }
   const replica = randomUUID();
   const bus = createRedisBus(commands, subscriber);
-  const cookieSessions = await createRedisCookieSessionStore(commands, bus, opts.now, opts.limits);
+  const cookieSessions = await createRedisCookieSessionStore(commands, bus, opts.now, opts.limits, cookieEndChannel(commands.options.db ?? 0));
   return {
     kind: 'redis',
     replica,

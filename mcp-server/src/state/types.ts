@@ -60,5 +60,10 @@ export function replicaChannel(replica: string): string {
   return `mcp-lab:replica:${replica}`;
 }
 
-/** The bus channel on which cookie-session ends are announced to every replica. */
-export const COOKIE_END_CHANNEL = 'mcp-lab:cookie-session-ended';
+/**
+ * The bus channel on which cookie-session ends are announced to every replica. Redis pub/sub ignores the database
+ * number, so the channel names it: labs on different databases of one Redis do not hear each other's ends.
+ */
+export function cookieEndChannel(db = 0): string {
+  return `mcp-lab:${db}:cookie-session-ended`;
+}
