@@ -34,7 +34,7 @@ export async function redisReachable(url: string | undefined): Promise<{ ok: boo
 
 export interface Replica {
   readonly url: string;
-  readonly process: RunningProcess;
+  process: RunningProcess;
 }
 
 export interface ScaleStack {
@@ -42,6 +42,8 @@ export interface ScaleStack {
   readonly keys: Keys;
   readonly issuer: string;
   token(sub: string, scope?: string): Promise<string>;
+  /** Stops replica `i` gracefully (SIGTERM) and starts it again on the same port; resolves once it answers. */
+  restart(i: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,27 +55,29 @@ export async function startScaleStack(redisUrl: string, count: number, db: numbe
   const replicas: Replica[] = [];
   const url = new URL(redisUrl);
   url.pathname = `/${db}`;
+  const start = (i: number, port: number) => {
+    const rsUrl = `http://127.0.0.1:${port}`;
+    return startProcess({
+      command: process.execPath,
+      args: [RS_MAIN],
+      env: {
+        MCP_ISSUER: issuer,
+        MCP_JWKS_URL: `${issuer}/jwks`,
+        MCP_HOST: '127.0.0.1',
+        MCP_PORT: String(port),
+        MCP_PUBLIC_URL: PUBLIC_URL,
+        MCP_REDIS_URL: url.href,
+        MCP_LOG_LEVEL: process.env.MCP_LOG_LEVEL ?? 'warn',
+        ...env,
+      },
+      readyUrl: `${rsUrl}/.well-known/oauth-protected-resource`,
+      name: `rs-${i}`,
+    });
+  };
   try {
     for (let i = 0; i < count; i++) {
       const port = await freePort();
-      const rsUrl = `http://127.0.0.1:${port}`;
-      const process_ = await startProcess({
-        command: process.execPath,
-        args: [RS_MAIN],
-        env: {
-          MCP_ISSUER: issuer,
-          MCP_JWKS_URL: `${issuer}/jwks`,
-          MCP_HOST: '127.0.0.1',
-          MCP_PORT: String(port),
-          MCP_PUBLIC_URL: PUBLIC_URL,
-          MCP_REDIS_URL: url.href,
-          MCP_LOG_LEVEL: process.env.MCP_LOG_LEVEL ?? 'warn',
-          ...env,
-        },
-        readyUrl: `${rsUrl}/.well-known/oauth-protected-resource`,
-        name: `rs-${i}`,
-      });
-      replicas.push({ url: rsUrl, process: process_ });
+      replicas.push({ url: `http://127.0.0.1:${port}`, process: await start(i, port) });
     }
   } catch (err) {
     await Promise.allSettled(replicas.map((r) => r.process.stop()));
@@ -86,6 +90,11 @@ export async function startScaleStack(redisUrl: string, count: number, db: numbe
     issuer,
     token: (sub, scope = 'notes:read notes:write') =>
       signJwt(keys, { iss: issuer, sub, aud: PUBLIC_URL, scope, client_id: 'scale-test', iat: nowS(), exp: nowS() + 600 }),
+    async restart(i) {
+      const replica = replicas[i]!;
+      await replica.process.stop();
+      replica.process = await start(i, Number(new URL(replica.url).port));
+    },
     async close() {
       await Promise.allSettled(replicas.map((r) => r.process.stop()));
       await jwks.close();

@@ -106,3 +106,93 @@ describe.runIf(ok)('three replicas behind HAProxy (docker/scale/haproxy.cfg)', (
     }
   });
 });
+
+/**
+ * Session-less requests (here `initialize`, the one request of the 2025 wire without Mcp-Session-Id; the
+ * 2026-07-28 stateless requests route the same way) sent by `workers` loops through the proxy until `until`
+ * resolves. A failed request is retried up to twice, 200 ms apart, as a client retries a request whose connection
+ * broke: the RS has no drain phase, so a request in flight when a replica stops is cut (the proxy re-sends only
+ * requests that never reached a replica). Counts what still failed after the retries.
+ */
+async function sessionLessLoad(url: string, token: string, workers: number, until: Promise<void>) {
+  let done = false;
+  void until.finally(() => {
+    done = true;
+  });
+  let sent = 0;
+  let retried = 0;
+  const failures: string[] = [];
+  const once = async (): Promise<string | undefined> => {
+    try {
+      const res = await fetch(`${url}/mcp`, {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` },
+        body: JSON.stringify({ ...INITIALIZE, params: { ...INITIALIZE.params, protocolVersion: '2025-06-18' } }),
+      });
+      const body = await res.text();
+      return res.status === 200 && body.includes('serverInfo') ? undefined : `HTTP ${res.status} ${body.slice(0, 120)}`;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (!done) {
+        sent++;
+        const first = await once();
+        if (first === undefined) continue;
+        retried++;
+        let last: string | undefined = first;
+        for (let attempt = 0; attempt < 2 && last !== undefined; attempt++) {
+          await new Promise((r) => setTimeout(r, 200));
+          last = await once();
+        }
+        if (last !== undefined) failures.push(`${first} / after retries: ${last}`);
+      }
+    }),
+  );
+  return { sent, retried, failures };
+}
+
+describe.runIf(ok)('replicas going away under load, behind HAProxy', () => {
+  let stack: ScaleStack;
+  let proxy: { url: string; process: RunningProcess };
+  let alice: string;
+
+  beforeAll(async () => {
+    // Sessions opened by the load would otherwise hit the per-subject cap; they are dropped when idle.
+    stack = await startScaleStack(redisUrl!, 3, 15, { MCP_SESSIONS_MAX_PER_SUBJECT: '10000', MCP_RATE_LIMIT_PER_S: '100000', MCP_RATE_LIMIT_BURST: '100000' });
+    proxy = await startProxy(stack.replicas.map((r) => r.url));
+    alice = await stack.token('alice');
+  });
+  afterAll(async () => {
+    await proxy?.process.stop();
+    await stack?.close();
+  });
+
+  it('a rolling restart of all three replicas ends with 0 failed session-less requests (a cut one retried)', async () => {
+    const restarts = (async () => {
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        await stack.restart(i);
+        // Let the proxy's health check see it back (inter 1s, rise 1) before the next one goes.
+        await new Promise((r) => setTimeout(r, 1_500));
+      }
+    })();
+    const result = await sessionLessLoad(proxy.url, alice, 4, restarts);
+    await restarts;
+    expect(result.sent).toBeGreaterThan(50);
+    expect(result.failures, `retried ${result.retried} of ${result.sent}`).toEqual([]);
+  });
+
+  it('killing one replica mid-run loses no session-less request that is retried', async () => {
+    const killed = (async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      stack.replicas[1]!.process.child.kill('SIGKILL');
+      await new Promise((r) => setTimeout(r, 2_500));
+    })();
+    const result = await sessionLessLoad(proxy.url, alice, 4, killed);
+    expect(result.sent).toBeGreaterThan(50);
+    expect(result.failures, `retried ${result.retried} of ${result.sent}`).toEqual([]);
+  });
+});
