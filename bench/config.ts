@@ -6,9 +6,10 @@ import { ConfigReader, LOG_LEVELS, parseOneOf, splitList, type Env, type LogLeve
  * collected and reported at once (one ConfigError from the lab's toolkit), naming the option or variable; the
  * result is frozen.
  */
-export const SCENARIOS = ['throughput', 'sse', 'cli', 'reliability', 'scale'] as const;
+export const SCENARIOS = ['throughput', 'sse', 'cli', 'reliability', 'lean', 'scale'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
-export const TARGETS = ['a', 'b', 'c'] as const;
+/** a ceiling, b SDK peer, c/f lab RS 2025 session, d/e lab RS 2026-07-28 stateless (e, f: a new token per request). */
+export const TARGETS = ['a', 'b', 'c', 'd', 'e', 'f'] as const;
 export type Target = (typeof TARGETS)[number];
 
 export interface BenchConfig {
@@ -23,6 +24,8 @@ export interface BenchConfig {
   readonly sseLoadConnections: number;
   /** Cold and warm CLI runs each (scenario cli). */
   readonly cliRuns: number;
+  /** Calls per sample of each path (scenario lean; 5 samples). */
+  readonly leanCalls: number;
   /** Scenario reliability: seconds of each whoami run of user B (unloaded, loaded). */
   readonly reliabilitySeconds: number;
   /** Connections of user A's notes_list hammering. */
@@ -46,7 +49,7 @@ export interface BenchConfig {
 const OPTIONS = {
   scenario: { type: 'string', default: 'throughput' },
   profile: { type: 'boolean', default: false },
-  targets: { type: 'string', default: 'a,b,c' },
+  targets: { type: 'string', default: TARGETS.join(',') },
 } as const;
 
 /** @throws ConfigError naming every bad option and variable. */
@@ -59,11 +62,11 @@ export function loadBenchConfig(argv: readonly string[], env: Env): BenchConfig 
     r.problem('command line', err instanceof Error ? err.message : String(err));
   }
   const scenario = r.accept('--scenario', parseOneOf(values.scenario ?? 'throughput', SCENARIOS)) ?? 'throughput';
-  const targets = splitList(values.targets ?? 'a,b,c').flatMap((t) => {
+  const targets = splitList(values.targets ?? TARGETS.join(',')).flatMap((t) => {
     const target = r.accept('--targets', parseOneOf(t, TARGETS));
     return target === undefined ? [] : [target];
   });
-  r.check('--targets', targets.length > 0 || values.targets === undefined, 'must list at least one of a, b, c');
+  r.check('--targets', targets.length > 0 || values.targets === undefined, `must list at least one of ${TARGETS.join(', ')}`);
   return r.finish({
     scenario,
     rounds: r.int('BENCH_ROUNDS', 6, { min: 1, max: 100 }),
@@ -74,6 +77,7 @@ export function loadBenchConfig(argv: readonly string[], env: Env): BenchConfig 
     sseLoadSeconds: r.int('BENCH_SSE_LOAD_SECONDS', 5, { min: 1, max: 600 }),
     sseLoadConnections: r.int('BENCH_SSE_LOAD_CONNECTIONS', 10, { min: 1, max: 1_000 }),
     cliRuns: r.int('BENCH_CLI_RUNS', 3, { min: 1, max: 50 }),
+    leanCalls: r.int('BENCH_LEAN_CALLS', 2_000, { min: 200, max: 1_000_000 }),
     reliabilitySeconds: r.int('BENCH_RELIABILITY_SECONDS', 10, { min: 1, max: 600 }),
     reliabilityAConnections: r.int('BENCH_RELIABILITY_A_CONNECTIONS', 4, { min: 1, max: 200 }),
     reliabilityBRatePerS: r.int('BENCH_RELIABILITY_B_RATE', 40, { min: 1, max: 1_000 }),

@@ -11,6 +11,11 @@ export interface LoadSpec {
   readonly durationS: number;
   /** True when a response body is the expected answer (called for every response, whatever its status). */
   readonly validate: (body: string) => boolean;
+  /**
+   * Bearer tokens to rotate through, one per request in order (the `authorization` header is replaced). With
+   * more tokens than the RS's verified-token cache holds (it evicts the oldest first), every request is a miss.
+   */
+  readonly rotateBearer?: readonly string[];
 }
 
 export interface LoadResult {
@@ -37,6 +42,19 @@ export interface LoadResult {
 
 const SAMPLE_BODY_CHARS = 300;
 
+/** An autocannon request whose `authorization` header takes the next token of `tokens` each time. */
+function rotatingRequest(headers: Readonly<Record<string, string>>, tokens: readonly string[]): autocannon.Request {
+  if (tokens.length === 0) throw new Error('rotateBearer needs at least one token');
+  let next = 0;
+  return {
+    setupRequest: (request) => {
+      const token = tokens[next]!;
+      next = (next + 1) % tokens.length;
+      return { ...request, headers: { ...headers, authorization: `Bearer ${token}` } };
+    },
+  };
+}
+
 /** Runs autocannon once and checks every response. */
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   let sampleBadBody: string | undefined;
@@ -46,6 +64,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     method: spec.method,
     headers: { ...spec.headers },
     ...(spec.body === undefined ? {} : { body: spec.body }),
+    ...(spec.rotateBearer === undefined ? {} : { requests: [rotatingRequest(spec.headers, spec.rotateBearer)] }),
     connections: spec.connections,
     duration: spec.durationS,
     timeout: 10,

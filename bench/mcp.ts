@@ -19,6 +19,32 @@ export const TOOLS_CALL_BODY = JSON.stringify({
   params: { name: BENCH_TOOL, arguments: {} },
 });
 
+/** The 2026-07-28 revision the stateless targets speak. */
+export const MODERN_REVISION = '2026-07-28';
+
+/** The same call as a stateless 2026-07-28 request: the per-request `_meta` envelope in the body… */
+export const MODERN_TOOLS_CALL_BODY = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'tools/call',
+  params: {
+    name: BENCH_TOOL,
+    arguments: {},
+    _meta: {
+      'io.modelcontextprotocol/protocolVersion': MODERN_REVISION,
+      'io.modelcontextprotocol/clientInfo': { name: 'mcp-lab-bench', version: '0.1.0' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    },
+  },
+});
+
+/** …and its standard headers (SEP-2243), mirrored from the body. */
+export const MODERN_HEADERS = Object.freeze({
+  'mcp-protocol-version': MODERN_REVISION,
+  'mcp-method': 'tools/call',
+  'mcp-name': BENCH_TOOL,
+});
+
 /** The JSON-RPC messages of a response body: the body itself when JSON, else the `data` of each SSE event. */
 export function jsonRpcMessages(body: string): unknown[] {
   const trimmed = body.trimStart();
@@ -112,7 +138,31 @@ export async function openSession(mcpUrl: string, token: string): Promise<McpSes
 export async function callOnce(
   url: string,
   headers: Readonly<Record<string, string>>,
+  body: string = TOOLS_CALL_BODY,
 ): Promise<{ status: number; contentType: string | null; body: string }> {
-  const res = await fetch(url, { method: 'POST', headers, body: TOOLS_CALL_BODY });
+  const res = await fetch(url, { method: 'POST', headers, body });
   return { status: res.status, contentType: res.headers.get('content-type'), body: await res.text() };
+}
+
+/** initialize + notifications/initialized against an in-process app (`app.inject`); returns the session headers. */
+export async function openSessionInProcess(
+  app: { inject(opts: { method: 'POST'; url: string; headers: Record<string, string>; payload: string }): Promise<{ statusCode: number; headers: Record<string, unknown>; body: string }> },
+  headers: Record<string, string>,
+): Promise<Record<string, string>> {
+  const init = await app.inject({
+    method: 'POST',
+    url: '/mcp',
+    headers,
+    payload: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-lab-bench', version: '0.1.0' } },
+    }),
+  });
+  const sessionId = init.headers['mcp-session-id'];
+  if (init.statusCode !== 200 || typeof sessionId !== 'string') throw new Error(`initialize answered ${init.statusCode}: ${init.body.slice(0, 300)}`);
+  const session = { 'mcp-session-id': sessionId, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION };
+  await app.inject({ method: 'POST', url: '/mcp', headers: { ...headers, ...session }, payload: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  return session;
 }

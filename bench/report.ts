@@ -106,17 +106,21 @@ export function throughputReport(summaries: readonly TargetSummary[]): string {
   }
   const out = [renderTable(rows)];
   const byKey = new Map(summaries.map((s) => [s.key, s]));
-  const c = byKey.get('c');
   const ratioRows: string[][] = [['ratio', 'req/s', 'p99', 'CPU/req']];
-  for (const other of ['a', 'b']) {
-    const o = byKey.get(other);
-    if (c === undefined || o === undefined) continue;
-    ratioRows.push([
-      `c/${other}`,
-      fmt(c.requestsPerS / o.requestsPerS, 2),
-      fmt(c.p99Ms / o.p99Ms, 2),
-      fmt(c.cpuUsPerRequest / o.cpuUsPerRequest, 2),
-    ]);
+  // Every lab RS target against the ceiling (a) and the SDK peer (b), all from this one run.
+  for (const key of ['c', 'd', 'e', 'f']) {
+    const lab = byKey.get(key);
+    if (lab === undefined) continue;
+    for (const other of ['a', 'b']) {
+      const o = byKey.get(other);
+      if (o === undefined) continue;
+      ratioRows.push([
+        `${key}/${other}`,
+        fmt(lab.requestsPerS / o.requestsPerS, 2),
+        fmt(lab.p99Ms / o.p99Ms, 2),
+        fmt(lab.cpuUsPerRequest / o.cpuUsPerRequest, 2),
+      ]);
+    }
   }
   if (ratioRows.length > 1) out.push('', renderTable(ratioRows));
   return out.join('\n');

@@ -1,4 +1,5 @@
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { sseFeed } from '@mcp-lab/test-kit/sse';
 
 /**
  * Many concurrent legacy HTTP+SSE streams (MCP 2024-11-05 transport): each is a raw `GET /sse` on its own socket,
@@ -99,16 +100,20 @@ function openOne(url: string, headers: Readonly<Record<string, string>>): Promis
         });
         return;
       }
+      let opened = false;
+      // The first event must be `endpoint` (HTTP+SSE transport); the test kit's SSE reader finds its end.
+      const feed = sseFeed((e) => {
+        if (opened || e.event !== 'endpoint') return;
+        opened = true;
+        clearTimeout(timer);
+        res.off('data', onData);
+        // Keep reading (and discarding) so that keep-alive comments do not fill the socket buffer.
+        res.on('data', () => undefined);
+        resolve({ req, res, closedByUs: false });
+      });
       const onData = (chunk: string): void => {
         buf += chunk;
-        // An SSE event ends with a blank line; the first one must be `endpoint` (HTTP+SSE transport).
-        if (/(^|\n)event: ?endpoint\r?\n(data:[^\n]*\r?\n)+\r?\n/.test(buf)) {
-          clearTimeout(timer);
-          res.off('data', onData);
-          // Keep reading (and discarding) so that keep-alive comments do not fill the socket buffer.
-          res.on('data', () => undefined);
-          resolve({ req, res, closedByUs: false });
-        }
+        feed(chunk);
       };
       res.on('data', onData);
       res.once('end', () => {

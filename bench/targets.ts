@@ -3,11 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '@mcp-lab/test-kit/free-port';
 import type { BenchIssuer } from './jwt.ts';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { BENCH_SUBJECT, openSession, STREAMABLE_ACCEPT } from './mcp.ts';
+import { BENCH_SUBJECT, MODERN_HEADERS, MODERN_TOOLS_CALL_BODY, openSession, STREAMABLE_ACCEPT } from './mcp.ts';
 import { startChild, type ChildServer } from './proc.ts';
 
-/** The three servers the throughput scenario compares. */
-export type TargetKey = 'a' | 'b' | 'c';
+/**
+ * The targets the throughput scenario compares: the ceiling (a), the SDK peer (b), and the lab RS in both eras —
+ * a 2025 session (c, f) and stateless 2026-07-28 requests (d, e), with one token or a new token per request.
+ */
+export type TargetKey = 'a' | 'b' | 'c' | 'd' | 'e' | 'f';
+export const TARGET_KEYS: readonly TargetKey[] = ['a', 'b', 'c', 'd', 'e', 'f'];
 
 export interface RunningTarget {
   readonly key: TargetKey;
@@ -17,6 +21,10 @@ export interface RunningTarget {
   readonly mcpUrl: string;
   /** Headers of every tools/call (bearer, Accept, and for (c) the session). */
   readonly headers: Readonly<Record<string, string>>;
+  /** The tools/call body (default: the 2025 one, TOOLS_CALL_BODY). */
+  readonly body?: string;
+  /** Tokens to rotate through, one per request (e, f); absent: the one token in `headers`. */
+  readonly tokenPool?: readonly string[];
 }
 
 export interface TargetContext {
@@ -25,6 +33,8 @@ export interface TargetContext {
   readonly nodeArgs?: readonly string[];
   /** Level of the RS's pino logger; the bench servers do not log. */
   readonly rsLogLevel: string;
+  /** Distinct tokens for the per-request-token targets (e, f); more than the RS's cache holds. */
+  readonly tokenPoolSize?: number;
   /** More RS variables (e.g. limits), over rsEnv's. */
   readonly extraRsEnv?: Readonly<Record<string, string>>;
 }
@@ -38,8 +48,14 @@ const SERVERS_DIR = new URL('./servers/', import.meta.url);
 export const TARGET_LABELS: Readonly<Record<TargetKey, string>> = {
   a: 'a bare Fastify (ceiling)',
   b: 'b SDK Express peer',
-  c: 'c lab RS',
+  c: 'c lab RS, 2025 session',
+  d: 'd lab RS, 2026-07-28 stateless',
+  e: 'e lab RS, 2026-07-28, new token per request',
+  f: 'f lab RS, 2025 session, new token per request',
 };
+
+/** Default size of the token pool: above the RS's default verified-token cache (10,000, oldest evicted first). */
+export const DEFAULT_TOKEN_POOL = 12_000;
 
 /** True when the resource server's entry point exists (it is written by another engineer). */
 export function rsAvailable(): boolean {
@@ -56,7 +72,37 @@ export async function startTarget(key: TargetKey, ctx: TargetContext): Promise<R
     case 'b':
       return startPeer(ctx);
     case 'c':
-      return startRs(ctx);
+      return startRs(ctx, 'c');
+    case 'd':
+      return startModernRs(ctx, 'd');
+    case 'e':
+      return startModernRs(ctx, 'e');
+    case 'f':
+      return startRs(ctx, 'f');
+  }
+}
+
+/** Distinct tokens of the bench subject (each with its own `exp`, so each is another string to verify). */
+async function tokenPool(ctx: TargetContext, origin: string): Promise<string[]> {
+  const size = ctx.tokenPoolSize ?? DEFAULT_TOKEN_POOL;
+  const tokens: string[] = [];
+  for (let i = 0; i < size; i++) {
+    tokens.push(await ctx.issuer.mint({ audience: `${origin}/mcp`, scope: SCOPE, subject: BENCH_SUBJECT, ttlS: 3600 + i }));
+  }
+  return tokens;
+}
+
+/** The lab RS serving stateless 2026-07-28 requests: no session, every request verifies its own token. */
+async function startModernRs(ctx: TargetContext, key: 'd' | 'e'): Promise<RunningTarget> {
+  const { server, origin } = await startRsProcess({ ...ctx, extraRsEnv: { ...BENCH_UNLIMITED_RS_ENV, ...ctx.extraRsEnv } });
+  try {
+    const token = await rsToken(ctx.issuer, origin);
+    const headers = { ...streamableHeaders(token), ...MODERN_HEADERS };
+    const pool = key === 'e' ? { tokenPool: await tokenPool(ctx, origin) } : {};
+    return { key, label: TARGET_LABELS[key], server, mcpUrl: `${origin}/mcp`, headers, body: MODERN_TOOLS_CALL_BODY, ...pool };
+  } catch (err) {
+    await server.stop();
+    throw new Error(`${(err as Error).message}\n--- lab-rs output ---\n${server.output()}`, { cause: err });
   }
 }
 
@@ -141,13 +187,15 @@ export function rsToken(issuer: BenchIssuer, origin: string, resourcePath: '/mcp
   return issuer.mint({ audience: `${origin}${resourcePath}`, scope: SCOPE, subject: BENCH_SUBJECT });
 }
 
-async function startRs(ctx: TargetContext): Promise<RunningTarget> {
+async function startRs(ctx: TargetContext, key: 'c' | 'f'): Promise<RunningTarget> {
   const { server, origin } = await startRsProcess({ ...ctx, extraRsEnv: { ...BENCH_UNLIMITED_RS_ENV, ...ctx.extraRsEnv } });
   try {
     const token = await rsToken(ctx.issuer, origin);
-    // Stateful Streamable HTTP: one session, then every tools/call of the load runs in it.
+    // Stateful Streamable HTTP: one session, then every tools/call of the load runs in it (f: each with a new
+    // token of the session's owner, as a client refreshing its token mid-session would send).
     const session = await openSession(`${origin}/mcp`, token);
-    return { key: 'c', label: TARGET_LABELS.c, server, mcpUrl: `${origin}/mcp`, headers: session.headers };
+    const pool = key === 'f' ? { tokenPool: await tokenPool(ctx, origin) } : {};
+    return { key, label: TARGET_LABELS[key], server, mcpUrl: `${origin}/mcp`, headers: session.headers, ...pool };
   } catch (err) {
     await server.stop();
     throw new Error(`${(err as Error).message}\n--- lab-rs output ---\n${server.output()}`, { cause: err });

@@ -153,7 +153,10 @@ function honestLabAndAuthorizationResponseTests(): void {
 function metadataRefusalTests(): void {
   it('refuses protected resource metadata whose resource is another resource (resourceMismatch)', async () => {
     const { lab: l, run } = await connect({ resourceMismatch: true });
-    await expectRefusal(l, run, 'resource-metadata', 'resource covers the server URL', `resource ${l.otherResource} vs server ${l.mcpUrl}`);
+    await expectRefusal(
+      l, run, 'resource-metadata', 'resource is identical to the expected resource identifier',
+      `resource ${l.otherResource}; expected ${l.mcpUrl} (the URL requested, since the challenge named this document)`,
+    );
     expect(run.steps).toEqual(['probe', 'resource-metadata:fail']);
     // The authorization server the document names is not even asked for its metadata.
     expect(l.requestsTo('as')).toEqual([]);

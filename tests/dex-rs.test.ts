@@ -22,6 +22,8 @@ import {
   type DexLab,
   type DexRs,
 } from '@mcp-lab/test-kit/stack-dex';
+import { INIT_BODY, MCP_HEADERS } from '@mcp-lab/test-kit/mcp-messages';
+import { toolJson, type Note } from '@mcp-lab/test-kit/rs-session';
 import { requireDex } from './provisioned.ts';
 
 const dexBin = requireDex() ?? '';
@@ -29,22 +31,7 @@ const dexReady = dexBin !== '';
 
 /** What a client following the challenge asks Dex for. */
 const RS_SCOPE = DEX_RS_SCOPES.join(' ');
-const INITIALIZE = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'dex-rs-test', version: '1' } },
-});
-
-function toolJson(result: unknown): unknown {
-  const content = (result as { content: Array<{ type: string; text: string }> }).content;
-  return JSON.parse(content[0]!.text);
-}
-
-interface Note {
-  readonly id: string;
-  readonly text: string;
-}
+const INITIALIZE = JSON.stringify(INIT_BODY);
 
 /** Connects the SDK client over `transport`, adds a note, and returns the caller's notes and whoami. */
 async function addAndList(transport: Transport, text: string): Promise<{ whoami: Record<string, unknown>; added: Note; notes: Note[] }> {
@@ -65,8 +52,7 @@ async function probeMcp(rsUrl: string, token?: string): Promise<{ status: number
   const res = await fetch(`${rsUrl}/mcp`, {
     method: 'POST',
     headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
+      ...MCP_HEADERS,
       ...(token ? { authorization: `Bearer ${token}` } : {}),
     },
     body: INITIALIZE,
@@ -187,7 +173,8 @@ function usersAndRefusalTests(): void {
       resource_metadata: `${lab.rsUrl}/.well-known/oauth-protected-resource/mcp`,
     });
     expect(probe.challenge?.params.error_description).toMatch(/\baud\b/);
-    expect(probe.body).toMatchObject({ error: 'invalid_token' });
+    // The body is a JSON-RPC error; the RFC 6750 code travels in data.
+    expect(probe.body).toMatchObject({ jsonrpc: '2.0', error: { code: -31401, data: { error: 'invalid_token' } } });
   });
 
   describe('an RS configured for another issuer', () => {

@@ -4,14 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationServerMetadataUrls, parseAuthorizationServerMetadata } from '@mcp-lab/protocol';
 import { browserLogin, loginFormAction } from '@mcp-lab/test-kit/login';
 import { startDexStack, type DexStack } from '@mcp-lab/test-kit/dex-stack';
-import { dexAuthorizationRequest } from '@mcp-lab/test-kit/stack-dex';
+import { DEX_CLI_CLIENT, dexAuthorizationRequest } from '@mcp-lab/test-kit/stack-dex';
 import { discover } from '@mcp-lab/test-kit/tokens';
 import { requireDex } from './provisioned.ts';
 
 const dexBin = requireDex() ?? '';
 const dexReady = dexBin !== '';
 
-const CLIENT: oauth.Client = { client_id: 'mcp-lab-cli', token_endpoint_auth_method: 'none' };
+const CLIENT = DEX_CLI_CLIENT;
 const RS_AUDIENCE_SCOPE = 'audience:server:client_id:mcp-lab-rs';
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 

@@ -27,6 +27,7 @@ import {
 } from '@mcp-lab/launcher';
 import { requireDex, requireKeycloak } from './provisioned.ts';
 import { runCli, type CliRun } from '@mcp-lab/test-kit/cli';
+import { INIT_BODY, MCP_HEADERS } from '@mcp-lab/test-kit/mcp-messages';
 
 
 const PROFILE_NAMES = ['embedded', 'dex', 'keycloak'] as const;
@@ -43,12 +44,7 @@ const READY: Readonly<Record<ProfileName, boolean>> = {
 /** The steps every first sign-in walks through, in this order (registration and tools-list sit in between). */
 const SEQUENCE = ['probe', 'resource-metadata', 'as-metadata', 'authorize', 'callback', 'token', 'initialize', 'tools-call'];
 
-const INITIALIZE = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'idp-matrix', version: '1' } },
-});
+const INITIALIZE = JSON.stringify(INIT_BODY);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Labs: one per profile, started once, on free ports, with their output kept for failure messages.
@@ -213,7 +209,7 @@ describe.each(PROFILE_NAMES.filter((n) => READY[n]))('the %s profile, swapped in
 async function initializeWith(rsUrl: string, token: string): Promise<{ status: number; challenge: Challenge | undefined }> {
   const res = await fetch(`${rsUrl}/mcp`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
+    headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` },
     body: INITIALIZE,
   });
   await res.body?.cancel();

@@ -13,6 +13,8 @@ import { freePort } from '@mcp-lab/test-kit/free-port';
 import { keycloakTokens, startKeycloak, type RunningKeycloak } from '@mcp-lab/test-kit/keycloak-server';
 import { requireKeycloak } from './provisioned.ts';
 import { startProcess, type RunningProcess } from '@mcp-lab/test-kit/processes';
+import { INIT_BODY, MCP_HEADERS } from '@mcp-lab/test-kit/mcp-messages';
+import { toolJson } from '@mcp-lab/test-kit/rs-session';
 
 const RS_MAIN = fileURLToPath(new URL('../mcp-server/src/main.ts', import.meta.url));
 const ok = requireKeycloak() !== undefined;
@@ -37,18 +39,12 @@ async function startRs(issuer: string, port: number, env: Record<string, string>
   });
 }
 
-function toolJson(result: unknown): unknown {
-  const content = (result as { content: Array<{ type: string; text: string }> }).content;
-  return JSON.parse(content[0]!.text);
-}
-
 /** Raw JSON-RPC over Streamable HTTP, to see the HTTP status and challenge the SDK would hide. */
 async function rpc(url: string, token: string, body: unknown, session?: string): Promise<Response> {
   return fetch(url, {
     method: 'POST',
     headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
+      ...MCP_HEADERS,
       authorization: `Bearer ${token}`,
       ...(session === undefined ? {} : { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' }),
     },
@@ -112,12 +108,7 @@ function acceptedTokenTests(): void {
       password: 'bob-password',
       scope: 'openid notes:read',
     });
-    const init = await rpc(`${rsUrl}/mcp`, access_token, {
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'keycloak-rs-test', version: '1' } },
-    });
+    const init = await rpc(`${rsUrl}/mcp`, access_token, INIT_BODY);
     expect(init.status).toBe(200);
     const session = init.headers.get('mcp-session-id') ?? undefined;
     await init.body?.cancel();
@@ -143,12 +134,7 @@ function audienceRefusalTests(): void {
     const other = await startRs(kc.issuer, port);
     try {
       const { access_token } = await keycloakTokens({ issuer: kc.issuer, username: 'alice', password: 'alice-password' });
-      const res = await rpc(`http://127.0.0.1:${port}/mcp`, access_token, {
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'keycloak-rs-test', version: '1' } },
-      });
+      const res = await rpc(`http://127.0.0.1:${port}/mcp`, access_token, INIT_BODY);
       expect(res.status).toBe(401);
       await res.body?.cancel();
       const challenge = findChallenge(parseWwwAuthenticate(res.headers.get('www-authenticate') ?? ''), 'Bearer');

@@ -34,7 +34,8 @@ describe('refusals of real tokens', () => {
       body: JSON.stringify(INIT_BODY),
     });
     expect(res.status).toBe(401);
-    expect(await res.json()).toMatchObject({ error: 'invalid_token' });
+    // A JSON-RPC error with the request's id; the RFC 6750 code travels in data.
+    expect(await res.json()).toMatchObject({ jsonrpc: '2.0', id: INIT_BODY.id, error: { code: -31401, data: { error: 'invalid_token' } } });
     const { params } = bearerChallengeOf(res);
     expect(params.error).toBe('invalid_token');
     expect(params.error_description).toContain('aud');

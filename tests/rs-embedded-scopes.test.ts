@@ -63,7 +63,9 @@ describe('users are kept apart', () => {
       expect(res.status).toBe(403);
       const text = await res.text();
       expect(text).not.toContain(ALICE.sub);
-      expect(bearerChallengeOf(res).params.error).toBe('insufficient_scope');
+      // What it is: someone else's session, not a scope problem (no challenge, so no client re-authorizes).
+      expect(res.headers.get('www-authenticate')).toBeNull();
+      expect(JSON.parse(text)).toMatchObject({ jsonrpc: '2.0', id: 9, error: { code: -31403, data: { error: 'session_forbidden' } } });
     } finally {
       await alice.transport.terminateSession();
       await alice.client.close();

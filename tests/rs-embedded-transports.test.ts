@@ -160,7 +160,8 @@ describe('HTTP+SSE with the session cookie only', () => {
     try {
       const res = await fetch(sse.endpoint, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(INIT_BODY) });
       expect(res.status).toBe(403);
-      expect(await res.json()).toMatchObject({ error: 'forbidden_origin' });
+      // A JSON-RPC error with the request's id; the OAuth-style code travels in data.
+      expect(await res.json()).toMatchObject({ jsonrpc: '2.0', id: INIT_BODY.id, error: { code: -31403, data: { error: 'forbidden_origin' } } });
     } finally {
       sse.close();
     }

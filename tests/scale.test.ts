@@ -105,7 +105,9 @@ describe.runIf(ok)('three replicas sharing Redis, no proxy', () => {
       }),
     );
     expect(answers[0]!.status).toBe(403);
-    expect(answers[0]!.challenge).toContain('insufficient_scope');
+    // 403 session_forbidden (a JSON-RPC error, no Bearer challenge: the token is valid, no scope would help).
+    expect(answers[0]!.challenge).toBeNull();
+    expect(JSON.parse(answers[0]!.body).error.code).toBe(-31403);
     for (const a of answers) expect(a).toEqual(answers[0]);
     // Nothing reached alice's stream: her next own request is the next event.
     expect((await postMessage(r1, stream.endpoint, whoami(10), bearer(alice))).status).toBe(202);

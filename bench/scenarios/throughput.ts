@@ -8,7 +8,7 @@ import { callOnce, isWhoamiResult, TOOLS_CALL_BODY } from '../mcp.ts';
 import { cpuTimeMs } from '../proc.ts';
 import { newestProfile, renderProfile, summariseProfile } from '../profile.ts';
 import { machineLine, summarise, throughputReport, type Log, type RoundResult } from '../report.ts';
-import { rsAvailable, startTarget, TARGET_LABELS, type RunningTarget, type TargetKey } from '../targets.ts';
+import { DEFAULT_TOKEN_POOL, rsAvailable, startTarget, TARGET_LABELS, type RunningTarget, type TargetKey } from '../targets.ts';
 
 /**
  * Scenario 1: tools/call throughput of (a) the bare ceiling, (b) the SDK peer and (c) the lab RS, loaded one at a
@@ -21,7 +21,7 @@ export async function runThroughput(config: BenchConfig, log: Log): Promise<{ re
   const targets: RunningTarget[] = [];
   try {
     for (const key of config.targets) {
-      if (key === 'c' && !rsAvailable()) {
+      if (key !== 'a' && key !== 'b' && !rsAvailable()) {
         notes.push('c skipped: mcp-server/src/main.ts does not exist yet');
         continue;
       }
@@ -69,7 +69,9 @@ export async function runThroughput(config: BenchConfig, log: Log): Promise<{ re
       'CPU µs/req = server process user+system (/proc/<pid>/stat) / responses; cores = CPU seconds per second; ' +
         'loadgen = this process (autocannon).',
       'a: no auth, fixed reply. b: requireBearerAuth + jose, stateless (new McpServer + transport per request). ' +
-        'c: lab RS, one stateful Streamable HTTP session (Mcp-Session-Id) shared by all connections.',
+        'c: lab RS, one stateful 2025 Streamable HTTP session (Mcp-Session-Id) shared by all connections. ' +
+        'd: lab RS, stateless 2026-07-28 requests (no session; each verifies its token, verified-token cache on). ' +
+        `e: as d, f: as c, but every request carries another token (a pool of ${DEFAULT_TOKEN_POOL} > the RS's cache of 10,000: every lookup misses).`,
       machineLine(loadBefore),
     ].join('\n');
     let report = [header, '', throughputReport(summaries), '', ...notes.map((n) => `note: ${n}`)].join('\n');
@@ -89,20 +91,21 @@ function loadSpec(t: RunningTarget, config: BenchConfig, durationS: number, phas
     url: t.mcpUrl,
     method: 'POST' as const,
     headers: t.headers,
-    body: TOOLS_CALL_BODY,
+    body: t.body ?? TOOLS_CALL_BODY,
     connections: config.connections,
     durationS,
     validate: isWhoamiResult,
+    ...(t.tokenPool ? { rotateBearer: t.tokenPool } : {}),
   };
 }
 
 /** One call before loading: the target must answer correctly; also records whether it insists on the dual Accept. */
 async function checkTarget(t: RunningTarget): Promise<string[]> {
-  const first = await callOnce(t.mcpUrl, t.headers);
+  const first = await callOnce(t.mcpUrl, t.headers, t.body);
   if (first.status < 200 || first.status > 299 || !isWhoamiResult(first.body)) {
     throw new Error(`tools/call check failed: HTTP ${first.status} ${first.body.slice(0, 300)}`);
   }
-  const jsonOnly = await callOnce(t.mcpUrl, { ...t.headers, accept: 'application/json' });
+  const jsonOnly = await callOnce(t.mcpUrl, { ...t.headers, accept: 'application/json' }, t.body);
   return [
     `${t.label}: tools/call answers ${first.contentType ?? 'no content-type'}; ` +
       `with "Accept: application/json" only it answers HTTP ${jsonOnly.status}`,

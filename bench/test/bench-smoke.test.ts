@@ -86,3 +86,33 @@ describe('the SDK peer', () => {
     }
   });
 });
+
+describe('the lab RS in the 2026-07-28 era', () => {
+  it('answers the stateless tools/call (d) and a load rotating through distinct tokens (e) is valid', async () => {
+    const issuer = await startBenchIssuer();
+    const target = await startTarget('e', { issuer, rsLogLevel: 'warn', tokenPoolSize: 5 });
+    try {
+      expect(target.tokenPool).toHaveLength(5);
+      expect(new Set(target.tokenPool).size).toBe(5);
+      const ok = await fetch(target.mcpUrl, { method: 'POST', headers: target.headers, body: target.body! });
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('mcp-session-id')).toBeNull();
+      expect(isWhoamiResult(await ok.text())).toBe(true);
+      const res = await runLoad({
+        title: 'smoke e',
+        url: target.mcpUrl,
+        method: 'POST',
+        headers: target.headers,
+        body: target.body!,
+        connections: 2,
+        durationS: 1,
+        validate: isWhoamiResult,
+        rotateBearer: target.tokenPool!,
+      });
+      expect(res).toMatchObject({ non2xx: 0, badBodies: 0, errors: 0, valid: true });
+    } finally {
+      await target.server.stop();
+      await issuer.close();
+    }
+  });
+});

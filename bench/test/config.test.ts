@@ -13,7 +13,7 @@ function problemsOf(argv: string[], env: Record<string, string> = {}): readonly 
 }
 
 describe('loadBenchConfig', () => {
-  it('defaults: throughput over a, b, c; frozen', () => {
+  it('defaults: throughput over a to f (both eras of the lab RS); frozen', () => {
     const c = loadBenchConfig([], {});
     expect(c).toEqual({
       scenario: 'throughput',
@@ -25,6 +25,7 @@ describe('loadBenchConfig', () => {
       sseLoadSeconds: 5,
       sseLoadConnections: 10,
       cliRuns: 3,
+      leanCalls: 2_000,
       reliabilitySeconds: 10,
       reliabilityAConnections: 4,
       reliabilityBRatePerS: 40,
@@ -34,7 +35,7 @@ describe('loadBenchConfig', () => {
       rsLogLevel: 'warn',
       profile: false,
       profileDir: undefined,
-      targets: ['a', 'b', 'c'],
+      targets: ['a', 'b', 'c', 'd', 'e', 'f'],
     });
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.targets)).toBe(true);
@@ -51,9 +52,9 @@ describe('loadBenchConfig', () => {
   });
 
   it.each<[string, string[], Record<string, string>, RegExp]>([
-    ['an unknown scenario', ['--scenario', 'soak'], {}, /^--scenario: must be one of throughput, sse, cli, reliability, got "soak"$/],
-    ['an unknown target', ['--targets', 'a,d'], {}, /^--targets: must be one of a, b, c, got "d"$/],
-    ['no targets', ['--targets', ''], {}, /^--targets: must list at least one of a, b, c$/],
+    ['an unknown scenario', ['--scenario', 'soak'], {}, /^--scenario: must be one of throughput, sse, cli, reliability, lean, got "soak"$/],
+    ['an unknown target', ['--targets', 'a,g'], {}, /^--targets: must be one of a, b, c, d, e, f, got "g"$/],
+    ['no targets', ['--targets', ''], {}, /^--targets: must list at least one of a, b, c, d, e, f$/],
     ['an unknown option', ['--rounds', '3'], {}, /^command line: Unknown option '--rounds'/],
     ['rounds out of range', [], { BENCH_ROUNDS: '0' }, /^BENCH_ROUNDS: must be an integer from 1 to 100, got "0"$/],
     ['a fractional duration', [], { BENCH_SECONDS: '2.5' }, /^BENCH_SECONDS: must be an integer/],

@@ -3,10 +3,13 @@ import Provider, { type ClientMetadata, type Configuration, type JWK } from 'oid
 import { pino, type Logger } from 'pino';
 import { findAccount, userBySub } from './accounts.ts';
 import { OIDC_SCOPES, type IdpConfig } from './config.ts';
+import { clientIdMetadataDocumentFeature, labFetch } from './client-id-metadata.ts';
+import { clientScopePolicy, defaultScope } from './client-scopes.ts';
 import { clientBasedCors, registrationCors } from './cors.ts';
 import { interactionHandler } from './interactions.ts';
 import { errorPage } from './login-page.ts';
 import { loadSigningKeys } from './keys.ts';
+import { createMemoryAdapter } from './memory-adapter.ts';
 import { resourceIndicators } from './resources.ts';
 
 export { loadConfig, ConfigError, type IdpConfig, type IdpEnv } from './config.ts';
@@ -45,6 +48,7 @@ export interface Idp {
 }
 
 const REGISTRATION_PATH = '/reg';
+const AUTHORIZATION_PATH = '/auth';
 
 /** The pino logger of the IdP; cookie and authorization headers are redacted should a request ever be logged. */
 export function createLogger(config: IdpConfig): Logger {
@@ -56,8 +60,13 @@ export function createLogger(config: IdpConfig): Logger {
 }
 
 function providerConfiguration(config: IdpConfig, jwks: { keys: JWK[] }): Configuration {
+  const fetch = labFetch(config);
   return {
+    // State in memory, per IdP instance (see memory-adapter.ts for why not oidc-provider's quick-start adapter).
+    adapter: createMemoryAdapter(),
     clients: [{ ...CLI_CLIENT }],
+    extraClientMetadata: clientScopePolicy(config),
+    ...(fetch === undefined ? {} : { fetch }),
     jwks,
     findAccount,
     cookies: { keys: [...config.cookieKeys] },
@@ -78,8 +87,9 @@ function providerConfiguration(config: IdpConfig, jwks: { keys: JWK[] }): Config
       // The lab's resource server accepts Bearer tokens only, so no DPoP-bound tokens are issued.
       dPoP: { enabled: false },
       resourceIndicators: resourceIndicators(config),
+      clientIdMetadataDocument: clientIdMetadataDocumentFeature(config),
     },
-    routes: { registration: REGISTRATION_PATH },
+    routes: { registration: REGISTRATION_PATH, authorization: AUTHORIZATION_PATH },
     clientBasedCORS: clientBasedCors,
     // Error pages for requests that cannot be redirected back (e.g. unknown client or redirect_uri): the OAuth
     // error code and description only, no third-party assets.
@@ -134,6 +144,7 @@ export async function buildIdp(config: IdpConfig, deps: IdpDeps = {}): Promise<I
   const provider = new Provider(config.issuer, providerConfiguration(config, jwks));
   provider.proxy = false;
   provider.use(registrationCors(REGISTRATION_PATH));
+  provider.use(defaultScope(AUTHORIZATION_PATH, config));
   logProviderEvents(provider, logger);
 
   const handleInteraction = interactionHandler(provider, logger);

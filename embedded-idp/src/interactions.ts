@@ -19,15 +19,28 @@ class InteractionError extends Error {
   }
 }
 
-function send(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
+/**
+ * `formTarget`: the origin the sign-in form's redirect chain ends at (the client's redirect URI, already checked
+ * against its registration by oidc-provider). Browsers apply `form-action` to every redirect after a form
+ * submission, so without it the final redirect to the client would be blocked.
+ */
+function send(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}, formTarget?: string): void {
+  const formAction = formTarget === undefined ? "'self'" : `'self' ${formTarget}`;
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
     'x-frame-options': 'DENY',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'`,
     ...headers,
   });
   res.end(html);
+}
+
+/** The origin of a validated redirect URI, or undefined (nothing added to form-action). */
+function redirectOrigin(redirectUri: unknown): string | undefined {
+  if (typeof redirectUri !== 'string') return undefined;
+  const u = URL.parse(redirectUri);
+  return u !== null && (u.protocol === 'http:' || u.protocol === 'https:') ? u.origin : undefined;
 }
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
@@ -75,6 +88,8 @@ export function interactionHandler(provider: Provider, log: Logger) {
         ...(error === undefined ? {} : { error }),
         ...(username === undefined ? {} : { username }),
       }),
+      {},
+      redirectOrigin(details.params.redirect_uri),
     );
   }
 

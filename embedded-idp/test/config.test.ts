@@ -71,4 +71,23 @@ describe('loadConfig', () => {
   ])('refuses an issuer with %s', (_what, value) => {
     expect(() => loadConfig({ IDP_ISSUER: value })).toThrow(/IDP_ISSUER/);
   });
+
+  it('reads the default scope and the trusted CIMD origins', () => {
+    const c = loadConfig({ IDP_DEFAULT_SCOPE: 'notes:read notes:write', IDP_CIMD_TRUSTED_ORIGINS: 'https://127.0.0.1:8443', IDP_CIMD_CA_FILE: '/tmp/ca.pem' });
+    expect(c).toMatchObject({ defaultScope: ['notes:read', 'notes:write'], cimdTrustedOrigins: ['https://127.0.0.1:8443'], cimdCaFile: '/tmp/ca.pem' });
+    expect(loadConfig({}).defaultScope).toEqual(['notes:read']);
+  });
+
+  it('refuses a default scope it cannot grant and a CIMD origin that is not an https origin', () => {
+    let err: unknown;
+    try {
+      loadConfig({ IDP_DEFAULT_SCOPE: 'admin', IDP_CIMD_TRUSTED_ORIGINS: 'http://127.0.0.1:8443,https://127.0.0.1:8443/doc.json' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems;
+    expect(problems.some((p) => p.startsWith('IDP_DEFAULT_SCOPE: entry "admin"'))).toBe(true);
+    expect(problems.filter((p) => p.startsWith('IDP_CIMD_TRUSTED_ORIGINS'))).toHaveLength(2);
+  });
 });

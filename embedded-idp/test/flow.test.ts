@@ -75,6 +75,30 @@ describe('authorization code flow with DCR, PKCE and a resource indicator', () =
     expect(tokens.refresh_token).toEqual(expect.any(String));
   });
 
+  it("lets the sign-in form's redirect chain end at the client's redirect URI origin (CSP form-action)", async () => {
+    const { challenge } = await pkcePair();
+    const url = new URL(as.authorization_endpoint!);
+    url.search = new URLSearchParams({
+      client_id: client.client_id,
+      redirect_uri: REDIRECT_URI,
+      response_type: 'code',
+      scope: 'notes:read',
+      resource: RESOURCE,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state: 's',
+    }).toString();
+    const start = await fetch(url, { redirect: 'manual' });
+    expect(start.status).toBe(303);
+    const cookie = start.headers.getSetCookie().map((c) => c.split(';', 1)[0]).join('; ');
+    const login = await fetch(new URL(start.headers.get('location')!, running.issuer), { headers: { cookie } });
+    expect(login.status).toBe(200);
+    // Browsers apply form-action to every redirect after the form's POST, the last one included.
+    expect(login.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://127.0.0.1:61234; frame-ancestors 'none'",
+    );
+  });
+
   it('issues an RFC 9068 JWT access token for the resource, verifiable with the published JWKS', async () => {
     const jwks = createRemoteJWKSet(new URL(as.jwks_uri!));
     const { payload, protectedHeader } = await jwtVerify(tokens.access_token, jwks, {

@@ -8,3 +8,5 @@ export * from './idp/dex.ts';
 export * from './idp/embedded.ts';
 export * from './idp/keycloak.ts';
 export * from './idp/keycloak-realm.ts';
+export * from './conformance.ts';
+export * from './token-proxy.ts';

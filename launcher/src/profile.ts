@@ -25,10 +25,11 @@ export const DEFAULT_RS_ORIGIN = 'http://127.0.0.1:3000';
  * (resources for the embedded IdP, the audience client for Dex, audience mappers for Keycloak). An external IdP is
  * configured by its owner, so any strategy goes.
  */
-export const STRATEGY_OF_KIND: Readonly<Record<Exclude<IdpKind, 'external'>, AudienceStrategy>> = Object.freeze({
-  embedded: 'resource-indicator',
-  dex: 'audience-scope',
-  keycloak: 'audience-mapper',
+export const STRATEGY_OF_KIND: Readonly<Record<Exclude<IdpKind, 'external'>, readonly AudienceStrategy[]>> = Object.freeze({
+  embedded: ['resource-indicator'],
+  dex: ['audience-scope'],
+  // audience mappers, or (the keycloak-resource-indicators realm variant) Keycloak's experimental RFC 8707 feature.
+  keycloak: ['audience-mapper', 'resource-indicator'],
 });
 
 /** Dex's cross-client scope that puts the client `audienceClientId` into `aud`. */
@@ -148,8 +149,8 @@ export function parseProfile(json: unknown, source: string): Profile {
 function audienceProblems(json: Record<string, unknown>, strategy: unknown, rsAccepts: readonly string[]): string[] {
   const p: string[] = [];
   const kind = isObject(json.idp) ? json.idp.kind : undefined;
-  if (oneOf(IDP_KINDS, kind) && kind !== 'external' && strategy !== STRATEGY_OF_KIND[kind]) {
-    p.push(`audience.strategy: the lab configures ${kind} by ${STRATEGY_OF_KIND[kind]}`);
+  if (oneOf(IDP_KINDS, kind) && kind !== 'external' && !(STRATEGY_OF_KIND[kind] as readonly unknown[]).includes(strategy)) {
+    p.push(`audience.strategy: the lab configures ${kind} by ${STRATEGY_OF_KIND[kind].join(' or ')}`);
   }
   if (strategy === 'resource-indicator') {
     for (const a of rsAccepts) {
@@ -221,4 +222,17 @@ export function profileClientArgs(profile: Profile): string[] {
     args.push('--client-metadata-url', reg.clientMetadataUrl);
   }
   return args;
+}
+
+/** The browser client's environment for a profile (see web/src/config.ts): how the page gets a client_id. */
+export function profileWebEnv(profile: Profile): Record<string, string> {
+  const env: Record<string, string> = { WEB_IDP_NAME: profile.name };
+  const reg = profile.registration;
+  if (reg.method === 'pre-registered') {
+    env.WEB_CLIENT_ID = reg.clientId;
+    if (reg.clientSecret !== undefined) env.WEB_CLIENT_CONFIDENTIAL = 'true';
+  } else if (reg.method === 'cimd') {
+    env.WEB_CLIENT_METADATA_URL = reg.clientMetadataUrl;
+  }
+  return env;
 }

@@ -9,9 +9,10 @@ import { startEmbedded } from './idp/embedded.ts';
 import { startKeycloakIdp } from './idp/keycloak.ts';
 import { keycloakRealmValues } from './idp/keycloak-realm.ts';
 import { repoPath } from './repo.ts';
-import { profileClientArgs, profileIssuer, profileRsEnv, rsAudiences, type Profile } from './profile.ts';
+import { profileClientArgs, profileIssuer, profileRsEnv, profileWebEnv, rsAudiences, type Profile } from './profile.ts';
 
 const RS_MAIN = repoPath('mcp-server/src/main.ts');
+const WEB_MAIN = repoPath('web/src/main.ts');
 
 export interface LabOptions {
   /** RS port; 0 or absent in tests picks a free one. The launcher passes 3000. */
@@ -33,6 +34,11 @@ export interface LabOptions {
   readonly keycloakHome?: string;
   /** Dex only: Dex's own listener behind authz-metadata; absent picks a free one. */
   readonly dexPort?: number;
+  /**
+   * Also serve the browser client (web/) on this port (0 picks a free one); its origin becomes an allowed origin
+   * of the RS and of the IdP's CORS. Absent: no browser client (it costs a bundle build at start).
+   */
+  readonly webPort?: number;
   /** Where every service's output goes, each line prefixed with its name. */
   readonly log: NodeJS.WritableStream;
 }
@@ -44,6 +50,8 @@ export interface Lab {
   readonly rsUrl: string;
   /** Options for `mcp-lab-client` that this profile implies. */
   readonly clientArgs: readonly string[];
+  /** The browser client's page, when `webPort` was given. */
+  readonly webUrl: string | undefined;
   /** Stops the RS, then the IdP. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -53,7 +61,7 @@ interface RunningIdp {
   stop(): Promise<void>;
 }
 
-async function startIdp(profile: Profile, idpPort: number, rsUrl: string, opts: LabOptions): Promise<RunningIdp> {
+async function startIdp(profile: Profile, idpPort: number, rsUrl: string, webUrl: string | undefined, opts: LabOptions): Promise<RunningIdp> {
   switch (profile.idp.kind) {
     case 'embedded':
       return startEmbedded({
@@ -68,7 +76,7 @@ async function startIdp(profile: Profile, idpPort: number, rsUrl: string, opts: 
         dexBin: opts.dexBin ?? dexBinary(),
         publicPort: idpPort,
         dexPort: opts.dexPort || (await freePort()),
-        allowedOrigins: [rsUrl],
+        allowedOrigins: webUrl === undefined ? [rsUrl] : [rsUrl, webUrl],
         clients: dexClientIds(profile),
         ...(opts.metadataEnabled === undefined ? {} : { metadataEnabled: opts.metadataEnabled }),
         log: opts.log,
@@ -77,7 +85,7 @@ async function startIdp(profile: Profile, idpPort: number, rsUrl: string, opts: 
     case 'keycloak':
       return startKeycloakIdp({
         port: idpPort,
-        realm: keycloakRealmValues(profile, rsUrl),
+        realm: { ...keycloakRealmValues(profile, rsUrl), ...(webUrl === undefined ? {} : { webOrigins: [webUrl] }) },
         ...(opts.keycloakHome === undefined ? {} : { home: opts.keycloakHome }),
         log: opts.log,
       });
@@ -104,7 +112,8 @@ export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab>
   const rsPort = opts.rsPort || (await freePort());
   const idpPort = opts.idpPort || (await freePort());
   const rsUrl = `http://127.0.0.1:${rsPort}`;
-  const idp = await startIdp(profile, idpPort, rsUrl, opts);
+  const webUrl = opts.webPort === undefined ? undefined : `http://127.0.0.1:${opts.webPort || (await freePort())}`;
+  const idp = await startIdp(profile, idpPort, rsUrl, webUrl, opts);
   const issuer = profile.idp.kind === 'external' ? idp.issuer : profileIssuer(profile, new URL(idp.issuer).origin);
   let rs: Service;
   try {
@@ -116,6 +125,8 @@ export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab>
         env: definedEnv({
           MCP_LOG_LEVEL: process.env.MCP_LOG_LEVEL ?? 'warn',
           ...profileRsEnv(profile, issuer, rsUrl),
+          // The page's origin may make cookie requests (CSRF rule) and open MCP sessions (Origin validation).
+          ...(webUrl === undefined ? {} : { MCP_ALLOWED_ORIGINS: `${rsUrl},${webUrl}` }),
           ...opts.rsEnv,
           MCP_HOST: '127.0.0.1',
           MCP_PORT: String(rsPort),
@@ -129,15 +140,45 @@ export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab>
     await idp.stop();
     throw err;
   }
+  let web: Service | undefined;
+  if (webUrl !== undefined) {
+    try {
+      web = await startService(
+        {
+          name: 'web',
+          command: process.execPath,
+          args: [WEB_MAIN],
+          env: {
+            WEB_HOST: '127.0.0.1',
+            WEB_PORT: new URL(webUrl).port,
+            WEB_PUBLIC_URL: webUrl,
+            WEB_RS_URL: rsUrl,
+            WEB_LOG_LEVEL: process.env.WEB_LOG_LEVEL ?? 'warn',
+            ...profileWebEnv(profile),
+          },
+          readyUrl: `${webUrl}/lab.json`,
+          // The page's bundle is built at start (esbuild, a few seconds on a busy machine).
+          readyTimeoutMs: 120_000,
+        },
+        opts.log,
+      );
+    } catch (err) {
+      await rs.stop();
+      await idp.stop();
+      throw err;
+    }
+  }
   let stopped = false;
   return {
     profile,
     issuer,
     rsUrl,
     clientArgs: profileClientArgs(profile),
+    webUrl,
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      await web?.stop();
       await rs.stop();
       await idp.stop();
     },

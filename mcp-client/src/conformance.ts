@@ -3,7 +3,8 @@
  * MCP_CONFORMANCE_SCENARIO (and MCP_CONFORMANCE_CONTEXT) and passes the server URL as the last argument.
  * It is the normal flow — same steps, same checks — with three differences: there is no person, so the
  * authorization URL is followed with fetch (manual redirects) until the redirect to the loopback redirect_uri;
- * the store is a fresh temporary directory; and it ends with initialize → tools/list → tools/call test-tool.
+ * the store is a fresh temporary directory; and it ends with era negotiation (server/discover, else initialize)
+ * → tools/list → tools/call test-tool.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -40,6 +41,8 @@ export async function runConformance(input: ConformanceInput): Promise<number> {
       command: 'connect',
       serverUrl: input.serverUrl,
       transport: 'http',
+      // The suite's mock servers speak either era; negotiate as a dual-era client does (server/discover first).
+      protocolEra: 'auto',
       cookie: false,
       loginDriver: 'auto',
       ...(clientId !== undefined ? { clientId } : {}),

@@ -16,6 +16,8 @@ export type StepName =
   | 'callback'
   | 'token'
   | 'session'
+  /** 2026-07-28 era negotiation (server/discover, or the fallback to initialize). */
+  | 'era'
   | 'initialize'
   | 'tools-list'
   | 'tools-call'

@@ -18,14 +18,14 @@ describe('parseCliArgs: commands', () => {
   it('connect <url>: defaults (http, no cookie, auto login driver, not fresh, pretty output)', () => {
     expect(parseCliArgs(['connect', URL_])).toEqual<CliRequest>({
       kind: 'flow',
-      flow: { command: 'connect', serverUrl: URL_, transport: 'http', cookie: false, loginDriver: 'auto', fresh: false },
+      flow: { command: 'connect', serverUrl: URL_, transport: 'http', protocolEra: 'legacy', cookie: false, loginDriver: 'auto', fresh: false },
       output: { json: false, store: undefined },
     });
   });
 
   it('connect with every option', () => {
     const r = flow([
-      'connect', 'http://127.0.0.1:3000/sse', '--transport', 'sse', '--cookie', '--login', 'alice:pa:ss', '--login-driver', 'dex',
+      'connect', 'http://127.0.0.1:3000/sse', '--transport', 'sse', '--protocol-era', 'auto', '--cookie', '--login', 'alice:pa:ss', '--login-driver', 'dex',
       '--client-id', 'cli', '--client-secret', 's3cret', '--client-metadata-url', 'https://example.com/client.json',
       '--scope', 'notes:read  notes:write', '--call', 'notes_add', '--args', '{"text":"x"}', '--fresh', '--store', '/tmp/s', '--json',
     ]);
@@ -33,6 +33,7 @@ describe('parseCliArgs: commands', () => {
       command: 'connect',
       serverUrl: 'http://127.0.0.1:3000/sse',
       transport: 'sse',
+      protocolEra: 'auto',
       cookie: true,
       login: { username: 'alice', password: 'pa:ss' },
       loginDriver: 'dex',
@@ -106,6 +107,8 @@ describe('parseCliArgs: each usage error', () => {
     ['--args a JSON string', ['connect', URL_, '--call', 'x', '--args', '"s"'], /--args must be a JSON object/],
     ['--transport neither http nor sse', ['connect', URL_, '--transport', 'websocket'], /--transport must be http or sse/],
     ['--cookie without sse', ['connect', URL_, '--cookie'], /--cookie works with --transport sse only/],
+    ['--protocol-era neither auto, modern nor legacy', ['connect', URL_, '--protocol-era', '2026'], /--protocol-era must be one of auto, modern, legacy/],
+    ['--protocol-era modern over HTTP+SSE', ['connect', URL_, '--transport', 'sse', '--protocol-era', 'modern'], /--protocol-era modern needs --transport http/],
     ['--login-driver unknown', ['connect', URL_, '--login-driver', 'okta'], /--login-driver must be one of auto, embedded, dex, keycloak/],
     ['--login without a colon', ['connect', URL_, '--login', 'alice'], /--login must be user:password/],
     ['--login with an empty user', ['connect', URL_, '--login', ':secret'], /--login must be user:password/],

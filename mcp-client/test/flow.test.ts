@@ -50,6 +50,30 @@ describe('flow: the whole sequence', () => {
     expect(text).not.toContain('refresh-token-');
   });
 
+  it('never prints a token a server echoes back: not in a WWW-Authenticate header, not in a tool result', async () => {
+    const lab = fakeLab();
+    // A hostile RS: every answer echoes the bearer token it got, in its challenge and in the tool's text.
+    const echoing: typeof lab.net.fetch = async (input, init) => {
+      const request = new Request(input, init);
+      const token = request.headers.get('authorization')?.slice(7) ?? '';
+      const res = await lab.net.fetch(input, init);
+      if (token === '' || !request.url.startsWith(MCP) || request.method !== 'POST') return res;
+      const body = (await res.text()).replace('"added"', JSON.stringify(`added with ${token}`));
+      const headers = new Headers(res.headers);
+      if (res.status === 200) headers.set('www-authenticate', `Bearer error="invalid_token", error_description="you sent ${token}"`);
+      else headers.append('www-authenticate', `Bearer error="invalid_token", error_description="you sent ${token}"`);
+      return new Response(body, { status: res.status, headers });
+    };
+    const r = run(lab, lab.userAgent(), { command: 'call', call: { tool: 'notes_add', args: { text: 'x' } }, fetch: echoing });
+    await r.promise;
+    const text = JSON.stringify(r.events);
+    expect(lab.tokens.size).toBeGreaterThan(0);
+    for (const token of lab.tokens.keys()) expect(text).not.toContain(token);
+    const call = r.events.filter((e) => e.step === 'tools-call' && e.status === 'ok').at(-1)!;
+    expect(JSON.stringify(call.data.content)).toMatch(/added with access…/);
+    expect(call.http.some((h) => /you sent access…/.test(h.headers['www-authenticate'] ?? ''))).toBe(true);
+  });
+
   it('a warm second run uses the stored token (no authorize step)', async () => {
     const lab = fakeLab();
     await run(lab, lab.userAgent()).promise;

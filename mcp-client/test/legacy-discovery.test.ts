@@ -191,7 +191,7 @@ describe('flow: the deprecated fallback is not used when a PRM exists', () => {
     const r = run(lab);
     const err = await r.promise.then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(FlowError);
-    expect((err as FlowError).message).toMatch(/resource covers the server URL/);
+    expect((err as FlowError).message).toMatch(/resource is identical to the expected resource identifier/);
     expect(r.steps()).toEqual(['probe:ok', 'resource-metadata:fail']);
     expect(r.event('resource-metadata')?.data.next).toBeUndefined();
     expect(lab.net.calls()).not.toContain(`GET ${ORIGIN_METADATA}`);

@@ -17,6 +17,8 @@ import { createTokenVerifier } from './auth/verify-token.ts';
 import type { RsConfig } from './config.ts';
 import errorHandler from './http/error-handler.ts';
 import jsonBody from './http/json-body.ts';
+import { registerLegacyFixtures, registerModernFixtures } from './mcp/conformance-fixtures.ts';
+import { createModernEra } from './mcp/modern.ts';
 import { SessionRegistry } from './mcp/sessions.ts';
 import type { SessionEndReason } from './mcp/sessions.ts';
 import type { SseStreamTransport } from './mcp/sse-transport.ts';
@@ -68,7 +70,7 @@ function serializeRequest(req: { method: string; url: string; host?: string; ip?
 const MCP_CORS = {
   credentials: true,
   methods: ['GET', 'POST', 'DELETE'],
-  allowedHeaders: ['authorization', 'content-type', 'accept', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id'],
+  allowedHeaders: ['authorization', 'content-type', 'accept', 'mcp-session-id', 'mcp-protocol-version', 'mcp-method', 'mcp-name', 'last-event-id'],
   exposedHeaders: ['mcp-session-id', 'www-authenticate'],
 };
 
@@ -122,6 +124,18 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
     streamableSessions.endByCookie(id, reason);
     sseSessions.endByCookie(id, reason);
   });
+  // 2026-07-28 requests: stateless, served per request (mcp/modern.ts); nothing here outlives a request but the
+  // subscriptions/listen streams, closed with the app.
+  const modern = createModernEra({
+    notes,
+    now,
+    log: app.log,
+    listenKeepAliveMs: config.listenKeepAliveMs,
+    maxListenStreams: config.listenMaxStreams,
+    toolsListTtlMs: config.toolsListTtlMs,
+    discoverTtlMs: config.discoverTtlMs,
+    ...(config.conformanceFixtures ? { extraTools: registerModernFixtures } : {}),
+  });
   const cookieSweeper = setInterval(function sweepCookies() {
     Promise.resolve(cookieSessions.sweep()).catch((err: unknown) => app.log.warn({ err }, 'cookie-session sweep failed'));
   }, sweepIntervalMs);
@@ -145,12 +159,20 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   await app.register(authPlugin, { config, verifyToken, cookieSessions, rateLimiter });
   await app.register(prmRoutes, { config });
   await app.register(sessionRoutes, { config, cookieSessions });
-  await app.register(streamableRoutes, { config, notes, sessions: streamableSessions, state });
+  await app.register(streamableRoutes, {
+    config,
+    notes,
+    sessions: streamableSessions,
+    modern,
+    state,
+    ...(config.conformanceFixtures ? { extraLegacyTools: registerLegacyFixtures } : {}),
+  });
   await app.register(sseRoutes, { config, notes, sessions: sseSessions, state });
 
   // Before the server stops accepting: long-lived SSE streams would otherwise keep close() waiting.
   app.addHook('preClose', async function closeSessions() {
     clearInterval(cookieSweeper);
+    await modern.close();
     await streamableSessions.closeAll();
     await sseSessions.closeAll();
   });

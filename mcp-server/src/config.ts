@@ -3,12 +3,12 @@
  * Every problem is collected and reported together, each naming its variable.
  */
 import { canonicalResource } from '@mcp-lab/protocol';
+import { ConfigError, ConfigReader, LOG_LEVELS, parseUrl, splitList, type Env, type LogLevel } from '@mcp-lab/protocol/config';
+
+export { ConfigError, LOG_LEVELS, type LogLevel };
 
 /** How the RS derives a token's permissions (see README): from OAuth scopes, or from one claim through a map. */
 export type PermissionSource = { readonly kind: 'scope' } | { readonly kind: 'claim'; readonly claim: string };
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** JWS algorithms the RS may be configured to accept: asymmetric only (never `none`, never HS*). */
 export const ALLOWED_ALGORITHMS = [
@@ -51,6 +51,19 @@ export interface RsConfig {
   readonly clockSkewS: number;
   /** Most verified access tokens kept (by exact token, until `exp`); 0 = verify every request in full. */
   readonly tokenCacheMaxEntries: number;
+  /** SSE comment keep-alive on 2026-07-28 `subscriptions/listen` streams; 0 = none. */
+  readonly listenKeepAliveMs: number;
+  /** Most 2026-07-28 `subscriptions/listen` streams open at once. */
+  readonly listenMaxStreams: number;
+  /** `ttlMs` of 2026-07-28 `tools/list` results (`cacheScope: "private"`). */
+  readonly toolsListTtlMs: number;
+  /** `ttlMs` of 2026-07-28 `server/discover` results (`cacheScope: "public"`). */
+  readonly discoverTtlMs: number;
+  /**
+   * Conformance mode only: also serve the diagnostic tools the official `conformance server` suite calls
+   * (mcp/conformance-fixtures.ts). Adds tools; authentication and every other check stay as they are.
+   */
+  readonly conformanceFixtures: boolean;
   readonly logLevel: LogLevel;
   /**
    * MCP_REDIS_URL: Redis shared by several replicas (cookie sessions, session directory, bus; README
@@ -99,15 +112,6 @@ export interface RsLimits {
   readonly rateLimitPerS: number;
   /** Requests one subject may make at once before the rate applies (token bucket size). */
   readonly rateLimitBurst: number;
-}
-
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(`invalid resource server configuration:\n  - ${problems.join('\n  - ')}`);
-    this.problems = problems;
-  }
 }
 
 /** The largest note text MCP_NOTE_MAX_CHARS may allow (the tool's schema ceiling). */
@@ -162,200 +166,132 @@ export function hostValue(raw: string): string | undefined {
   }
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-function list(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+/** MCP_PUBLIC_URL: an origin (no path or query), canonical. */
+function readPublicUrl(r: ConfigReader): string {
+  const u = r.url('MCP_PUBLIC_URL', 'http://127.0.0.1:3000', { shape: 'resource' });
+  if (u === undefined) return 'http://127.0.0.1:3000';
+  if (u.pathname !== '/' || u.search) {
+    r.problem('MCP_PUBLIC_URL', `must be an origin without path or query, got ${JSON.stringify(r.raw('MCP_PUBLIC_URL'))}`);
+    return 'http://127.0.0.1:3000';
+  }
+  return canonicalResource(u);
 }
 
 /**
- * Reads the RS configuration from `env` (see the README for every variable and its default).
- * @throws ConfigError listing every bad variable.
+ * MCP_ISSUER, kept exactly as written: `iss` is compared as an exact string (RFC 8414 §3.3), and some IdPs' issuers
+ * end in "/" (Auth0), so it is only checked to be an absolute http(s) URL without a fragment.
  */
-export function loadConfig(env: Env): RsConfig {
-  const problems: string[] = [];
-  const get = (name: string): string | undefined => {
-    const v = env[name]?.trim();
-    return v === undefined || v === '' ? undefined : v;
+function readIssuer(r: ConfigReader): string {
+  const raw = r.required('MCP_ISSUER', 'the authorization server issuer identifier');
+  if (raw === undefined) return '';
+  return r.accept('MCP_ISSUER', parseUrl(raw, { shape: 'resource' })) === undefined ? '' : raw;
+}
+
+/** The JWKS: where it is and how its cache behaves in steady state and in an IdP outage. */
+function readJwks(r: ConfigReader) {
+  return {
+    jwksUrl: r.url('MCP_JWKS_URL', undefined, { shape: 'resource' })?.href,
+    jwksTimeoutMs: r.ms('MCP_JWKS_TIMEOUT_MS', 5000, { min: 1, max: 120_000 }),
+    jwksCooldownMs: r.ms('MCP_JWKS_COOLDOWN_MS', 1_000, { min: 0, max: 3_600_000 }),
+    jwksMaxAgeMs: r.ms('MCP_JWKS_MAX_AGE_MS', 600_000, { min: 1_000, max: 86_400_000 }),
+    jwksMaxStaleMs: r.ms('MCP_JWKS_MAX_STALE_MS', 3_600_000, { min: 0, max: 604_800_000 }),
+    jwksRetryMs: r.ms('MCP_JWKS_RETRY_MS', 10_000, { min: 0, max: 3_600_000 }),
   };
-  const httpUrl = (name: string, value: string): string | undefined => {
-    try {
-      const u = new URL(value);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError('not http(s)');
-      if (u.hash) throw new TypeError('has a fragment');
-      return u.href;
-    } catch (cause) {
-      problems.push(`${name}: not an absolute http(s) URL: ${JSON.stringify(value)} (${(cause as Error).message})`);
-      return undefined;
-    }
-  };
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const v = get(name);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
-      problems.push(`${name}: expected an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
-      return fallback;
-    }
-    return n;
-  };
+}
 
-  let publicUrl = 'http://127.0.0.1:3000';
-  const rawPublic = get('MCP_PUBLIC_URL');
-  if (rawPublic !== undefined) {
-    const href = httpUrl('MCP_PUBLIC_URL', rawPublic);
-    if (href !== undefined) {
-      const u = new URL(href);
-      if (u.pathname !== '/' || u.search) problems.push(`MCP_PUBLIC_URL: must be an origin without path or query, got ${JSON.stringify(rawPublic)}`);
-      else publicUrl = canonicalResource(u);
-    }
-  }
-
-  const host = get('MCP_HOST') ?? '127.0.0.1';
-  const port = int('MCP_PORT', 3000, 0, 65535);
-
-  let issuer = '';
-  const rawIssuer = get('MCP_ISSUER');
-  if (rawIssuer === undefined) problems.push('MCP_ISSUER: required (the authorization server issuer identifier)');
-  // The issuer is compared as an exact string (RFC 8414 §3.3), so it is kept as given, only checked.
-  else if (httpUrl('MCP_ISSUER', rawIssuer) !== undefined) issuer = rawIssuer;
-
-  const rawAs = get('MCP_AUTHORIZATION_SERVERS');
-  const authorizationServers: string[] = [];
-  if (rawAs === undefined) {
-    if (issuer) authorizationServers.push(issuer);
-  } else {
-    for (const a of list(rawAs)) if (httpUrl('MCP_AUTHORIZATION_SERVERS', a) !== undefined) authorizationServers.push(a);
-  }
-
-  const rawJwks = get('MCP_JWKS_URL');
-  const jwksUrl = rawJwks === undefined ? undefined : httpUrl('MCP_JWKS_URL', rawJwks);
-  const jwksTimeoutMs = int('MCP_JWKS_TIMEOUT_MS', 5000, 1, 120_000);
-  const jwksCooldownMs = int('MCP_JWKS_COOLDOWN_MS', 1_000, 0, 3_600_000);
-  const jwksMaxAgeMs = int('MCP_JWKS_MAX_AGE_MS', 600_000, 1_000, 86_400_000);
-  const jwksMaxStaleMs = int('MCP_JWKS_MAX_STALE_MS', 3_600_000, 0, 604_800_000);
-  const jwksRetryMs = int('MCP_JWKS_RETRY_MS', 10_000, 0, 3_600_000);
-
-  const rawAud = get('MCP_AUDIENCE');
-  const audiences = rawAud === undefined ? [publicUrl, `${publicUrl}/mcp`, `${publicUrl}/sse`] : list(rawAud);
-  if (rawAud !== undefined && audiences.length === 0) problems.push('MCP_AUDIENCE: empty list');
-
-  const rawAlgs = get('MCP_ALGORITHMS');
-  const algorithms = rawAlgs === undefined ? ['RS256', 'ES256', 'PS256', 'EdDSA'] : list(rawAlgs);
-  const badAlgs = algorithms.filter((a) => !(ALLOWED_ALGORITHMS as readonly string[]).includes(a));
-  if (badAlgs.length) problems.push(`MCP_ALGORITHMS: not allowed: ${badAlgs.join(', ')} (allowed: ${ALLOWED_ALGORITHMS.join(', ')})`);
-  if (rawAlgs !== undefined && algorithms.length === 0) problems.push('MCP_ALGORITHMS: empty list');
-
+/** MCP_PERMISSIONS_FROM and, in claim mode, MCP_PERMISSION_MAP (`permission=value,value;…`). */
+function readPermissions(r: ConfigReader): Pick<RsConfig, 'permissionsFrom' | 'permissionMap'> {
   let permissionsFrom: PermissionSource = { kind: 'scope' };
-  const rawFrom = get('MCP_PERMISSIONS_FROM');
+  const rawFrom = r.raw('MCP_PERMISSIONS_FROM');
   if (rawFrom !== undefined && rawFrom !== 'scope') {
     const m = /^claim:([A-Za-z0-9_.:-]+)$/.exec(rawFrom);
     if (m?.[1]) permissionsFrom = { kind: 'claim', claim: m[1] };
-    else problems.push(`MCP_PERMISSIONS_FROM: expected "scope" or "claim:<name>", got ${JSON.stringify(rawFrom)}`);
+    else r.problem('MCP_PERMISSIONS_FROM', `expected "scope" or "claim:<name>", got ${JSON.stringify(rawFrom)}`);
   }
-
   const permissionMap: Record<string, string[]> = {};
-  const rawMap = get('MCP_PERMISSION_MAP');
-  if (rawMap !== undefined) {
-    for (const entry of rawMap.split(';').map((s) => s.trim()).filter(Boolean)) {
-      const eq = entry.indexOf('=');
-      const perm = entry.slice(0, eq).trim();
-      const values = list(entry.slice(eq + 1));
-      if (eq <= 0 || !perm || values.length === 0) {
-        problems.push(`MCP_PERMISSION_MAP: expected "permission=value,value;…", got entry ${JSON.stringify(entry)}`);
-        continue;
-      }
-      permissionMap[perm] = values;
+  const rawMap = r.raw('MCP_PERMISSION_MAP');
+  for (const entry of rawMap === undefined ? [] : splitList(rawMap, 'semicolon')) {
+    const eq = entry.indexOf('=');
+    const perm = entry.slice(0, eq).trim();
+    const values = splitList(entry.slice(eq + 1));
+    if (eq <= 0 || !perm || values.length === 0) {
+      r.problem('MCP_PERMISSION_MAP', `expected "permission=value,value;…", got entry ${JSON.stringify(entry)}`);
+      continue;
     }
+    permissionMap[perm] = values;
   }
-  if (permissionsFrom.kind === 'claim' && rawMap === undefined) {
-    problems.push('MCP_PERMISSION_MAP: required when MCP_PERMISSIONS_FROM=claim:<name>');
+  r.check('MCP_PERMISSION_MAP', permissionsFrom.kind !== 'claim' || rawMap !== undefined, 'required when MCP_PERMISSIONS_FROM=claim:<name>');
+  return { permissionsFrom, permissionMap };
+}
+
+/**
+ * MCP_REDIS_URL: Redis shared by the replicas (README "Scale-out"), or undefined for one process. A bad value is
+ * not echoed: a Redis URL may carry a password.
+ */
+function readRedisUrl(r: ConfigReader): string | undefined {
+  const raw = r.raw('MCP_REDIS_URL');
+  if (raw === undefined) return undefined;
+  try {
+    const u = new URL(raw);
+    if (u.protocol === 'redis:' || u.protocol === 'rediss:') return u.href;
+    r.problem('MCP_REDIS_URL', 'expected a redis:// or rediss:// URL');
+  } catch {
+    r.problem('MCP_REDIS_URL', 'expected a redis:// or rediss:// URL (not a URL)');
   }
+  return undefined;
+}
 
-  const rawScopes = get('MCP_SCOPES_SUPPORTED');
-  const scopesSupported = rawScopes === undefined ? ['notes:read', 'notes:write'] : rawScopes.split(/[\s,]+/).filter(Boolean);
+/** MCP_ALLOWED_HOSTS (DNS-rebinding protection); default the public host and the loopback names. */
+function readAllowedHosts(r: ConfigReader, publicUrl: string): string[] {
+  return r.list('MCP_ALLOWED_HOSTS', { default: [new URL(publicUrl).host, ...LOOPBACK_HOSTS] }).flatMap((h) => {
+    const normal = hostValue(h);
+    if (normal === undefined) r.problem('MCP_ALLOWED_HOSTS', `not a host or host:port: ${JSON.stringify(h)}`);
+    return normal === undefined ? [] : [normal];
+  });
+}
 
-  const rawOrigins = get('MCP_ALLOWED_ORIGINS');
-  const allowedOrigins: string[] = [];
-  if (rawOrigins === undefined) allowedOrigins.push(publicUrl);
-  else {
-    for (const o of list(rawOrigins)) {
-      const href = httpUrl('MCP_ALLOWED_ORIGINS', o);
-      if (href !== undefined) allowedOrigins.push(new URL(href).origin);
-    }
-  }
-
-  const rawHosts = get('MCP_ALLOWED_HOSTS');
-  const allowedHosts: string[] = [];
-  if (rawHosts === undefined) allowedHosts.push(new URL(publicUrl).host, ...LOOPBACK_HOSTS);
-  else {
-    for (const h of list(rawHosts)) {
-      const normal = hostValue(h);
-      if (normal === undefined) problems.push(`MCP_ALLOWED_HOSTS: not a host or host:port: ${JSON.stringify(h)}`);
-      else allowedHosts.push(normal);
-    }
-  }
-
-  const dbPath = get('MCP_DB_PATH') ?? ':memory:';
-  const clockSkewS = int('MCP_CLOCK_SKEW_S', 30, 0, 300);
-  const tokenCacheMaxEntries = int('MCP_TOKEN_CACHE_SIZE', 10_000, 0, 1_000_000);
-
-  const rawLevel = get('MCP_LOG_LEVEL') ?? 'info';
-  let logLevel: LogLevel = 'info';
-  if ((LOG_LEVELS as readonly string[]).includes(rawLevel)) logLevel = rawLevel as LogLevel;
-  else problems.push(`MCP_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(rawLevel)}`);
-
-  const rawRedis = get('MCP_REDIS_URL');
-  let redisUrl: string | undefined;
-  if (rawRedis !== undefined) {
-    try {
-      const u = new URL(rawRedis);
-      if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new TypeError('not redis: or rediss:');
-      redisUrl = u.href;
-    } catch (cause) {
-      // Not echoed: a Redis URL may carry a password.
-      problems.push(`MCP_REDIS_URL: expected a redis:// or rediss:// URL (${(cause as Error).message})`);
-    }
-  }
-
-  const limits = Object.freeze(
-    Object.fromEntries(
-      Object.entries(LIMIT_SPECS).map(([field, spec]) => [field, int(spec.env, spec.defaultValue, spec.min, spec.max)]),
-    ) as unknown as RsLimits,
-  );
+/** Every RsLimits field from its LIMIT_SPECS variable. */
+function readLimits(r: ConfigReader): RsLimits {
+  const limits = Object.fromEntries(
+    Object.entries(LIMIT_SPECS).map(([field, spec]) => [field, r.int(spec.env, spec.defaultValue, spec)]),
+  ) as unknown as RsLimits;
   // Node refuses a headers timeout above the request timeout; say so here rather than at listen.
-  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
-    problems.push('MCP_HEADERS_TIMEOUT_MS: must not exceed MCP_REQUEST_TIMEOUT_MS');
-  }
+  r.check('MCP_HEADERS_TIMEOUT_MS', limits.headersTimeoutMs <= limits.requestTimeoutMs, 'must not exceed MCP_REQUEST_TIMEOUT_MS');
+  return limits;
+}
 
-  if (problems.length) throw new ConfigError(problems);
-  return Object.freeze({
+/**
+ * Reads the RS configuration from `env` (see the README for every variable and its default), with the lab's config
+ * toolkit (@mcp-lab/protocol/config).
+ * @throws ConfigError listing every bad variable.
+ */
+export function loadConfig(env: Env): RsConfig {
+  const r = new ConfigReader('resource server', env);
+  const publicUrl = readPublicUrl(r);
+  const issuer = readIssuer(r);
+  return r.finish({
     publicUrl,
-    host,
-    port,
+    host: r.string('MCP_HOST', '127.0.0.1'),
+    port: r.port('MCP_PORT', 3000),
     issuer,
-    authorizationServers: Object.freeze(authorizationServers),
-    jwksUrl,
-    jwksTimeoutMs,
-    jwksCooldownMs,
-    jwksMaxAgeMs,
-    jwksMaxStaleMs,
-    jwksRetryMs,
-    audiences: Object.freeze(audiences),
-    algorithms: Object.freeze(algorithms),
-    permissionsFrom: Object.freeze(permissionsFrom),
-    permissionMap: Object.freeze(permissionMap),
-    scopesSupported: Object.freeze(scopesSupported),
-    allowedOrigins: Object.freeze(allowedOrigins),
-    allowedHosts: Object.freeze(allowedHosts),
-    dbPath,
-    clockSkewS,
-    tokenCacheMaxEntries,
-    logLevel,
-    redisUrl,
-    limits,
+    authorizationServers: [...r.urlTextList('MCP_AUTHORIZATION_SERVERS', issuer ? [issuer] : [])],
+    ...readJwks(r),
+    audiences: [...r.list('MCP_AUDIENCE', { default: [publicUrl, `${publicUrl}/mcp`, `${publicUrl}/sse`] })],
+    algorithms: [...r.enumList('MCP_ALGORITHMS', ALLOWED_ALGORITHMS, { default: ['RS256', 'ES256', 'PS256', 'EdDSA'] })],
+    ...readPermissions(r),
+    scopesSupported: [...r.list('MCP_SCOPES_SUPPORTED', { default: ['notes:read', 'notes:write'], separator: 'comma-or-space' })],
+    allowedOrigins: [...new Set(r.urlList('MCP_ALLOWED_ORIGINS', [publicUrl]).map((u) => u.origin))],
+    allowedHosts: readAllowedHosts(r, publicUrl),
+    dbPath: r.string('MCP_DB_PATH', ':memory:'),
+    clockSkewS: r.int('MCP_CLOCK_SKEW_S', 30, { min: 0, max: 300 }),
+    tokenCacheMaxEntries: r.int('MCP_TOKEN_CACHE_SIZE', 10_000, { min: 0, max: 1_000_000 }),
+    listenKeepAliveMs: r.int('MCP_LISTEN_KEEPALIVE_MS', 15_000, { min: 0, max: 3_600_000 }),
+    listenMaxStreams: r.int('MCP_LISTEN_MAX_STREAMS', 1024, { min: 1, max: 1_000_000 }),
+    toolsListTtlMs: r.int('MCP_TOOLS_LIST_TTL_MS', 300_000, { min: 0, max: 86_400_000 }),
+    discoverTtlMs: r.int('MCP_DISCOVER_TTL_MS', 3_600_000, { min: 0, max: 86_400_000 }),
+    conformanceFixtures: r.bool('MCP_CONFORMANCE_FIXTURES', false),
+    logLevel: r.oneOf('MCP_LOG_LEVEL', LOG_LEVELS, 'info'),
+    redisUrl: readRedisUrl(r),
+    limits: readLimits(r),
   });
 }

@@ -2,7 +2,8 @@
  * Non-OAuth HTTP failures (origin refused, unknown session, malformed JSON-RPC). Each owns its status;
  * the one error handler in app.ts turns it into `{error, error_description}`.
  */
-export type HttpErrorCode = 'forbidden_origin' | 'forbidden_host' | 'cookie_sessions_full' | 'session_not_found' | 'invalid_request' | 'not_found';
+/** `session_forbidden`: another principal's MCP session — a 403 without a Bearer challenge, since no token would help. */
+export type HttpErrorCode = 'forbidden_origin' | 'forbidden_host' | 'cookie_sessions_full' | 'session_forbidden' | 'session_not_found' | 'invalid_request' | 'not_found';
 
 export class HttpError extends Error {
   override readonly name = 'HttpError';
@@ -21,6 +22,7 @@ function statusOf(code: HttpErrorCode): HttpErrorStatus {
   switch (code) {
     case 'forbidden_origin':
     case 'forbidden_host':
+    case 'session_forbidden':
       return 403;
     case 'cookie_sessions_full':
       return 503;

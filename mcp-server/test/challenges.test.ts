@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   b64url, INIT_BODY, ISSUER, makeKeys, MCP_HEADERS, mint, PUBLIC_URL, startJwksServer, testApp, toolCall, openSession,
+  mcpError,
 } from './helpers.ts';
 import type { JwksServer, Keys } from './helpers.ts';
 
@@ -206,7 +207,8 @@ describe('challenges on POST /mcp', () => {
     });
     expect(res.statusCode).toBe(status);
     expect(res.headers['www-authenticate']).toBe(challenge);
-    expect(res.json()).toMatchObject({ error });
+    // A JSON-RPC error with the request's id; the OAuth error code travels in data, the status picks the code.
+    expect(res.json()).toMatchObject(mcpError(status === 400 ? -32600 : -31401, error, INIT_BODY.id));
     // The header is well-formed per RFC 9110 (round-trips through the shared parser).
     expect(findChallenge(parseWwwAuthenticate(challenge), 'Bearer')).toBeDefined();
   });
@@ -263,7 +265,15 @@ describe('insufficient permissions', () => {
     expect(res.headers['www-authenticate']).toBe(
       `Bearer error="insufficient_scope", error_description="this operation needs notes:write", scope="notes:write", resource_metadata="${PRM_MCP}"`,
     );
-    expect(res.json()).toEqual({ error: 'insufficient_scope', error_description: 'this operation needs notes:write' });
+    expect(res.json()).toEqual({
+      jsonrpc: '2.0',
+      id: 2,
+      error: {
+        code: -31403,
+        message: 'this operation needs notes:write',
+        data: { error: 'insufficient_scope', error_description: 'this operation needs notes:write' },
+      },
+    });
   });
 
   it('a batch needing read and write, with no scopes → 403 naming every needed scope at once', async () => {

@@ -2,6 +2,7 @@
 import type { JWK, JWTPayload } from 'jose';
 import { serveFakeIssuer } from '@mcp-lab/test-kit/fake-issuer';
 import { makeKeys, nowS, signJwt, type Keys } from '@mcp-lab/test-kit/keys';
+import { INIT_BODY, MCP_HEADERS, toolCall } from '@mcp-lab/test-kit/mcp-messages';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.ts';
 import type { AppDeps } from '../src/app.ts';
@@ -51,14 +52,7 @@ export async function testApp(env: Record<string, string> = {}, deps: AppDeps = 
   return buildApp(testConfig(env), deps);
 }
 
-export const INIT_BODY = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'test', version: '1' } },
-};
-
-export const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+export { INIT_BODY, MCP_HEADERS, toolCall };
 
 export function b64url(s: string): string {
   return Buffer.from(s).toString('base64url');
@@ -74,8 +68,33 @@ export async function openSession(app: FastifyInstance, token: string): Promise<
   return id;
 }
 
-export function toolCall(name: string, args: Record<string, unknown> = {}, id: string | number = 2) {
-  return { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } };
+/**
+ * The JSON-RPC error body the MCP endpoint answers with: `code`, the RFC 6750 / OAuth `error` in `data`, and the
+ * request's id when it was read.
+ */
+export function mcpError(code: number, error: string, id?: string | number) {
+  return { jsonrpc: '2.0', ...(id !== undefined ? { id } : {}), error: { code, data: { error } } };
+}
+
+/** The per-request `_meta` envelope of a 2026-07-28 request. */
+export const MODERN_META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'test', version: '1' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+
+/** A 2026-07-28 request: its body (with the envelope) and its standard headers (SEP-2243), for `app.inject`. */
+export function modernRequest(method: string, params: Record<string, unknown> = {}, id: string | number = 5) {
+  const name = typeof params.name === 'string' ? params.name : undefined;
+  return {
+    headers: {
+      ...MCP_HEADERS,
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': method,
+      ...(name !== undefined ? { 'mcp-name': name } : {}),
+    } as Record<string, string>,
+    payload: { jsonrpc: '2.0', id, method, params: { ...params, _meta: MODERN_META } },
+  };
 }
 
 export interface ListeningRs {

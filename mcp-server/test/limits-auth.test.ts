@@ -30,7 +30,8 @@ describe('Host check (DNS rebinding)', () => {
   it('refuses a foreign Host on /mcp with 403 forbidden_host, even with a valid token and no Origin', async () => {
     const res = await init({ host: 'evil.example:3999' });
     expect(res.statusCode).toBe(403);
-    expect(res.json()).toEqual({ error: 'forbidden_host', error_description: 'host "evil.example:3999" is not allowed' });
+    // On the MCP endpoint the refusal is a JSON-RPC error; the OAuth-style code travels in data.
+    expect(res.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -31403, data: { error: 'forbidden_host', error_description: 'host "evil.example:3999" is not allowed' } } });
   });
 
   it('refuses a foreign Host on GET /sse and POST /session', async () => {

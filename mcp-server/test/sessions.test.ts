@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rpcMessages } from '@mcp-lab/test-kit/sse';
-import { makeKeys, MCP_HEADERS, mint, openSession, PUBLIC_URL, startJwksServer, testApp, toolCall, INIT_BODY } from './helpers.ts';
+import { makeKeys, MCP_HEADERS, mint, openSession, PUBLIC_URL, startJwksServer, testApp, toolCall, INIT_BODY, mcpError } from './helpers.ts';
 import type { JwksServer, Keys } from './helpers.ts';
 
 const PRM_MCP = `${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp`;
@@ -45,9 +45,11 @@ describe('Streamable HTTP session binding', () => {
     const sid = await openSession(app, alice);
     const res = await call(bob, sid, toolCall('whoami'));
     expect(res.statusCode).toBe(403);
-    expect(res.headers['www-authenticate']).toBe(
-      `Bearer error="insufficient_scope", error_description="this session belongs to a different user", resource_metadata="${PRM_MCP}"`,
-    );
+    // No Bearer challenge: bob's token is valid, and no scope would open alice's session, so nothing may send a
+    // client into a new authorization (a 403 insufficient_scope would).
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    // A JSON-RPC error on the MCP endpoint; the code and description travel in data.
+    expect(res.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -31403, data: { error: 'session_forbidden', error_description: 'this session belongs to a different user' } } });
     expect(res.body).not.toContain('alice');
   });
 
@@ -61,7 +63,7 @@ describe('Streamable HTTP session binding', () => {
   it('answers 404 for an unknown session id', async () => {
     const res = await call(alice, 'no-such-session', toolCall('whoami'));
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toMatchObject({ error: 'session_not_found' });
+    expect(res.json()).toMatchObject(mcpError(-31404, 'session_not_found', 2));
   });
 
   it("refuses user B's DELETE of user A's session, and the session survives", async () => {
@@ -152,13 +154,17 @@ describe('cookie sessions', () => {
     const cookie = await login(alice);
     const res = await app.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, cookie, origin: 'http://evil.example' }, payload: INIT_BODY });
     expect(res.statusCode).toBe(403);
-    expect(res.json()).toMatchObject({ error: 'forbidden_origin' });
+    // Refused by the Origin guard before the body is read: a JSON-RPC error without an id.
+    expect(res.json()).toMatchObject(mcpError(-31403, 'forbidden_origin'));
+    expect(res.json()).not.toHaveProperty('id');
   });
 
   it('refuses a cookie-authenticated POST without any Origin with 403', async () => {
     const cookie = await login(alice);
     const res = await app.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, cookie }, payload: INIT_BODY });
     expect(res.statusCode).toBe(403);
+    // The cookie's CSRF rule runs with authentication, after the body is read: the error carries its id.
+    expect(res.json()).toMatchObject(mcpError(-31403, 'forbidden_origin', INIT_BODY.id));
   });
 
   it('lets the bearer win over the cookie', async () => {
@@ -178,6 +184,8 @@ describe('cookie sessions', () => {
     const sid = await openSession(app, bob);
     const res = await call({ cookie, origin: PUBLIC_URL }, sid, toolCall('whoami'));
     expect(res.statusCode).toBe(403);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(res.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -31403, data: { error: 'session_forbidden' } } });
   });
 
   it('DELETE /session forgets the cookie; it then gets a 401 challenge', async () => {
@@ -257,7 +265,7 @@ describe('authorization server outages', () => {
       const res = await down.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, authorization: `Bearer ${alice}` }, payload: INIT_BODY });
       expect(res.statusCode).toBe(503);
       expect(res.headers['www-authenticate']).toBeUndefined();
-      expect(res.json()).toMatchObject({ error: 'temporarily_unavailable' });
+      expect(res.json()).toMatchObject(mcpError(-31503, 'temporarily_unavailable', INIT_BODY.id));
     } finally {
       await down.close();
     }

@@ -67,7 +67,8 @@ describe('HTTP+SSE sessions', () => {
     try {
       const batch = await postMessage(sse, alice, [toolCall('whoami', {}, 1), toolCall('notes_list', {}, 2)]);
       expect(batch.status).toBe(400);
-      expect((await batch.json()).error).toBe('invalid_request');
+      // A JSON-RPC error (a batch has no single id); the OAuth-style code travels in data.
+      expect(await batch.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32600, data: { error: 'invalid_request' } } });
       const ok = await postMessage(sse, alice, toolCall('whoami', {}, 3));
       expect(ok.status).toBe(202);
       expect(JSON.parse(await nextMessage(sse)).id).toBe(3);

@@ -15,13 +15,7 @@ import { obtainToken, type ObtainedToken } from './tokens.ts';
 /** Both notes scopes, as the demo users may have them. */
 export const NOTES_SCOPE = 'notes:read notes:write';
 export const NOTES_TOOLS = ['notes_add', 'notes_delete', 'notes_list', 'whoami'];
-export const INIT_BODY = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'rs-embedded', version: '1' } },
-};
-export const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+export { INIT_BODY, MCP_HEADERS } from './mcp-messages.ts';
 
 export interface Note {
   readonly id: string;

@@ -17,11 +17,16 @@ function toEvent(m: EventSourceMessage): SseEvent {
   return { event: m.event ?? 'message', data: m.data };
 }
 
+/** A push parser for a stream read chunk by chunk (e.g. from node:http): feed it text, it calls `onEvent`. */
+export function sseFeed(onEvent: (event: SseEvent) => void): (chunk: string) => void {
+  const parser = createParser({ onEvent: (m) => onEvent(toEvent(m)) });
+  return (chunk) => parser.feed(chunk);
+}
+
 /** The events of a complete SSE body (a response read to its end, e.g. from `app.inject`). */
 export function parseSse(body: string): SseEvent[] {
   const events: SseEvent[] = [];
-  const parser = createParser({ onEvent: (m) => events.push(toEvent(m)) });
-  parser.feed(body);
+  sseFeed((e) => events.push(e))(body);
   // A last event without its blank line is not dispatched (as in a browser); a complete body always ends with one.
   return events;
 }

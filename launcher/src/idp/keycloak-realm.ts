@@ -15,19 +15,45 @@ export const KEYCLOAK_REALM_FILE = repoPath('keycloak/realm-mcp-lab.json');
 /** The realm's default client scope that carries the audience mappers. */
 export const AUDIENCE_CLIENT_SCOPE = 'mcp-lab-resource';
 
+/**
+ * The two ways the lab gets the RS into `aud` with Keycloak (keycloak/README.md, "Two variants"):
+ * - `audience-mapper` (profile `keycloak`, strategy audience-mapper): audience mappers add every RS identifier to
+ *   every token, whatever `resource` the client sends (Keycloak ignores it);
+ * - `resource-indicators` (profile `keycloak-resource-indicators`, strategy resource-indicator): Keycloak's
+ *   experimental RFC 8707 feature narrows `aud` to the requested resource. It filters the audience the mappers
+ *   produce rather than adding to it, and accepts a resource only when a client in `aud` claims it as its
+ *   `resource_url`: so each RS identifier becomes a bearer-only client with that `resource_url`, and the mappers add
+ *   those clients.
+ */
+export const KEYCLOAK_VARIANTS = ['audience-mapper', 'resource-indicators'] as const;
+export type KeycloakVariant = (typeof KEYCLOAK_VARIANTS)[number];
+
+/** Keycloak features (a build-time option) a variant needs. */
+export function keycloakFeatures(variant: KeycloakVariant): readonly string[] {
+  return variant === 'resource-indicators' ? ['resource-indicators'] : [];
+}
+
 export interface RealmValues {
   /** The public client the CLI uses. */
   readonly clientId: string;
-  /** What the audience mappers put into `aud`. */
+  /** What the RS accepts in `aud` (the audience mappers' values, or the resources of the bearer-only clients). */
   readonly audiences: readonly string[];
+  readonly variant: KeycloakVariant;
+  /** Browser origins (the lab's browser client) added to the public client's web origins: CORS at the token endpoint. */
+  readonly webOrigins?: readonly string[];
 }
 
-/** The realm values of a Keycloak profile (pre-registered client, audience-mapper) with the RS at `rsOrigin`. */
+/** The realm values of a Keycloak profile (pre-registered client; audience-mapper or resource-indicator) with the RS at `rsOrigin`. */
 export function keycloakRealmValues(profile: Profile, rsOrigin: string): RealmValues {
-  if (profile.registration.method !== 'pre-registered' || profile.audience.strategy !== 'audience-mapper') {
-    throw new Error(`profile ${profile.name} is not a Keycloak profile (pre-registered client, audience-mapper)`);
+  const strategy = profile.audience.strategy;
+  if (profile.registration.method !== 'pre-registered' || (strategy !== 'audience-mapper' && strategy !== 'resource-indicator')) {
+    throw new Error(`profile ${profile.name} is not a Keycloak profile (pre-registered client, audience-mapper or resource-indicator)`);
   }
-  return { clientId: profile.registration.clientId, audiences: rsAudiences(profile, rsOrigin) };
+  return {
+    clientId: profile.registration.clientId,
+    audiences: rsAudiences(profile, rsOrigin),
+    variant: strategy === 'resource-indicator' ? 'resource-indicators' : 'audience-mapper',
+  };
 }
 
 /** `aud-rs-origin`, `aud-rs-mcp`, `aud-rs-sse` for the RS's URLs; `aud-<value>` for anything else. */
@@ -37,14 +63,30 @@ function mapperName(audience: string): string {
   return path === '' ? 'aud-rs-origin' : `aud-rs${path.replace(/\//g, '-')}`;
 }
 
-function audienceMapper(audience: string): Record<string, unknown> {
+/** resource-indicators: the bearer-only client that stands for one RS identifier (`mcp-lab-rs`, `mcp-lab-rs-mcp`, …). */
+function resourceClientId(audience: string): string {
+  return mapperName(audience).replace(/^aud-rs/, 'mcp-lab-rs');
+}
+
+function resourceClient(audience: string): Record<string, unknown> {
+  return {
+    clientId: resourceClientId(audience),
+    name: `MCP lab RS (${audience})`,
+    protocol: 'openid-connect',
+    enabled: true,
+    bearerOnly: true,
+    attributes: { resource_url: audience },
+  };
+}
+
+function audienceMapper(audience: string, variant: KeycloakVariant = 'audience-mapper'): Record<string, unknown> {
   return {
     name: mapperName(audience),
     protocol: 'openid-connect',
     protocolMapper: 'oidc-audience-mapper',
     consentRequired: false,
     config: {
-      'included.custom.audience': audience,
+      ...(variant === 'audience-mapper' ? { 'included.custom.audience': audience } : { 'included.client.audience': resourceClientId(audience) }),
       'access.token.claim': 'true',
       'id.token.claim': 'false',
       'introspection.token.claim': 'true',
@@ -54,7 +96,14 @@ function audienceMapper(audience: string): Record<string, unknown> {
 
 interface Realm {
   clientScopes: { name: string; protocolMappers?: unknown[] }[];
-  clients: { clientId: string; publicClient?: boolean }[];
+  clients: { clientId: string; publicClient?: boolean; webOrigins?: string[] }[];
+}
+
+/** Every audience of a resource-indicators realm must be a URL: it is a `resource_url` too. */
+function checkResources(values: RealmValues): void {
+  if (values.variant !== 'resource-indicators') return;
+  const bad = values.audiences.filter((a) => !URL.canParse(a));
+  if (bad.length > 0) throw new Error(`resource-indicators: every RS audience must be a resource URL (got ${bad.join(', ')})`);
 }
 
 /** The realm JSON (2-space indented, as committed) with `values` written in. */
@@ -65,8 +114,12 @@ export function renderKeycloakRealm(values: RealmValues, template: string = read
   if (scope === undefined || clients.length !== 1) {
     throw new Error(`the realm template needs the client scope ${AUDIENCE_CLIENT_SCOPE} and exactly one public client`);
   }
-  scope.protocolMappers = values.audiences.map(audienceMapper);
+  checkResources(values);
+  scope.protocolMappers = values.audiences.map((a) => audienceMapper(a, values.variant));
   clients[0]!.clientId = values.clientId;
+  // '+' (the redirect URIs' origins) stays; a redirect URI http://127.0.0.1/* names no port, so a page's origin is added.
+  if (values.webOrigins?.length) clients[0]!.webOrigins = [...(clients[0]!.webOrigins ?? []), ...values.webOrigins];
+  if (values.variant === 'resource-indicators') realm.clients.push(...(values.audiences.map(resourceClient) as Realm['clients']));
   return `${JSON.stringify(realm, null, 2)}\n`;
 }
 

@@ -2,14 +2,14 @@
  * Real Keycloak (`kc.sh start-dev` through scripts/start-keycloak.sh) with the mcp-lab realm (keycloak/realm-mcp-lab.json)
  * imported into a per-run home. See keycloak/README.md.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { freePort } from '../free-port.ts';
 import { startService } from '../children.ts';
-import { renderKeycloakRealm, type RealmValues } from './keycloak-realm.ts';
+import { keycloakFeatures, renderKeycloakRealm, type RealmValues } from './keycloak-realm.ts';
 import { provision, type Provisioned } from '../provision.ts';
 import { repoPath } from '../repo.ts';
 
@@ -53,7 +53,7 @@ export interface KeycloakIdpOptions {
   readonly realm?: RealmValues;
   /** A Keycloak home; absent runs scripts/ensure-keycloak.sh (which may download it). */
   readonly home?: string;
-  /** JVM start, H2 schema and realm import take 15-60 s; default 240 s. */
+  /** JVM start, H2 schema and realm import take 15-60 s (a Quarkus re-build for a variant's features: minutes); default 240 s, 540 s with features. */
   readonly readyTimeoutMs?: number;
   /** Where Keycloak's output goes, each line prefixed with `[keycloak]`. */
   readonly log: NodeJS.WritableStream;
@@ -80,13 +80,15 @@ export async function startKeycloakIdp(opts: KeycloakIdpOptions): Promise<Runnin
   const url = `http://127.0.0.1:${opts.port}`;
   const issuer = `${url}/realms/${KEYCLOAK_REALM}`;
   const discovery = `${issuer}/.well-known/openid-configuration`;
-  const readyTimeoutMs = opts.readyTimeoutMs ?? 240_000;
+  const features = opts.realm === undefined ? [] : keycloakFeatures(opts.realm.variant);
+  const readyTimeoutMs = opts.readyTimeoutMs ?? (features.length > 0 ? 540_000 : 240_000);
   const runDir = mkdtempSync(join(tmpdir(), 'mcp-lab-keycloak-'));
   const args = [
     repoPath('scripts/start-keycloak.sh'),
     ...['--port', String(opts.port), '--management-port', String(await freePort()), '--run-dir', runDir],
     ...(opts.rsUrl === undefined ? [] : ['--rs-url', opts.rsUrl]),
     ...(opts.realm === undefined ? [] : ['--realm', writeRealm(runDir, opts.realm)]),
+    ...(features.length > 0 ? ['--features', features.join(',')] : []),
   ];
   let svc;
   try {
@@ -125,7 +127,27 @@ export async function startKeycloakIdp(opts: KeycloakIdpOptions): Promise<Runnin
       await sleep(250);
     }
   }
+  if (features.length > 0) keepFeatureBuild(home, runDir, features);
   return { issuer, url, child, stop };
+}
+
+/**
+ * After a start with features, keeps its Quarkus build next to the cached distribution (start-keycloak.sh copies it
+ * into the next such run instead of re-building: minutes on a small machine). Written once, by rename, so a
+ * concurrent run sees either no build or a whole one; the shared lib/quarkus is never touched.
+ */
+function keepFeatureBuild(home: string, runDir: string, features: readonly string[]): void {
+  const kept = join(dirname(home), `quarkus-features-${features.join('-')}`);
+  if (existsSync(join(kept, 'quarkus-application.dat'))) return;
+  const tmp = `${kept}.${process.pid}.tmp`;
+  cpSync(join(runDir, 'lib/quarkus'), tmp, { recursive: true });
+  try {
+    renameSync(tmp, kept);
+  } catch (err) {
+    // Another run kept its build first: the same build, so drop ours.
+    rmSync(tmp, { recursive: true, force: true });
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
 
 function writeRealm(runDir: string, values: RealmValues): string {

@@ -22,6 +22,9 @@ discovery; --fresh shows the whole sequence again.
 
 Options:
   --transport http|sse       Streamable HTTP (default) or legacy HTTP+SSE
+  --protocol-era auto|modern|legacy
+                             legacy (default): 2025-11-25 initialize and a session; modern: 2026-07-28 only
+                             (stateless); auto: server/discover, else initialize
   --cookie                   (sse only) exchange the token for a session cookie via POST /session
   --login user:password      log in headlessly instead of opening a browser
   --login-driver NAME        auto (default), embedded, dex, keycloak

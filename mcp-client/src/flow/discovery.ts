@@ -28,7 +28,8 @@ export interface DiscoveryStart {
 export async function discover(run: FlowRun, serverUrl: string, start: DiscoveryStart, rejected?: StoredTokens): Promise<Authorized> {
   const prm = await resourceMetadata(run, serverUrl, start.resourceMetadataUrl);
   const as = prm ? await asMetadata(run, prm.issuer) : await legacyDiscovery(run, serverUrl);
-  const base = { as, resource: canonicalResource(serverUrl), challengeScope: start.challengeScope, prmScopes: prm?.metadata.scopes_supported };
+  // RFC 8707 resource: the PRM's `resource` exactly as published; the server URL only without PRM (legacy).
+  const base = { as, resource: prm?.resource ?? canonicalResource(serverUrl), challengeScope: start.challengeScope, prmScopes: prm?.metadata.scopes_supported };
   const first: AuthContext = { ...base, client: await registration(run, as) };
   try {
     return { auth: first, tokens: await initialTokens(run, first, rejected) };

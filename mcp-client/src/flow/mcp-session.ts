@@ -8,6 +8,7 @@ import { redactToken } from '../redact.ts';
 import { selectScopes } from '../scopes.ts';
 import type { StoredTokens } from '../store.ts';
 import { AuthFailureError, connectMcp, openCookieSession, type AuthFailure, type McpAuth, type McpConnection } from '../steps/mcp.ts';
+import { effectiveEra } from '../steps/era.ts';
 import { splitScope } from '../steps/probe.ts';
 import { initialScopes, authorize } from './authorization.ts';
 import { discover } from './discovery.ts';
@@ -92,10 +93,13 @@ async function connect(run: FlowRun, serverUrl: string, held: Held, onFail: (err
   } else if (held.origin !== 'none') {
     mcpAuth = { kind: 'bearer', accessToken: held.tokens.access_token };
   }
-  return run.step('initialize', async (ctx) => {
-    const c = await connectMcp(ctx, run.fetch, serverUrl, o.transport, mcpAuth);
+  // 2026-07-28 negotiation is a step of its own ('era'); the 2025 handshake stays 'initialize'.
+  const era = effectiveEra(o.protocolEra ?? 'legacy', o.transport);
+  return run.step(era === 'legacy' ? 'initialize' : 'era', async (ctx) => {
+    const c = await connectMcp(ctx, run.fetch, serverUrl, o.transport, mcpAuth, era);
     const v = c.client.getServerVersion();
-    return [c, { server: v ? `${v.name} ${v.version}` : undefined, transport: o.transport, credentials: mcpAuth.kind }];
+    const data = { server: v ? `${v.name} ${v.version}` : undefined, transport: o.transport, credentials: mcpAuth.kind };
+    return [c, era === 'legacy' ? data : { ...data, requested: era, era: c.era, protocolVersion: c.protocolVersion }];
   }, onFail);
 }
 

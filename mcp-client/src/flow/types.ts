@@ -1,6 +1,7 @@
 /**
  * The orchestrator's options and results, and what its parts share while one flow runs.
  */
+import type { ProtocolEra } from '../steps/era.ts';
 import type * as oauth from 'oauth4webapi';
 import type { FlowError } from '../errors.ts';
 import type { FlowObserver, StepName } from '../events.ts';
@@ -20,6 +21,8 @@ export interface FlowOptions {
   readonly command: Command;
   readonly serverUrl: string;
   readonly transport: TransportKind;
+  /** `--protocol-era`: which era of Streamable HTTP to speak (steps/era.ts); default legacy. */
+  readonly protocolEra?: ProtocolEra;
   /** Lab cookie mode (sse only): POST /session with the token, then the cookie. */
   readonly cookie: boolean;
   readonly login?: Credentials;

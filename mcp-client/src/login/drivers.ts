@@ -12,7 +12,7 @@ export interface LoginFields {
   readonly password: string;
 }
 
-const FIELDS: Record<Exclude<LoginDriverName, 'auto'>, LoginFields> = {
+export const LOGIN_FIELDS: Readonly<Record<Exclude<LoginDriverName, 'auto'>, LoginFields>> = {
   // embedded-idp: /interaction/:uid/login, fields username/password.
   embedded: { driver: 'embedded', user: 'username', password: 'password' },
   // Dex local connector: /dex/auth/local/login, fields login/password.
@@ -30,12 +30,12 @@ export function isLoginForm(form: HtmlForm): boolean {
 export function loginFields(driver: LoginDriverName, form: HtmlForm): LoginFields | undefined {
   const names = new Set(form.fields.map((f) => f.name));
   if (driver === 'auto') {
-    if (names.has('login') && names.has('password')) return FIELDS.dex;
+    if (names.has('login') && names.has('password')) return LOGIN_FIELDS.dex;
     if (names.has('username') && names.has('password')) {
-      return /login-actions\/authenticate/.test(form.action) ? FIELDS.keycloak : FIELDS.embedded;
+      return /login-actions\/authenticate/.test(form.action) ? LOGIN_FIELDS.keycloak : LOGIN_FIELDS.embedded;
     }
     return undefined;
   }
-  const f = FIELDS[driver];
+  const f = LOGIN_FIELDS[driver];
   return names.has(f.user) && names.has(f.password) ? f : undefined;
 }

@@ -24,7 +24,8 @@ export interface AuthorizeInput {
   readonly clientId: string;
   readonly resource: string;
   readonly scopes: readonly string[];
-  readonly listener: CallbackListener;
+  /** Only its redirect URI is needed (a browser page has no listener: its own /callback is the redirect URI). */
+  readonly listener: Pick<CallbackListener, 'redirectUri'>;
 }
 
 /** Takes a user agent to the authorization URL and returns where the authorization server sent it back. */

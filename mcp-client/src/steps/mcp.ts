@@ -10,6 +10,7 @@ import type { Challenge } from '@mcp-lab/protocol';
 import { FlowError, messageOf } from '../errors.ts';
 import type { FetchLike } from '../http.ts';
 import type { StepContext } from '../step-context.ts';
+import { effectiveEra, loadModernSdk, negotiatedEra, type McpClientLike, type ProtocolEra } from './era.ts';
 import { readBearerChallenge, type TransportKind } from './probe.ts';
 
 export type McpAuth =
@@ -34,10 +35,13 @@ export class AuthFailureError extends FlowError {
 }
 
 export interface McpConnection {
-  readonly client: Client;
+  readonly client: McpClientLike;
   readonly transport: TransportKind;
+  /** The era the connection speaks (2026-07-28 `modern`, or 2025 `legacy`) and its protocol version. */
+  readonly era: 'modern' | 'legacy';
+  readonly protocolVersion: string | undefined;
   /** Runs an operation, turning a recorded 401/403 into an AuthFailureError. */
-  run<T>(operation: string, fn: (client: Client) => Promise<T>): Promise<T>;
+  run<T>(operation: string, fn: (client: McpClientLike) => Promise<T>): Promise<T>;
   /** Closes the connection; `terminate` also ends a Streamable HTTP session (DELETE, MCP transports). */
   close(terminate?: boolean): Promise<void>;
 }
@@ -122,21 +126,43 @@ function withoutListeningStream(base: FetchLike): FetchLike {
   };
 }
 
-/** Connects and runs initialize (the SDK sends initialize and notifications/initialized in connect()). */
+/**
+ * Connects: in the legacy era the v1 SDK runs initialize (and notifications/initialized); in the modern and auto
+ * eras the v2 SDK negotiates (steps/era.ts) — `server/discover`, then stateless requests, or `initialize` as the
+ * fallback of `auto`.
+ */
 export async function connectMcp(
   ctx: StepContext,
   fetch: FetchLike,
   serverUrl: string,
   transport: TransportKind,
   auth: McpAuth,
+  protocolEra: ProtocolEra = 'legacy',
 ): Promise<McpConnection> {
-  const sdk = await loadMcpSdk(transport);
+  const era = effectiveEra(protocolEra, transport);
   let failure: AuthFailure | undefined;
   const authorized = authorizedFetch(fetch, auth, (x) => (failure = x), (m) => ctx.diagnostic(m, 'warn'));
   const f = transport === 'http' ? withoutListeningStream(authorized) : authorized;
-  const { transport: t, streamable } = sdk.createTransport(new URL(serverUrl), f);
-  const client = new sdk.Client({ name: 'mcp-lab-client', version: '0.1.0' });
-  const run = async <T>(operation: string, fn: (c: Client) => Promise<T>): Promise<T> => {
+  let client: McpClientLike;
+  let t: Transport;
+  let streamable: { readonly sessionId: string | undefined; terminateSession(): Promise<void> } | undefined;
+  let negotiated: (() => string | undefined) | undefined;
+  if (era === 'legacy') {
+    const sdk = await loadMcpSdk(transport);
+    const created = sdk.createTransport(new URL(serverUrl), f);
+    t = created.transport;
+    streamable = created.streamable;
+    client = new sdk.Client({ name: 'mcp-lab-client', version: '0.1.0' }) as unknown as McpClientLike;
+  } else {
+    const sdk = await loadModernSdk();
+    const modernTransport = sdk.createTransport(new URL(serverUrl), f);
+    t = modernTransport as unknown as Transport;
+    streamable = modernTransport;
+    const modernClient = sdk.createClient(era);
+    negotiated = () => modernClient.getNegotiatedProtocolVersion?.();
+    client = modernClient;
+  }
+  const run = async <T>(operation: string, fn: (c: McpClientLike) => Promise<T>): Promise<T> => {
     failure = undefined;
     try {
       return await fn(client);
@@ -145,7 +171,7 @@ export async function connectMcp(
       throw new FlowError(`${operation} failed: ${messageOf(cause)}`, { cause });
     }
   };
-  const connection: McpConnection = {
+  const connectionBase = {
     client,
     transport,
     run,
@@ -160,11 +186,22 @@ export async function connectMcp(
   };
   // Errors after connect (e.g. the SSE stream dropping) are reported by the operation that notices them.
   client.onerror = () => undefined;
-  await run('initialize', (c) => c.connect(t));
+  await run(era === 'legacy' ? 'initialize' : 'era negotiation', (c) => c.connect(t));
   const version = client.getServerVersion();
-  ctx.record({ name: 'initialized', ok: true, detail: `${version?.name ?? 'server'} ${version?.version ?? ''} over ${transport === 'http' ? 'Streamable HTTP' : 'HTTP+SSE'}`.trim() });
-  if (transport === 'http') ctx.record({ name: 'GET stream for server-initiated messages', ok: true, detail: 'not opened (optional; a one-shot command needs none)' });
-  return connection;
+  const where = `${version?.name ?? 'server'} ${version?.version ?? ''} over ${transport === 'http' ? 'Streamable HTTP' : 'HTTP+SSE'}`.replace(/ +/g, ' ');
+  const outcome = negotiated ? negotiatedEra(negotiated()) : { era: 'legacy' as const, version: undefined };
+  if (era === 'legacy') {
+    ctx.record({ name: 'initialized', ok: true, detail: where });
+  } else if (outcome.era === 'modern') {
+    ctx.record({ name: 'era', ok: true, detail: `modern: ${outcome.version} (server/discover answered; stateless, no initialize, no session) — ${where}` });
+  } else if (era === 'modern') {
+    ctx.record({ name: 'era', ok: false, detail: `--protocol-era modern, but the server does not speak 2026-07-28` });
+  } else {
+    ctx.record({ name: 'era', ok: true, detail: `legacy: server/discover not recognised, fell back to initialize (${outcome.version ?? '2025'}) — ${where}` });
+  }
+  const stateful = era === 'legacy' || outcome.era === 'legacy';
+  if (transport === 'http' && stateful) ctx.record({ name: 'GET stream for server-initiated messages', ok: true, detail: 'not opened (optional; a one-shot command needs none)' });
+  return { ...connectionBase, era: outcome.era === 'modern' && era !== 'legacy' ? 'modern' : 'legacy', protocolVersion: outcome.version };
 }
 
 /**

@@ -5,10 +5,8 @@
  */
 import {
   MetadataError,
-  canonicalResource,
   parseProtectedResourceMetadata,
   protectedResourceMetadataUrls,
-  resourceCovers,
   type ProtectedResourceMetadata,
 } from '@mcp-lab/protocol';
 import { FlowError, messageOf } from '../errors.ts';
@@ -20,6 +18,11 @@ export interface ResourceMetadataResult {
   /** Where the document was found. */
   readonly url: string;
   readonly via: 'challenge' | 'well-known';
+  /**
+   * The RFC 8707 `resource` to send in authorization and token requests: the PRM's `resource`, exactly as published
+   * (MCP Resource Parameter Implementation; never re-serialized, so no "/" is appended to a pathless identifier).
+   */
+  readonly resource: string;
   /** The authorization server the client will use (RFC 9728 §7.6: the client's choice; the first listed). */
   readonly issuer: string;
 }
@@ -89,13 +92,18 @@ export async function discoverResourceMetadata(
       });
     }
     ctx.record({ name: 'protected resource metadata found', ok: true, detail: `${candidate.url} (via ${candidate.via})` });
-    const identical = safeCanonical(metadata.resource) === safeCanonical(serverUrl);
+    const expected = expectedResource(serverUrl, candidate);
     ctx.check(
-      'resource covers the server URL',
-      resourceCovers(metadata.resource, serverUrl),
-      `resource ${metadata.resource} ${identical ? 'is' : 'vs'} server ${serverUrl}`,
-      'the metadata describes another resource; refusing to use its authorization servers (RFC 9728 §3.3)',
+      'resource is identical to the expected resource identifier',
+      sameIdentifier(metadata.resource, expected.identifier),
+      `resource ${metadata.resource}; expected ${expected.identifier} (${expected.why})`,
+      'the metadata describes another resource; refusing to use its authorization servers (RFC 9728 §3.3: the values MUST be identical)',
     );
+    ctx.record({
+      name: 'resource indicator to send',
+      ok: true,
+      detail: `${metadata.resource} — the resource published in this metadata, sent as is (RFC 8707; MCP Resource Parameter Implementation)`,
+    });
     const servers = metadata.authorization_servers ?? [];
     ctx.check(
       'authorization_servers lists at least one issuer',
@@ -107,7 +115,7 @@ export async function discoverResourceMetadata(
     if (servers.length > 1) {
       ctx.record({ name: 'authorization server chosen', ok: true, detail: `${issuer} (first of ${servers.length})` });
     }
-    return { metadata, url: candidate.url, via: candidate.via, issuer };
+    return { metadata, url: candidate.url, via: candidate.via, resource: metadata.resource, issuer };
   }
   throw new ResourceMetadataNotFoundError(`no protected resource metadata found for ${serverUrl}`, {
     hint: `tried ${candidates.map((c) => c.url).join(', ')}; the server must implement RFC 9728`,
@@ -115,10 +123,31 @@ export async function discoverResourceMetadata(
   });
 }
 
-function safeCanonical(url: string): string | undefined {
-  try {
-    return canonicalResource(url);
-  } catch {
-    return undefined;
+/**
+ * The resource identifier a PRM document must name (RFC 9728 §3.3). Found through the challenge's
+ * `resource_metadata`: the URL the client made its request to. Found at a well-known URI: the identifier that URI was
+ * built from — the server URL for the path-suffixed one, the origin for the root one (so a root document whose
+ * `resource` is the origin is right, and one at the path-suffixed URI naming the origin is not).
+ */
+export function expectedResource(serverUrl: string, candidate: { url: string; via: 'challenge' | 'well-known' }): { identifier: string; why: string } {
+  const server = new URL(serverUrl);
+  server.hash = '';
+  if (candidate.via === 'challenge') return { identifier: server.href, why: 'the URL requested, since the challenge named this document' };
+  const root = `${server.origin}/.well-known/oauth-protected-resource`;
+  if (candidate.url === root) {
+    return { identifier: server.origin, why: 'the origin, since this is the root well-known URI' };
   }
+  return { identifier: server.href, why: 'the server URL this well-known URI was built from' };
+}
+
+/**
+ * Identical identifiers, compared as URLs after RFC 3986 §6.2.2 syntax normalization only (scheme and host case,
+ * default port, an empty path being "/"): a different path (`/mcp/` for `/mcp`), a query (`?tenant=…`), a fragment
+ * or another origin is another identifier.
+ */
+export function sameIdentifier(published: string, expected: string): boolean {
+  const a = URL.parse(published);
+  const b = URL.parse(expected);
+  if (a === null || b === null || published.includes('#')) return false;
+  return a.href === b.href;
 }

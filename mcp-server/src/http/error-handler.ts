@@ -8,7 +8,10 @@ import fp from 'fastify-plugin';
 import { RateLimited } from '../auth/rate-limit.ts';
 import type { RsConfig } from '../config.ts';
 import { CredentialsRequired, HttpError } from '../http-error.ts';
+import { mcpErrorBody } from '../mcp/error-body.ts';
+import type { OAuthStyleBody } from '../mcp/error-body.ts';
 import { JsonRpcHttpError } from '../mcp/jsonrpc-error.ts';
+import { JsonRpcError, jsonRpcErrorResponse, requestIdOf } from '../mcp/jsonrpc.ts';
 import '../routes/route-config.ts';
 
 export interface ErrorHandlerOptions {
@@ -51,6 +54,13 @@ const errorHandlerPlugin: FastifyPluginAsync<ErrorHandlerOptions> = async functi
             ? bodyRefusal(error)
             : undefined;
     if (rpcError) return reply.code(rpcError.status).send(rpcError.body());
+    if (error instanceof JsonRpcError) {
+      const body = { code: error.code, message: error.message, ...(error.data !== undefined ? { data: error.data } : {}) };
+      return reply.code(error.status).send(jsonRpcErrorResponse(requestIdOf(request.body), body));
+    }
+    // On an MCP endpoint every other error is a JSON-RPC error object too, with the request's id when it was read;
+    // the status and the challenge stay as they are, and `data` keeps the RFC 6750 fields (mcp/error-body.ts).
+    const shape = (status: number, body: OAuthStyleBody) => (onMcpEndpoint ? mcpErrorBody(request.body, status, body) : body);
     const resourceMetadata = insertWellKnown(
       `${config.publicUrl}${request.routeOptions.config?.resourcePath ?? ''}`,
       'oauth-protected-resource',
@@ -58,7 +68,7 @@ const errorHandlerPlugin: FastifyPluginAsync<ErrorHandlerOptions> = async functi
     if (error instanceof CredentialsRequired) {
       const challenge = bearerChallenge({ resourceMetadata, scope: [...challengeScope] });
       if (challenge) reply.header('www-authenticate', challenge);
-      return reply.code(error.status).send({ error: 'unauthorized', error_description: error.message });
+      return reply.code(error.status).send(shape(error.status, { error: 'unauthorized', error_description: error.message }));
     }
     if (error instanceof BearerError) {
       const challenge = bearerChallenge({ resourceMetadata, error });
@@ -67,17 +77,17 @@ const errorHandlerPlugin: FastifyPluginAsync<ErrorHandlerOptions> = async functi
         request.log.warn({ err: error.cause ?? error }, 'token verification unavailable');
         reply.header('retry-after', '5');
       }
-      return reply.code(error.status).send(bearerErrorBody(error));
+      return reply.code(error.status).send(shape(error.status, bearerErrorBody(error)));
     }
     if (error instanceof HttpError) {
-      return reply.code(error.status).send({ error: error.code, error_description: error.message });
+      return reply.code(error.status).send(shape(error.status, { error: error.code, error_description: error.message }));
     }
     const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
     if (status >= 400 && status < 500) {
-      return reply.code(status).send({ error: 'invalid_request', error_description: error.message });
+      return reply.code(status).send(shape(status, { error: 'invalid_request', error_description: error.message }));
     }
     request.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).send({ error: 'server_error', error_description: 'internal error' });
+    return reply.code(500).send(shape(500, { error: 'server_error', error_description: 'internal error' }));
   });
 
 };

@@ -1,9 +1,14 @@
 /**
  * The JSON body parser: Fastify's own (prototype-poisoning checks, body limit → 413) behind a nesting-depth limit,
  * so that a small body of 100,000 `[` cannot make the validators that walk it recurse without bound.
+ *
+ * A body that is not JSON does not fail here: it becomes a `MalformedJson` value, so that authentication can run
+ * after the body is read (every error then carries the request's JSON-RPC id) and still come first — a request
+ * without credentials is a 401 whatever its body; from an authenticated caller it is -32700 (parseJsonRpcBody).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
+import { MalformedJson } from '../mcp/jsonrpc.ts';
 
 /** A JSON body nested deeper than allowed (400). */
 export class JsonTooDeep extends Error {
@@ -50,7 +55,10 @@ const jsonBody: FastifyPluginAsync<JsonBodyOptions> = async function jsonBody(ap
       done(new JsonTooDeep(maxDepth), undefined);
       return;
     }
-    parse(request, text, done);
+    parse(request, text, function parsed(err, value) {
+      if (err) done(null, new MalformedJson(err));
+      else done(null, value);
+    });
   });
 };
 

@@ -7,7 +7,10 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import type { Principal } from '../auth/principal.ts';
 import type { NotesStore } from '../notes/store.ts';
 import { assertPermissions } from './tool-permissions.ts';
+import { SERVER_INFO } from './server-info.ts';
 import { TOOLS } from './tools.ts';
+
+export { SERVER_INFO } from './server-info.ts';
 import type { NotesTool } from './tools.ts';
 
 /** The shape the routes put in AuthInfo.extra. */
@@ -27,7 +30,6 @@ function callerOf(extra: ToolExtra, tool: NotesTool): Principal {
   return principal;
 }
 
-export const SERVER_INFO = { name: 'mcp-lab-notes', version: '0.1.0' } as const;
 
 /**
  * One JSON Schema validator for every session. Left to itself, each SDK Server builds its own Ajv instance
@@ -35,8 +37,8 @@ export const SERVER_INFO = { name: 'mcp-lab-notes', version: '0.1.0' } as const;
  */
 const SHARED_VALIDATOR = new AjvJsonSchemaValidator();
 
-/** Builds a server with whoami, notes_list, notes_add, notes_delete. */
-export function createMcpServer(notes: NotesStore): McpServer {
+/** Builds a server with whoami, notes_list, notes_add, notes_delete (and `extraTools`, in conformance mode). */
+export function createMcpServer(notes: NotesStore, extraTools?: (server: McpServer) => void): McpServer {
   const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} }, jsonSchemaValidator: SHARED_VALIDATOR });
   for (const [name, tool] of Object.entries(TOOLS)) {
     const meta = { title: tool.title, description: tool.description };
@@ -48,5 +50,6 @@ export function createMcpServer(notes: NotesStore): McpServer {
       server.registerTool(name, meta, async (extra) => tool.run(callerOf(extra, tool), {}, notes));
     }
   }
+  extraTools?.(server);
   return server;
 }

@@ -7,7 +7,6 @@
  * token if earlier. Held event streams end with a `session_ended` event naming the reason, also when the cookie
  * session they were opened with is logged out or expires.
  */
-import { BearerError } from '@mcp-lab/protocol';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ServerResponse } from 'node:http';
@@ -51,9 +50,12 @@ export function sessionNotFound(): HttpError {
   return new HttpError('session_not_found', 'unknown or expired session');
 }
 
-/** The answer for someone else's session (403, no scope: stepping up would not help); the same on every replica. */
-export function foreignSession(): BearerError {
-  return new BearerError('insufficient_scope', 'this session belongs to a different user', { scope: [] });
+/**
+ * The answer for someone else's session (403 `session_forbidden`, no Bearer challenge: the token is valid and no
+ * scope would help); the same on every replica.
+ */
+export function foreignSession(): HttpError {
+  return new HttpError('session_forbidden', 'this session belongs to a different user');
 }
 
 /** A held event stream of a session (a Streamable HTTP GET stream), with its own token deadline. */
@@ -191,7 +193,8 @@ export class SessionRegistry<T extends Transport> {
   /**
    * The session, if it exists and belongs to `principal`; counts as activity (idle timeout) and, for Streamable
    * HTTP, lets a fresh token carry the session on.
-   * @throws HttpError 404 for an unknown or expired id; BearerError 403 (no scope: stepping up would not help) for a
+   * @throws HttpError 404 for an unknown or expired id; HttpError 403 `session_forbidden` — no Bearer challenge: the token is valid and no scope would help, so no
+   *   client is sent into a new authorization (RFC 6750 §3.1 keeps `insufficient_scope` for missing privileges) — for a
    *   session owned by someone else.
    */
   claim(id: string, principal: Principal): McpSession<T> {

@@ -43,7 +43,10 @@ function isPlainJson(contentType: string | undefined): boolean {
 const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(app, options) {
   const { config, notes, sessions, state } = options;
   const originGuard = rejectForeignOrigin(config);
-  const routeOptions = { onRequest: [originGuard, app.authenticate], config: { resourcePath: '/sse' as const } };
+  const routeConfig = { resourcePath: '/sse' as const };
+  const routeOptions = { onRequest: [originGuard, app.authenticate], config: routeConfig };
+  // As on /mcp: authenticate once the body is read, so that every error carries the request's JSON-RPC id.
+  const postOptions = { onRequest: [originGuard], preValidation: [app.authenticate], config: routeConfig };
 
   app.get('/sse', routeOptions, async function openSseStream(request, reply) {
     const credential = requireCredential(request);
@@ -84,7 +87,7 @@ const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(
   async function handleRelayed({ sessionId, principal, message }: RelayedMessage): Promise<void> {
     if (!sessions.holds(sessionId)) return;
     const session = sessions.claim(sessionId, principal);
-    const lean = leanToolCall(message);
+    const lean = leanToolCall(message, 'legacy');
     if (lean) {
       await session.transport.send(runLeanToolCall(lean, principal, notes));
       return;
@@ -97,13 +100,13 @@ const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(
     await stopRelay().catch(() => {});
   });
 
-  app.post('/messages', routeOptions, async function postSseMessage(request, reply) {
+  app.post('/messages', postOptions, async function postSseMessage(request, reply) {
     const principal = requirePrincipal(request);
     const query = request.query as Record<string, unknown>;
     const sessionId = typeof query.sessionId === 'string' ? query.sessionId : undefined;
     if (!sessionId) throw new HttpError('invalid_request', 'missing sessionId query parameter');
     const located = await locateSession(sessions, state.sessions, 'sse', sessionId, principal);
-    const lean = leanToolCall(request.body);
+    const lean = leanToolCall(request.body, 'legacy');
     const body = lean ? (request.body as JSONRPCMessage) : parseJsonRpcBody(request.body);
     assertPermissions(principal, lean ? lean.tool.permissions : requiredPermissions(body));
     if (Array.isArray(body)) throw new HttpError('invalid_request', 'the HTTP+SSE transport takes one JSON-RPC message per POST');

@@ -15,7 +15,7 @@ export type Located<T extends Transport> =
   | { readonly local?: undefined; readonly remote: SessionOwnership };
 
 /**
- * @throws HttpError 404 session_not_found when no replica holds `id`; BearerError 403 when `principal` does not
+ * @throws HttpError 404 session_not_found when no replica holds `id`; HttpError 403 session_forbidden when `principal` does not
  *   own it (wherever it is held).
  */
 export async function locateSession<T extends Transport>(

@@ -6,7 +6,8 @@
  * subject's own oldest), and at most `cookieSessionsMax` live in all.
  *
  * Keys: `…:cookie:<id>` the session (JSON, with a Redis TTL at its expiry), `…:cookies` every live id scored by
- * its expiry (for the cap and the sweep), `…:cookie-owner:<owner>` a subject's ids scored by creation time.
+ * its expiry (for the cap and the sweep), `…:cookie-owner:<owner>` a subject's ids scored by creation order
+ * (`…:cookie-sequence`, one counter for all replicas).
  * The caps are checked, then written, without a transaction: two replicas creating at the same instant may each
  * let one more through; the cap still holds within one replica and is back in force at the next create.
  */
@@ -22,6 +23,8 @@ const PREFIX = 'mcp-lab:';
 const ALL = `${PREFIX}cookies`;
 const sessionKey = (id: string) => `${PREFIX}cookie:${id}`;
 const ownerKey = (owner: string) => `${PREFIX}cookie-owner:${owner}`;
+/** A counter giving every cookie session its place in creation order, across replicas (clocks may tie). */
+const SEQUENCE = `${PREFIX}cookie-sequence`;
 
 interface StoredSession {
   readonly principal: Principal;
@@ -90,11 +93,12 @@ export async function createRedisCookieSessionStore(
       const t = now();
       const expiresAtMs = Math.min(principal.exp * 1000, t + limits.cookieSessionMaxLifetimeMs);
       const stored: StoredSession = { principal, owner, expiresAtMs };
+      const order = await redis.incr(SEQUENCE);
       await redis
         .multi()
         .set(sessionKey(id), JSON.stringify(stored), 'PX', Math.max(1, expiresAtMs - t))
         .zadd(ALL, expiresAtMs, id)
-        .zadd(ownerKey(owner), t, id)
+        .zadd(ownerKey(owner), order, id)
         .pexpire(ownerKey(owner), limits.cookieSessionMaxLifetimeMs)
         .exec();
       return { id, expiresAtMs };
