@@ -1,7 +1,7 @@
 /**
  * docker/scale/compose.yml as a user runs it: HAProxy, three RS replicas on Redis, the embedded IdP and the CLI
- * once, on free host ports. The CLI completes the whole flow through the proxy in both 2025 eras (in a container
- * over Streamable HTTP, from the host over legacy HTTP+SSE), a note written through one replica is read through
+ * once, on free host ports. The CLI completes the whole flow through the proxy in every era (in a container over
+ * 2025 Streamable HTTP, from the host over legacy HTTP+SSE and over the 2026-07-28 stateless wire), a note written through one replica is read through
  * whichever answers next (one notes database), and with one replica stopped the proxy routes around it.
  * Images: mcp-lab/app:local (scripts/build-local-images.sh, MCP_LAB_LOCAL_IMAGES=1) and mcp-lab/haproxy:2.6 +
  * mcp-lab/redis:7 (docker/scale/build-images.sh).
@@ -92,6 +92,14 @@ describe.runIf(ready)('docker/scale/compose.yml: three replicas behind HAProxy, 
     expect(sse.code, `${sse.stdout}\n${sse.stderr}`).toBe(0);
     expect(sse.steps).toContain('tools-call');
     expect(toolText(sse)).toContain('hello through the proxy');
+  });
+
+  it('the CLI on the host completes the 2026-07-28 stateless flow (v2 SDK) through the proxy', async () => {
+    const modern = await runCliOnHost(['connect', `${rsUrl}/mcp`, '--protocol-era', 'modern', ...LOGIN, '--scope', 'notes:read', '--call', 'notes_list']);
+    expect(modern.code, `${modern.stdout}\n${modern.stderr}`).toBe(0);
+    expect(modern.steps).toContain('tools-call');
+    expect(modern.stdout).toContain('"era":"modern"');
+    expect(toolText(modern)).toContain('hello through the proxy');
   });
 
   it('with one replica stopped the proxy routes around it and new sessions still complete', async () => {
