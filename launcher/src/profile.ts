@@ -54,7 +54,14 @@ export interface Profile {
     | { readonly method: 'pre-registered'; readonly clientId: string; readonly clientSecret?: string }
     | { readonly method: 'cimd'; readonly clientMetadataUrl: string };
   /** How the RS's identifier gets into `aud`; `rsAccepts` may use `{rs}` for the RS origin. */
-  readonly audience: { readonly strategy: AudienceStrategy; readonly rsAccepts: readonly string[] };
+  readonly audience: {
+    readonly strategy: AudienceStrategy;
+    readonly rsAccepts: readonly string[];
+    /** A resource the IdP also issues tokens for and the RS never accepts: `doctor --foreign-resource`. */
+    readonly foreign?: string;
+    /** Scopes that get a token without the RS's audience (audience-scope IdPs): `doctor --foreign-scope`. */
+    readonly foreignScope?: string;
+  };
   /** PRM scopes_supported; in claim mode also the scope of the RS's 401 challenge. */
   readonly scopesSupported: readonly string[];
   /** `scope`, or `claim:<name>` with a map `perm=value,value;perm=*`. */
@@ -125,6 +132,12 @@ export function parseProfile(json: unknown, source: string): Profile {
     if (!oneOf(AUDIENCE_STRATEGIES, aud.strategy)) p.push(`audience.strategy: one of ${AUDIENCE_STRATEGIES.join(', ')}`);
     if (!isStringList(aud.rsAccepts) || aud.rsAccepts.length === 0) p.push('audience.rsAccepts: a non-empty list of strings');
     else p.push(...audienceProblems(json, aud.strategy, aud.rsAccepts));
+    if (aud.foreign !== undefined && (typeof aud.foreign !== 'string' || !URL.canParse(aud.foreign) || aud.foreign.includes('{'))) {
+      p.push('audience.foreign: an absolute URL (no placeholders)');
+    }
+    if (aud.foreignScope !== undefined && (typeof aud.foreignScope !== 'string' || aud.foreignScope.trim() === '')) {
+      p.push('audience.foreignScope: a space-separated scope list');
+    }
   }
   if (!isStringList(json.scopesSupported)) p.push('scopesSupported: a list of strings');
   const perm = json.permissions;
@@ -209,6 +222,16 @@ export function profileRsEnv(profile: Profile, issuer: string, rsOrigin: string)
   };
   if (profile.permissions.map !== undefined) env.MCP_PERMISSION_MAP = profile.permissions.map;
   return env;
+}
+
+/** The options `mcp-lab-client doctor` adds to the client's for a profile: the second audience to ask for. */
+export function profileDoctorArgs(profile: Profile): string[] {
+  const { foreign, foreignScope } = profile.audience;
+  return [
+    ...profileClientArgs(profile),
+    ...(foreign === undefined ? [] : ['--foreign-resource', foreign]),
+    ...(foreignScope === undefined ? [] : ['--foreign-scope', foreignScope]),
+  ];
 }
 
 /** The client CLI options a profile implies (registration and login driver); the rest is discovered. */

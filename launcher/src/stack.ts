@@ -9,7 +9,7 @@ import { startEmbedded } from './idp/embedded.ts';
 import { startKeycloakIdp } from './idp/keycloak.ts';
 import { keycloakRealmValues } from './idp/keycloak-realm.ts';
 import { repoPath } from './repo.ts';
-import { profileClientArgs, profileIssuer, profileRsEnv, profileWebEnv, rsAudiences, type Profile } from './profile.ts';
+import { profileClientArgs, profileDoctorArgs, profileIssuer, profileRsEnv, profileWebEnv, rsAudiences, type Profile } from './profile.ts';
 
 const RS_MAIN = repoPath('mcp-server/src/main.ts');
 const WEB_MAIN = repoPath('web/src/main.ts');
@@ -50,6 +50,8 @@ export interface Lab {
   readonly rsUrl: string;
   /** Options for `mcp-lab-client` that this profile implies. */
   readonly clientArgs: readonly string[];
+  /** Options for `mcp-lab-client doctor` that this profile implies (clientArgs and the second audience). */
+  readonly doctorArgs: readonly string[];
   /** The browser client's page, when `webPort` was given. */
   readonly webUrl: string | undefined;
   /** Stops the RS, then the IdP. Safe to call twice. */
@@ -66,8 +68,9 @@ async function startIdp(profile: Profile, idpPort: number, rsUrl: string, webUrl
     case 'embedded':
       return startEmbedded({
         port: idpPort,
-        // resource-indicator (parseProfile): the IdP issues tokens for exactly the resources the RS accepts.
-        resources: rsAudiences(profile, rsUrl),
+        // resource-indicator (parseProfile): the IdP issues tokens for the resources the RS accepts, and for the
+        // profile's second audience, which the RS must refuse (doctor's token-foreign-audience check).
+        resources: [...rsAudiences(profile, rsUrl), ...(profile.audience.foreign === undefined ? [] : [profile.audience.foreign])],
         ...(opts.idpEnv === undefined ? {} : { env: opts.idpEnv }),
         log: opts.log,
       });
@@ -174,6 +177,7 @@ export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab>
     issuer,
     rsUrl,
     clientArgs: profileClientArgs(profile),
+    doctorArgs: profileDoctorArgs(profile),
     webUrl,
     stop: async () => {
       if (stopped) return;
