@@ -8,7 +8,6 @@ import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/se
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import authPlugin from './auth/authenticate.ts';
-import { createCookieSessionStore } from './auth/cookie-sessions.ts';
 import type { CookieSessionStore } from './auth/cookie-sessions.ts';
 import { createJwksResolver } from './auth/jwks.ts';
 import type { KeySource } from './auth/jwks.ts';
@@ -30,6 +29,8 @@ import './routes/route-config.ts';
 import sessionRoutes from './routes/session.ts';
 import sseRoutes from './routes/sse.ts';
 import streamableRoutes from './routes/streamable.ts';
+import { openSharedState } from './state/open.ts';
+import type { SharedState } from './state/types.ts';
 
 /** Seams for tests and embedding; every field is optional. */
 export interface AppDeps {
@@ -47,6 +48,11 @@ export interface AppDeps {
   readonly logStream?: { write(line: string): unknown };
   /** How often expired MCP and cookie sessions are swept, in ms (default 1000). */
   readonly sweepIntervalMs?: number;
+  /**
+   * What replicas share (cookie sessions, session directory, bus); default: Redis at config.redisUrl, else the
+   * in-memory implementations. One given here is not closed with the app.
+   */
+  readonly state?: SharedState;
 }
 
 /** Headers that carry credentials; pino never prints them. */
@@ -98,7 +104,8 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   const keys = deps.keySource ?? createJwksResolver({ config, now, log: app.log, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   const tokenCache = new VerifiedTokenCache(config.tokenCacheMaxEntries, config.clockSkewS);
   const verifyToken = createTokenVerifier({ config, keys, now, cache: tokenCache });
-  const cookieSessions: CookieSessionStore = createCookieSessionStore(now, limits);
+  const state = deps.state ?? (await openSharedState(config, now, app.log));
+  const cookieSessions: CookieSessionStore = state.cookieSessions;
   const notes = deps.notes ?? openNotesStore(config.dbPath, { now, limits });
   const sessionLimits = { idleTimeoutMs: limits.sessionIdleTimeoutMs, maxLifetimeMs: limits.sessionMaxLifetimeMs };
   const streamableSessions = new SessionRegistry<StreamableHTTPServerTransport>(
@@ -129,7 +136,9 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
     discoverTtlMs: config.discoverTtlMs,
     ...(config.conformanceFixtures ? { extraTools: registerModernFixtures } : {}),
   });
-  const cookieSweeper = setInterval(() => cookieSessions.sweep(), sweepIntervalMs);
+  const cookieSweeper = setInterval(function sweepCookies() {
+    Promise.resolve(cookieSessions.sweep()).catch((err: unknown) => app.log.warn({ err }, 'cookie-session sweep failed'));
+  }, sweepIntervalMs);
   cookieSweeper.unref();
   // What a client without credentials is told to ask for: basic access. In claim mode permissions do not come
   // from scopes, so the scopes the AS needs to mint the claim are named instead.
@@ -155,9 +164,10 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
     notes,
     sessions: streamableSessions,
     modern,
+    state,
     ...(config.conformanceFixtures ? { extraLegacyTools: registerLegacyFixtures } : {}),
   });
-  await app.register(sseRoutes, { config, notes, sessions: sseSessions });
+  await app.register(sseRoutes, { config, notes, sessions: sseSessions, state });
 
   // Before the server stops accepting: long-lived SSE streams would otherwise keep close() waiting.
   app.addHook('preClose', async function closeSessions() {
@@ -168,6 +178,7 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   });
   app.addHook('onClose', async function closeNotes() {
     if (!deps.notes) notes.close();
+    if (!deps.state) await state.close();
   });
   return app;
 }
