@@ -74,12 +74,10 @@ const MCP_CORS = {
   exposedHeaders: ['mcp-session-id', 'www-authenticate'],
 };
 
-/** Builds the resource server (not listening). Close it to end MCP sessions and the notes store. */
-export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
-  const now = deps.now ?? Date.now;
+/** Fastify with the RS's logger (credentials redacted) and the timeouts and body limit of README "Limits". */
+function createFastify(config: RsConfig, deps: AppDeps): FastifyInstance {
   const { limits } = config;
-  const sweepIntervalMs = deps.sweepIntervalMs ?? 1_000;
-  const app = Fastify({
+  return Fastify({
     ...(deps.logger
       ? { loggerInstance: deps.logger }
       : {
@@ -100,6 +98,61 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
       connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 2))),
     },
   }) as unknown as FastifyInstance;
+}
+
+/** The two 2025-era session registries (Streamable HTTP sessions, HTTP+SSE streams), each capped per subject. */
+function createSessionRegistries(config: RsConfig, now: () => number, sweepIntervalMs: number) {
+  const { limits } = config;
+  const sessionLimits = { idleTimeoutMs: limits.sessionIdleTimeoutMs, maxLifetimeMs: limits.sessionMaxLifetimeMs };
+  return {
+    streamable: new SessionRegistry<StreamableHTTPServerTransport>(
+      { ...sessionLimits, maxPerSubject: limits.sessionsMaxPerSubject, extendsWithToken: true, label: 'Streamable HTTP sessions' },
+      now,
+      sweepIntervalMs,
+    ),
+    sse: new SessionRegistry<SseStreamTransport>(
+      { ...sessionLimits, maxPerSubject: limits.sseStreamsMaxPerSubject, extendsWithToken: false, label: 'SSE streams' },
+      now,
+      sweepIntervalMs,
+    ),
+  };
+}
+
+/**
+ * 2026-07-28 requests: stateless, served per request (mcp/modern.ts); nothing here outlives a request but the
+ * subscriptions/listen streams, closed with the app.
+ */
+function createModern(config: RsConfig, notes: NotesStore, now: () => number, log: FastifyBaseLogger) {
+  return createModernEra({
+    notes,
+    now,
+    log,
+    listenKeepAliveMs: config.listenKeepAliveMs,
+    maxListenStreams: config.listenMaxStreams,
+    toolsListTtlMs: config.toolsListTtlMs,
+    discoverTtlMs: config.discoverTtlMs,
+    ...(config.conformanceFixtures ? { extraTools: registerModernFixtures } : {}),
+  });
+}
+
+/** CORS: metadata readable from any origin; MCP and session endpoints only from the allowed origins, with credentials. */
+async function registerCors(app: FastifyInstance, config: RsConfig): Promise<void> {
+  // Built once: the delegator runs on every request.
+  const metadataCors = { origin: '*', methods: ['GET'] };
+  const mcpCors = { ...MCP_CORS, origin: [...config.allowedOrigins] };
+  await app.register(cors, {
+    delegator: function corsFor(req, callback) {
+      callback(null, req.url?.startsWith('/.well-known/') ? metadataCors : mcpCors);
+    },
+  });
+}
+
+/** Builds the resource server (not listening). Close it to end MCP sessions and the notes store. */
+export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const now = deps.now ?? Date.now;
+  const { limits } = config;
+  const sweepIntervalMs = deps.sweepIntervalMs ?? 1_000;
+  const app = createFastify(config, deps);
 
   const keys = deps.keySource ?? createJwksResolver({ config, now, log: app.log, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   const tokenCache = new VerifiedTokenCache(config.tokenCacheMaxEntries, config.clockSkewS);
@@ -107,35 +160,14 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   const state = deps.state ?? (await openSharedState(config, now, app.log));
   const cookieSessions: CookieSessionStore = state.cookieSessions;
   const notes = deps.notes ?? openNotesStore(config.dbPath, { now, limits });
-  const sessionLimits = { idleTimeoutMs: limits.sessionIdleTimeoutMs, maxLifetimeMs: limits.sessionMaxLifetimeMs };
-  const streamableSessions = new SessionRegistry<StreamableHTTPServerTransport>(
-    { ...sessionLimits, maxPerSubject: limits.sessionsMaxPerSubject, extendsWithToken: true, label: 'Streamable HTTP sessions' },
-    now,
-    sweepIntervalMs,
-  );
-  const sseSessions = new SessionRegistry<SseStreamTransport>(
-    { ...sessionLimits, maxPerSubject: limits.sseStreamsMaxPerSubject, extendsWithToken: false, label: 'SSE streams' },
-    now,
-    sweepIntervalMs,
-  );
+  const sessions = createSessionRegistries(config, now, sweepIntervalMs);
   // A logged-out, replaced or expired cookie session takes the MCP sessions and streams opened with it along.
   cookieSessions.onEnd(function endCookieStreams(id, why) {
     const reason: Extract<SessionEndReason, 'logged_out' | 'cookie_session_expired'> = why === 'expired' ? 'cookie_session_expired' : 'logged_out';
-    streamableSessions.endByCookie(id, reason);
-    sseSessions.endByCookie(id, reason);
+    sessions.streamable.endByCookie(id, reason);
+    sessions.sse.endByCookie(id, reason);
   });
-  // 2026-07-28 requests: stateless, served per request (mcp/modern.ts); nothing here outlives a request but the
-  // subscriptions/listen streams, closed with the app.
-  const modern = createModernEra({
-    notes,
-    now,
-    log: app.log,
-    listenKeepAliveMs: config.listenKeepAliveMs,
-    maxListenStreams: config.listenMaxStreams,
-    toolsListTtlMs: config.toolsListTtlMs,
-    discoverTtlMs: config.discoverTtlMs,
-    ...(config.conformanceFixtures ? { extraTools: registerModernFixtures } : {}),
-  });
+  const modern = createModern(config, notes, now, app.log);
   const cookieSweeper = setInterval(function sweepCookies() {
     Promise.resolve(cookieSessions.sweep()).catch((err: unknown) => app.log.warn({ err }, 'cookie-session sweep failed'));
   }, sweepIntervalMs);
@@ -147,14 +179,7 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   await app.register(errorHandler, { config, challengeScope });
   await app.register(jsonBody, { maxDepth: limits.jsonMaxDepth });
   await app.register(cookie);
-  // Built once: the delegator runs on every request.
-  const metadataCors = { origin: '*', methods: ['GET'] };
-  const mcpCors = { ...MCP_CORS, origin: [...config.allowedOrigins] };
-  await app.register(cors, {
-    delegator: function corsFor(req, callback) {
-      callback(null, req.url?.startsWith('/.well-known/') ? metadataCors : mcpCors);
-    },
-  });
+  await registerCors(app, config);
   const rateLimiter = createSubjectRateLimiter(limits.rateLimitPerS, limits.rateLimitBurst, now);
   await app.register(authPlugin, { config, verifyToken, cookieSessions, rateLimiter });
   await app.register(prmRoutes, { config });
@@ -162,19 +187,19 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   await app.register(streamableRoutes, {
     config,
     notes,
-    sessions: streamableSessions,
+    sessions: sessions.streamable,
     modern,
     state,
     ...(config.conformanceFixtures ? { extraLegacyTools: registerLegacyFixtures } : {}),
   });
-  await app.register(sseRoutes, { config, notes, sessions: sseSessions, state });
+  await app.register(sseRoutes, { config, notes, sessions: sessions.sse, state });
 
   // Before the server stops accepting: long-lived SSE streams would otherwise keep close() waiting.
   app.addHook('preClose', async function closeSessions() {
     clearInterval(cookieSweeper);
     await modern.close();
-    await streamableSessions.closeAll();
-    await sseSessions.closeAll();
+    await sessions.streamable.closeAll();
+    await sessions.sse.closeAll();
   });
   app.addHook('onClose', async function closeNotes() {
     if (!deps.notes) notes.close();
