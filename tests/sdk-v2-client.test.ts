@@ -6,13 +6,13 @@
  */
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
 import type { OAuthClientProvider } from '@modelcontextprotocol/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLI_CLIENT_ID } from '../embedded-idp/src/app.ts';
 import { freePort } from '@mcp-lab/test-kit/free-port';
 import { recordingFetch, type Exchange } from '@mcp-lab/test-kit/recording-fetch';
 import { toolJson } from '@mcp-lab/test-kit/rs-session';
 import { HeadlessOAuthProvider } from '@mcp-lab/test-kit/sdk-oauth-provider';
-import { startEmbeddedStack, type EmbeddedStack } from '@mcp-lab/test-kit/stack-embedded';
+import { useEmbeddedStack } from '@mcp-lab/test-kit/stack-embedded';
 
 /**
  * The lab's pre-registered public native client (`mcp-lab-cli`, any loopback port); its "browser" is the headless
@@ -31,16 +31,11 @@ function cliClientProvider(redirectUrl: string, issuer: string): HeadlessOAuthPr
   });
 }
 
-let stack: EmbeddedStack;
-beforeAll(async () => {
-  stack = await startEmbeddedStack();
-}, 60_000);
-afterAll(async () => {
-  await stack?.stop();
-});
+const embedded = useEmbeddedStack();
 
 describe('the official v2 SDK client pinned to 2026-07-28', () => {
   it('authorizes, calls tools statelessly, steps up on 403 and gets the tool result', async () => {
+    const stack = embedded();
     const exchanges: Exchange[] = [];
     const provider = cliClientProvider(`http://127.0.0.1:${await freePort()}/callback`, stack.idpIssuer);
     const mcpUrl = new URL(`${stack.rsUrl}/mcp`);
