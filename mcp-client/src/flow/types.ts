@@ -32,6 +32,8 @@ export interface FlowOptions {
   readonly clientMetadataUrl?: string;
   /** `--scope`: overrides the scope selection strategy. */
   readonly scope?: readonly string[];
+  /** `--authorize-param`: extra authorization request parameters (e.g. Auth0's `audience`); never a reserved one. */
+  readonly authorizeParams?: Readonly<Record<string, string>>;
   readonly call?: { readonly tool: string; readonly args: Record<string, unknown> };
   /** `--fresh`: ignore stored tokens (no warm path, no stored or refreshed token): discovery and a new authorization. */
   readonly fresh?: boolean;
