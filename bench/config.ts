@@ -6,7 +6,7 @@ import { ConfigReader, LOG_LEVELS, parseOneOf, splitList, type Env, type LogLeve
  * collected and reported at once (one ConfigError from the lab's toolkit), naming the option or variable; the
  * result is frozen.
  */
-export const SCENARIOS = ['throughput', 'sse', 'cli', 'reliability', 'lean'] as const;
+export const SCENARIOS = ['throughput', 'sse', 'cli', 'reliability', 'lean', 'scale'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 /** a ceiling, b SDK peer, c/f lab RS 2025 session, d/e lab RS 2026-07-28 stateless (e, f: a new token per request). */
 export const TARGETS = ['a', 'b', 'c', 'd', 'e', 'f'] as const;

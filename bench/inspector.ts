@@ -22,6 +22,20 @@ export function inspectorUrlFrom(output: string): string | undefined {
 
 const CALL_TIMEOUT_MS = 30_000;
 
+/**
+ * Connects to the inspector whose URL a process printed in `output`.
+ * @returns the client, or why there is none (no URL printed, or the connection failed) for the report's notes.
+ */
+export async function inspectorFromOutput(output: string): Promise<InspectorClient | { readonly failure: string }> {
+  const wsUrl = inspectorUrlFrom(output);
+  try {
+    if (wsUrl === undefined) throw new Error('the RS printed no inspector URL');
+    return await connectInspector(wsUrl);
+  } catch (err) {
+    return { failure: (err as Error).message };
+  }
+}
+
 export async function connectInspector(wsUrl: string): Promise<InspectorClient> {
   const ws = new WebSocket(wsUrl);
   await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scenario throughput|sse|cli|reliability|lean] [--targets a,b,c,d,e,f] [--profile]`
+ * `npm run bench [-- --scenario throughput|sse|cli|reliability|lean|scale] [--targets a,b,c,d,e,f] [--profile]`
  * Results go to stdout; progress and diagnostics to stderr. Exit code 1 when a run was invalid or failed.
  */
 import { ConfigError } from '@mcp-lab/protocol/config';
@@ -9,6 +9,7 @@ import type { Log } from './report.ts';
 import { runCli } from './scenarios/cli.ts';
 import { runLean } from './scenarios/lean.ts';
 import { runReliability } from './scenarios/reliability.ts';
+import { runScale } from './scenarios/scale.ts';
 import { runSse } from './scenarios/sse.ts';
 import { runThroughput } from './scenarios/throughput.ts';
 
@@ -28,6 +29,8 @@ function run(config: BenchConfig): Promise<{ report: string; valid: boolean }> {
       return runLean(config, log);
     case 'reliability':
       return runReliability(config, log);
+    case 'scale':
+      return runScale(config, log);
   }
 }
 

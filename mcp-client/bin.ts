@@ -5,7 +5,7 @@
  * calls process.exit.
  */
 import { spawn } from 'node:child_process';
-import { exitCodeOf, parseCliArgs, type CliRequest, type OutputArgs } from './src/cli/args.ts';
+import { UsageError, exitCodeOf, parseCliArgs, type CliRequest, type OutputArgs } from './src/cli/args.ts';
 import { enableCliCompileCache } from './src/compile-cache.ts';
 import { compileCacheDir, loadConfig, type ClientEnvConfig } from './src/config.ts';
 import { FlowError } from './src/errors.ts';
@@ -40,6 +40,13 @@ async function observerFor(output: OutputArgs, config: ClientEnvConfig): Promise
     : (await import('./src/render/pretty.ts')).prettyObserver(sink, { color: config.color });
 }
 
+/** All of stdin, trimmed (a token piped in). */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').trim();
+}
+
 async function run(request: CliRequest, config: ClientEnvConfig): Promise<number> {
   switch (request.kind) {
     case 'help':
@@ -60,18 +67,39 @@ async function run(request: CliRequest, config: ClientEnvConfig): Promise<number
       return 0;
     }
     case 'flow': {
-      const observer = await observerFor(request.output, config);
+      const rendered = await observerFor(request.output, config);
       const [{ TokenStore }, { runFlow }] = await Promise.all([import('./src/store.ts'), import('./src/flow.ts')]);
-      const store = new TokenStore(request.output.store ?? config.storeDir);
+      const store = new TokenStore(request.output.store ?? config.storeDir, { refreshLock: !config.refreshLockOff });
+      const exports = request.output.exports;
+      // Only a run that exports records its events (the modules load only then).
+      const recorder = exports ? new (await import('./src/export/trace.ts')).TraceRecorder(request.flow.serverUrl) : undefined;
+      const observer = recorder ? recorder.flow(rendered) : rendered;
+      const writeExports = async () => {
+        if (!recorder || !exports) return;
+        const { writeExports: write } = await import('./src/export/write.ts');
+        for (const path of await write(recorder.trace(), exports)) sink.err(`wrote ${path}\n`);
+      };
       try {
         await runFlow({ ...request.flow, store, fetch: globalThis.fetch, observer, openBrowser });
+        await writeExports();
         return 0;
       } catch (err) {
+        await writeExports();
         if (!(err instanceof FlowError)) throw err;
         sink.err(`error: ${err.step ? `step "${err.step}" failed: ` : ''}${err.message}\n`);
         if (err.hint) sink.err(`hint: ${err.hint}\n`);
+        const { catalogLinkForFlowCheck } = await import('./src/doctor/flow-links.ts');
+        const link = catalogLinkForFlowCheck(err.check?.name);
+        if (link) sink.err(`see: ${link} (or run: mcp-lab-client doctor ${request.flow.serverUrl})\n`);
         return exitCodeOf(err);
       }
+    }
+    case 'doctor': {
+      const { doctorCommand } = await import('./src/doctor/command.ts');
+      // `--token -`: the token comes on stdin, so that it is not on the command line (visible to other users).
+      const token = request.doctor.token === '-' ? await readStdin() : request.doctor.token;
+      if (token === '') throw new UsageError('--token -: stdin held no token');
+      return doctorCommand({ ...request.doctor, ...(token !== undefined ? { token } : {}), color: config.color }, { sink, fetch: globalThis.fetch });
     }
   }
 }

@@ -106,166 +106,185 @@ function stepsOf(events: readonly StepEvent[], transport: string): StepEvent[] {
   return events.filter((e) => e.data.transport === transport);
 }
 
+/** One profile's stack and browser, set by beforeAll, shared by the profile's tests in order. */
+interface BrowserSuite {
+  readonly name: string;
+  readonly sink: ReturnType<typeof captureSink>;
+  profile: Profile;
+  lab: Lab;
+  browser: Browser;
+  page: Page;
+}
+
 for (const { name, available } of PROFILES) {
   describe.runIf(haveChromium && available)(`browser client on the ${name} profile`, () => {
-    const sink = captureSink();
-    let profile: Profile;
-    let lab: Lab;
-    let browser: Browser;
-    let page: Page;
+    const suite = { name, sink: captureSink() } as BrowserSuite;
 
     beforeAll(async () => {
-      profile = loadProfile(name);
+      suite.profile = loadProfile(suite.name);
       try {
-        lab = await startLab(profile, {
+        suite.lab = await startLab(suite.profile, {
           webPort: 0,
           // A cold JVM (Keycloak) answers its first JWKS request slowly on a busy 2-core machine; the RS default is 5 s.
           rsEnv: { MCP_JWKS_TIMEOUT_MS: '20000' },
           ...(dexBin === undefined ? {} : { dexBin }),
           ...(keycloakHome === undefined ? {} : { keycloakHome }),
-          log: sink.stream,
+          log: suite.sink.stream,
         });
       } catch (err) {
-        throw new Error(`${(err as Error).message}\n--- output ---\n${sink.text()}`, { cause: err });
+        throw new Error(`${(err as Error).message}\n--- output ---\n${suite.sink.text()}`, { cause: err });
       }
-      browser = await launchChromium();
-      page = await browser.context.newPage();
+      suite.browser = await launchChromium();
+      suite.page = await suite.browser.context.newPage();
     }, 300_000);
     afterAll(async () => {
-      await browser?.close();
-      await lab?.stop();
+      await suite.browser?.close();
+      await suite.lab?.stop();
     });
 
-    it('runs the whole flow in the page to a tool result over cookie SSE and over bearer Streamable HTTP', { timeout: 120_000 }, async () => {
-      const user = profile.login.users[0]!;
-      await page.goto(lab.webUrl!);
-      await page.click('#run');
-      await signIn(page, profile.login.driver as 'embedded' | 'dex' | 'keycloak', user.username, user.password).catch(async (err: unknown) => {
-        const state = await labState(page).catch(() => undefined);
-        throw new Error(`no login form at ${page.url()}; page state ${JSON.stringify(state)}\n--- output ---\n${sink.text()}`, { cause: err });
-      });
-      await waitForState(page, 'connected', 90_000);
-      // The page is back on its own origin, without the code in its address bar.
-      expect(page.url()).toBe(`${lab.webUrl}/`);
+    connectedFlowTests(suite);
+    originTests(suite);
+    logoutTests(suite);
+  });
+}
 
-      const { events } = await labState(page);
-      expect(events.map((e) => e.step).slice(0, 8)).toEqual(['probe', 'resource-metadata', 'as-metadata', 'registration', 'authorize', 'callback', 'token', 'session']);
-      expect(events.every((e) => e.status === 'ok')).toBe(true);
-      const probe = events[0]!;
-      expect(probe.http[0]).toMatchObject({ method: 'POST', url: `${lab.rsUrl}/mcp`, status: 401 });
-      expect(probe.http[0]!.headers['www-authenticate']).toMatch(/^Bearer .*resource_metadata="/);
-      const callback = events.find((e) => e.step === 'callback')!;
-      expect(callback.checks.map((c) => c.name)).toContain('state matches');
-      expect(events.find((e) => e.step === 'token')!.http[0]).toMatchObject({ method: 'POST', status: 200 });
-      expect(events.find((e) => e.step === 'session')!.http[0]).toMatchObject({ method: 'POST', url: `${lab.rsUrl}/session`, status: 204 });
-
-      const sse = stepsOf(events, 'HTTP+SSE');
-      expect(sse.map((e) => e.step)).toEqual(['initialize', 'tools-list', 'tools-call']);
-      expect(sse[0]!.http[0]).toMatchObject({ method: 'GET', url: `${lab.rsUrl}/sse`, status: 200 });
-      // Every message of the cookie session went to /messages without an Authorization header.
-      const posts = sse.flatMap((e) => e.http).filter((h) => h.method === 'POST');
-      expect(posts.length).toBeGreaterThan(0);
-      for (const h of posts) {
-        expect(h.url).toMatch(new RegExp(`^${lab.rsUrl}/messages\\?sessionId=`));
-        expect(h.headers.authorization).toBeUndefined();
-        expect(h.status).toBe(202);
-      }
-      const http = stepsOf(events, 'Streamable HTTP');
-      expect(http.map((e) => e.step)).toEqual(['initialize', 'tools-list', 'tools-call']);
-      for (const h of http.flatMap((e) => e.http)) expect(h.headers.authorization).toMatch(/^Bearer .{6}…$/);
-
-      // whoami: the same verified identity from the lab's IdP through both transports.
-      const viaSse = JSON.parse((await page.locator('#sse-result').textContent()) ?? '') as { iss: string; sub: string };
-      const viaHttp = JSON.parse((await page.locator('#http-result').textContent()) ?? '') as { iss: string; sub: string };
-      expect(viaSse.iss).toBe(lab.issuer);
-      expect(viaSse.sub).not.toBe('');
-      expect(viaHttp).toMatchObject({ iss: viaSse.iss, sub: viaSse.sub });
-      // No token in clear anywhere in the events.
-      expect(JSON.stringify(events)).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
-      // The diagram drew every step.
-      expect(await page.locator('#diagram svg').count()).toBe(1);
-      await page.waitForFunction((n) => Number(document.getElementById('diagram')?.dataset.steps) >= n, events.length);
-      mkdirSync(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: `${ARTIFACTS}browser-${name}-connected.png`, fullPage: true });
+/** The whole flow in the page, checked step by step, to a tool result over both transports. */
+function connectedFlowTests(suite: BrowserSuite): void {
+  it('runs the whole flow in the page to a tool result over cookie SSE and over bearer Streamable HTTP', { timeout: 120_000 }, async () => {
+    const user = suite.profile.login.users[0]!;
+    await suite.page.goto(suite.lab.webUrl!);
+    await suite.page.click('#run');
+    await signIn(suite.page, suite.profile.login.driver as 'embedded' | 'dex' | 'keycloak', user.username, user.password).catch(async (err: unknown) => {
+      const state = await labState(suite.page).catch(() => undefined);
+      throw new Error(`no login form at ${suite.page.url()}; page state ${JSON.stringify(state)}\n--- output ---\n${suite.sink.text()}`, { cause: err });
     });
+    await waitForState(suite.page, 'connected', 90_000);
+    // The page is back on its own origin, without the code in its address bar.
+    expect(suite.page.url()).toBe(`${suite.lab.webUrl}/`);
 
-    it('refuses a page on a foreign origin that tries to use the cookie (Origin checks, seen in the browser)', { timeout: 60_000 }, async () => {
-      const foreign = await startForeignOrigin();
-      const attacker = await browser.context.newPage();
-      // What went over the wire, from Chromium's network domain: it reports requests whose answers CORS then hid.
-      const wire = await watchWire(attacker, lab.rsUrl);
-      try {
-        await attacker.goto(foreign.url);
-        const seen = await attacker.evaluate(async (rs) => {
-          const out: Record<string, string> = {};
-          // A classic CSRF: a "simple" cross-origin POST (no preflight) with the ambient cookie.
-          try {
-            await fetch(`${rs}/messages?sessionId=any`, { method: 'POST', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
-            out.post = 'read';
-          } catch {
-            out.post = 'blocked';
-          }
-          try {
-            await fetch(`${rs}/session`, { method: 'DELETE', credentials: 'include' });
-            out.logout = 'read';
-          } catch {
-            out.logout = 'blocked';
-          }
-          out.sse = await new Promise<string>((resolve) => {
-            const es = new EventSource(`${rs}/sse`, { withCredentials: true });
-            es.onopen = () => (es.close(), resolve('open'));
-            es.onerror = () => (es.close(), resolve('refused'));
-          });
-          return out;
-        }, lab.rsUrl);
-        expect(seen).toEqual({ post: 'blocked', logout: 'blocked', sse: 'refused' });
-        // The browser sent the cookie (same site), and the RS refused each request for its Origin.
-        await expect.poll(() => wire.filter((w) => w.status !== undefined).length).toBeGreaterThanOrEqual(3);
-        const sent = (method: string, path: string) => wire.filter((w) => w.method === method && w.path === path);
-        expect(sent('POST', '/messages')).toMatchObject([{ status: 403, cookie: true, origin: foreign.url.slice(0, -1) }]);
-        expect(sent('GET', '/sse')).toMatchObject([{ status: 403, cookie: true }]);
-        // The logout attempt needs a preflight, which the RS does not grant to this origin: the DELETE itself was
-        // never answered (Chromium announces it, then blocks it after the preflight).
-        expect(sent('OPTIONS', '/session')).toHaveLength(1);
-        expect(sent('DELETE', '/session').map((w) => w.status)).toEqual([undefined]);
-        // The lab page's session survived the attempt.
-        expect((await labState(page)).state).toBe('connected');
-      } finally {
-        await attacker.close();
-        foreign.server.closeAllConnections();
-        await new Promise((r) => foreign.server.close(r));
-      }
-    });
+    const { events } = await labState(suite.page);
+    expect(events.map((e) => e.step).slice(0, 8)).toEqual(['probe', 'resource-metadata', 'as-metadata', 'registration', 'authorize', 'callback', 'token', 'session']);
+    expect(events.every((e) => e.status === 'ok')).toBe(true);
+    const probe = events[0]!;
+    expect(probe.http[0]).toMatchObject({ method: 'POST', url: `${suite.lab.rsUrl}/mcp`, status: 401 });
+    expect(probe.http[0]!.headers['www-authenticate']).toMatch(/^Bearer .*resource_metadata="/);
+    const callback = events.find((e) => e.step === 'callback')!;
+    expect(callback.checks.map((c) => c.name)).toContain('state matches');
+    expect(events.find((e) => e.step === 'token')!.http[0]).toMatchObject({ method: 'POST', status: 200 });
+    expect(events.find((e) => e.step === 'session')!.http[0]).toMatchObject({ method: 'POST', url: `${suite.lab.rsUrl}/session`, status: 204 });
 
-    // Independent of the IdP: defined once, on the embedded profile (so that nothing is reported as skipped).
-    if (name === 'embedded') it('tells a page whose origin the servers do not allow why it cannot run', { timeout: 120_000 }, async () => {
-      // The same page, served from an origin that neither the RS nor the IdP was told about.
-      const web = await buildWebApp(loadWebConfig({ WEB_PORT: '0', WEB_RS_URL: lab.rsUrl, WEB_IDP_NAME: name, WEB_LOG_LEVEL: 'silent' }), { bundle: await buildBundle() });
-      const address = await web.listen({ host: '127.0.0.1', port: 0 });
-      const other = await browser.context.newPage();
-      try {
-        await other.goto(address);
-        await other.click('#run');
-        await waitForState(other, 'failed', 30_000);
-        const state = await labState(other);
-        expect(state.state).toBe('failed');
-        expect(state.unsupported).toContain(`the browser blocked reading ${lab.rsUrl}/mcp`);
-        await expect(other.locator('#unsupported').textContent()).resolves.toContain('no CORS permission for this origin');
-      } finally {
-        await other.close();
-        await web.close();
-      }
-    });
+    const sse = stepsOf(events, 'HTTP+SSE');
+    expect(sse.map((e) => e.step)).toEqual(['initialize', 'tools-list', 'tools-call']);
+    expect(sse[0]!.http[0]).toMatchObject({ method: 'GET', url: `${suite.lab.rsUrl}/sse`, status: 200 });
+    // Every message of the cookie session went to /messages without an Authorization header.
+    const posts = sse.flatMap((e) => e.http).filter((h) => h.method === 'POST');
+    expect(posts.length).toBeGreaterThan(0);
+    for (const h of posts) {
+      expect(h.url).toMatch(new RegExp(`^${suite.lab.rsUrl}/messages\\?sessionId=`));
+      expect(h.headers.authorization).toBeUndefined();
+      expect(h.status).toBe(202);
+    }
+    const http = stepsOf(events, 'Streamable HTTP');
+    expect(http.map((e) => e.step)).toEqual(['initialize', 'tools-list', 'tools-call']);
+    for (const h of http.flatMap((e) => e.http)) expect(h.headers.authorization).toMatch(/^Bearer .{6}…$/);
 
-    it('a logout ends the cookie SSE stream; the reconnect is refused', { timeout: 60_000 }, async () => {
-      await page.click('#logout');
-      await waitForState(page, 'logged-out', 30_000);
-      const { events } = await labState(page);
-      const logout = events.at(-1)!;
-      expect(logout).toMatchObject({ step: 'logout', status: 'ok', data: { streamEnded: true, reconnectRefused: true } });
-      expect(logout.http[0]).toMatchObject({ method: 'DELETE', url: `${lab.rsUrl}/session`, status: 204 });
-      await page.waitForFunction((n) => Number(document.getElementById('diagram')?.dataset.steps) >= n, events.length);
-      await page.screenshot({ path: `${ARTIFACTS}browser-${name}.png`, fullPage: true });
-    });
+    // whoami: the same verified identity from the lab's IdP through both transports.
+    const viaSse = JSON.parse((await suite.page.locator('#sse-result').textContent()) ?? '') as { iss: string; sub: string };
+    const viaHttp = JSON.parse((await suite.page.locator('#http-result').textContent()) ?? '') as { iss: string; sub: string };
+    expect(viaSse.iss).toBe(suite.lab.issuer);
+    expect(viaSse.sub).not.toBe('');
+    expect(viaHttp).toMatchObject({ iss: viaSse.iss, sub: viaSse.sub });
+    // No token in clear anywhere in the events.
+    expect(JSON.stringify(events)).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
+    // The diagram drew every step.
+    expect(await suite.page.locator('#diagram svg').count()).toBe(1);
+    await suite.page.waitForFunction((n) => Number(document.getElementById('diagram')?.dataset.steps) >= n, events.length);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await suite.page.screenshot({ path: `${ARTIFACTS}browser-${suite.name}-connected.png`, fullPage: true });
+  });
+}
+
+/** Origins the servers do not allow: a foreign page using the cookie, and the page itself served elsewhere. */
+function originTests(suite: BrowserSuite): void {
+  it('refuses a page on a foreign origin that tries to use the cookie (Origin checks, seen in the browser)', { timeout: 60_000 }, async () => {
+    const foreign = await startForeignOrigin();
+    const attacker = await suite.browser.context.newPage();
+    // What went over the wire, from Chromium's network domain: it reports requests whose answers CORS then hid.
+    const wire = await watchWire(attacker, suite.lab.rsUrl);
+    try {
+      await attacker.goto(foreign.url);
+      const seen = await attacker.evaluate(async (rs) => {
+        const out: Record<string, string> = {};
+        // A classic CSRF: a "simple" cross-origin POST (no preflight) with the ambient cookie.
+        try {
+          await fetch(`${rs}/messages?sessionId=any`, { method: 'POST', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
+          out.post = 'read';
+        } catch {
+          out.post = 'blocked';
+        }
+        try {
+          await fetch(`${rs}/session`, { method: 'DELETE', credentials: 'include' });
+          out.logout = 'read';
+        } catch {
+          out.logout = 'blocked';
+        }
+        out.sse = await new Promise<string>((resolve) => {
+          const es = new EventSource(`${rs}/sse`, { withCredentials: true });
+          es.onopen = () => (es.close(), resolve('open'));
+          es.onerror = () => (es.close(), resolve('refused'));
+        });
+        return out;
+      }, suite.lab.rsUrl);
+      expect(seen).toEqual({ post: 'blocked', logout: 'blocked', sse: 'refused' });
+      // The browser sent the cookie (same site), and the RS refused each request for its Origin.
+      await expect.poll(() => wire.filter((w) => w.status !== undefined).length).toBeGreaterThanOrEqual(3);
+      const sent = (method: string, path: string) => wire.filter((w) => w.method === method && w.path === path);
+      expect(sent('POST', '/messages')).toMatchObject([{ status: 403, cookie: true, origin: foreign.url.slice(0, -1) }]);
+      expect(sent('GET', '/sse')).toMatchObject([{ status: 403, cookie: true }]);
+      // The logout attempt needs a preflight, which the RS does not grant to this origin: the DELETE itself was
+      // never answered (Chromium announces it, then blocks it after the preflight).
+      expect(sent('OPTIONS', '/session')).toHaveLength(1);
+      expect(sent('DELETE', '/session').map((w) => w.status)).toEqual([undefined]);
+      // The lab page's session survived the attempt.
+      expect((await labState(suite.page)).state).toBe('connected');
+    } finally {
+      await attacker.close();
+      foreign.server.closeAllConnections();
+      await new Promise((r) => foreign.server.close(r));
+    }
+  });
+
+  // Independent of the IdP: defined once, on the embedded profile (so that nothing is reported as skipped).
+  if (suite.name === 'embedded') it('tells a page whose origin the servers do not allow why it cannot run', { timeout: 120_000 }, async () => {
+    // The same page, served from an origin that neither the RS nor the IdP was told about.
+    const web = await buildWebApp(loadWebConfig({ WEB_PORT: '0', WEB_RS_URL: suite.lab.rsUrl, WEB_IDP_NAME: suite.name, WEB_LOG_LEVEL: 'silent' }), { bundle: await buildBundle() });
+    const address = await web.listen({ host: '127.0.0.1', port: 0 });
+    const other = await suite.browser.context.newPage();
+    try {
+      await other.goto(address);
+      await other.click('#run');
+      await waitForState(other, 'failed', 30_000);
+      const state = await labState(other);
+      expect(state.state).toBe('failed');
+      expect(state.unsupported).toContain(`the browser blocked reading ${suite.lab.rsUrl}/mcp`);
+      await expect(other.locator('#unsupported').textContent()).resolves.toContain('no CORS permission for this origin');
+    } finally {
+      await other.close();
+      await web.close();
+    }
+  });
+}
+
+/** The logout that ends the cookie SSE stream (runs last: it ends the connected page's session). */
+function logoutTests(suite: BrowserSuite): void {
+  it('a logout ends the cookie SSE stream; the reconnect is refused', { timeout: 60_000 }, async () => {
+    await suite.page.click('#logout');
+    await waitForState(suite.page, 'logged-out', 30_000);
+    const { events } = await labState(suite.page);
+    const logout = events.at(-1)!;
+    expect(logout).toMatchObject({ step: 'logout', status: 'ok', data: { streamEnded: true, reconnectRefused: true } });
+    expect(logout.http[0]).toMatchObject({ method: 'DELETE', url: `${suite.lab.rsUrl}/session`, status: 204 });
+    await suite.page.waitForFunction((n) => Number(document.getElementById('diagram')?.dataset.steps) >= n, events.length);
+    await suite.page.screenshot({ path: `${ARTIFACTS}browser-${suite.name}.png`, fullPage: true });
   });
 }

@@ -1,13 +1,15 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AuthorizationServerMetadata } from '@mcp-lab/protocol';
 import type { AuthzMetadataConfig } from './config.ts';
-import { metadataRoute } from './metadata-route.ts';
+import { metadataPath, metadataRoute } from './metadata-route.ts';
+import { quirkLayerRoutes } from './quirks/layer.ts';
 import { proxyRoutes } from './proxy.ts';
 
 export { loadConfig, type AuthzMetadataConfig } from './config.ts';
 export { loadMetadataDocument } from './document.ts';
 export { ConfigError, BadGatewayError } from './errors.ts';
 export { metadataPath } from './metadata-route.ts';
+export * from './quirks/catalogue.ts';
 export { dexAuthorizationServerMetadata, formatMetadataDocument } from './dex-metadata.ts';
 
 export interface AppDeps {
@@ -44,10 +46,14 @@ export async function buildApp(config: AuthzMetadataConfig, deps: AppDeps = {}):
   });
   app.setErrorHandler(sendError);
 
-  if (config.metadataEnabled) {
-    if (!deps.document) throw new TypeError('buildApp: metadata is enabled but no document was given');
-    await app.register(metadataRoute, { issuer: config.issuer, document: deps.document });
+  if (config.metadataEnabled && !deps.document) throw new TypeError('buildApp: metadata is enabled but no document was given');
+  if (config.quirks.length > 0) {
+    // The fault-injecting layer answers everything, the metadata document included, so its quirks apply to it.
+    const document = config.metadataEnabled && deps.document ? { path: metadataPath(config.issuer), body: deps.document } : undefined;
+    await app.register(quirkLayerRoutes, { upstream: config.upstream, quirks: config.quirks, issuer: config.issuer, ...(document ? { document } : {}) });
+    return app;
   }
+  if (config.metadataEnabled && deps.document) await app.register(metadataRoute, { issuer: config.issuer, document: deps.document });
   await app.register(proxyRoutes, { upstream: config.upstream });
   return app;
 }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { ConfigReader, LOG_LEVELS, type Env, type LogLevel } from '@mcp-lab/protocol/config';
+import { QUIRK_NAMES, type QuirkName } from './quirks/catalogue.ts';
 
 export type { LogLevel };
 
@@ -19,6 +20,8 @@ export interface AuthzMetadataConfig {
   readonly documentPath: string;
   /** False: serve no metadata, be a pure proxy (AUTHZ_METADATA_ENABLED). */
   readonly metadataEnabled: boolean;
+  /** Quirks the fault-injecting layer applies (AUTHZ_METADATA_QUIRKS, comma list; see quirks/catalogue.ts). */
+  readonly quirks: readonly QuirkName[];
   readonly logLevel: LogLevel;
 }
 
@@ -46,6 +49,7 @@ export function loadConfig(env: Env): Readonly<AuthzMetadataConfig> {
     issuer: r.urlText('AUTHZ_METADATA_ISSUER', 'http://127.0.0.1:5556/dex', { shape: 'issuer' }),
     documentPath: r.string('AUTHZ_METADATA_DOCUMENT', DEFAULT_DOCUMENT_PATH),
     metadataEnabled: r.bool('AUTHZ_METADATA_ENABLED', true),
+    quirks: r.enumList('AUTHZ_METADATA_QUIRKS', QUIRK_NAMES, { default: [], separator: 'comma-or-space', nonEmpty: false }),
     logLevel: r.oneOf('AUTHZ_METADATA_LOG_LEVEL', LOG_LEVELS, 'info'),
   };
   return r.finish(config);

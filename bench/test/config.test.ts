@@ -52,7 +52,7 @@ describe('loadBenchConfig', () => {
   });
 
   it.each<[string, string[], Record<string, string>, RegExp]>([
-    ['an unknown scenario', ['--scenario', 'soak'], {}, /^--scenario: must be one of throughput, sse, cli, reliability, lean, got "soak"$/],
+    ['an unknown scenario', ['--scenario', 'soak'], {}, /^--scenario: must be one of throughput, sse, cli, reliability, lean, scale, got "soak"$/],
     ['an unknown target', ['--targets', 'a,g'], {}, /^--targets: must be one of a, b, c, d, e, f, got "g"$/],
     ['no targets', ['--targets', ''], {}, /^--targets: must list at least one of a, b, c, d, e, f$/],
     ['an unknown option', ['--rounds', '3'], {}, /^command line: Unknown option '--rounds'/],

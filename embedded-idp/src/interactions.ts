@@ -64,6 +64,104 @@ function asList(value: unknown): string[] {
   return [];
 }
 
+/** What the interaction steps work with. */
+interface InteractionDeps {
+  readonly provider: Provider;
+  readonly log: Logger;
+}
+
+async function showLogin(
+  { provider }: InteractionDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  uid: string,
+  error?: string,
+  username?: string,
+): Promise<void> {
+  const details = await provider.interactionDetails(req, res);
+  const client = await provider.Client.find(String(details.params.client_id));
+  send(
+    res,
+    200,
+    loginPage({
+      uid,
+      clientName: client?.clientName ?? String(details.params.client_id),
+      scope: typeof details.params.scope === 'string' ? details.params.scope : '',
+      resources: asList(details.params.resource),
+      ...(error === undefined ? {} : { error }),
+      ...(username === undefined ? {} : { username }),
+    }),
+    {},
+    redirectOrigin(details.params.redirect_uri),
+  );
+}
+
+async function grantConsent({ provider, log }: InteractionDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const interaction = await provider.interactionDetails(req, res);
+  const accountId = interaction.session?.accountId;
+  const clientId = String(interaction.params.client_id);
+  if (accountId === undefined) throw new InteractionError(400, 'Not signed in', 'Sign in first.');
+  const grant =
+    (interaction.grantId === undefined ? undefined : await provider.Grant.find(interaction.grantId)) ??
+    new provider.Grant({ accountId, clientId });
+  const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = interaction.prompt.details as {
+    missingOIDCScope?: string[];
+    missingOIDCClaims?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
+  if (missingOIDCScope !== undefined) grant.addOIDCScope(missingOIDCScope.join(' '));
+  if (missingOIDCClaims !== undefined) grant.addOIDCClaims(missingOIDCClaims);
+  if (missingResourceScopes !== undefined) {
+    for (const [indicator, scopes] of Object.entries(missingResourceScopes)) grant.addResourceScope(indicator, scopes.join(' '));
+  }
+  const grantId = await grant.save();
+  log.info({ event: 'consent.auto_granted', clientId, accountId }, 'lab consent granted automatically');
+  await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+}
+
+async function show(deps: InteractionDeps, req: IncomingMessage, res: ServerResponse, uid: string): Promise<void> {
+  const interaction = await deps.provider.interactionDetails(req, res);
+  if (interaction.uid !== uid) throw new InteractionError(400, 'Wrong sign-in session', 'This sign-in page does not belong to your session; start again from the client.');
+  switch (interaction.prompt.name) {
+    case 'login':
+      return showLogin(deps, req, res, uid);
+    case 'consent':
+      return grantConsent(deps, req, res);
+    default:
+      throw new InteractionError(400, 'Unsupported step', `The interaction step ${interaction.prompt.name} is not supported.`);
+  }
+}
+
+async function login(deps: InteractionDeps, req: IncomingMessage, res: ServerResponse, uid: string): Promise<void> {
+  const { provider, log } = deps;
+  const interaction = await provider.interactionDetails(req, res);
+  if (interaction.uid !== uid) throw new InteractionError(400, 'Wrong sign-in session', 'This sign-in form does not belong to your session; start again from the client.');
+  if (interaction.prompt.name !== 'login') throw new InteractionError(400, 'Already signed in', 'This sign-in step is already complete.');
+  const form = await readForm(req);
+  const username = form.get('username') ?? '';
+  const user = authenticate(username, form.get('password') ?? '');
+  if (user === undefined) {
+    log.info({ event: 'login.failed', username }, 'sign-in failed');
+    return showLogin(deps, req, res, uid, INVALID_CREDENTIALS, username);
+  }
+  log.info({ event: 'login.succeeded', username }, 'signed in');
+  await provider.interactionFinished(req, res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
+}
+
+/** Answers a failed interaction: its own status for an InteractionError, 400 for an expired session, else 500. */
+function sendFailure(log: Logger, res: ServerResponse, err: unknown): void {
+  if (err instanceof InteractionError) {
+    send(res, err.status, errorPage(err.title, err.message));
+  } else if (err instanceof Error && err.name === 'SessionNotFound') {
+    // oidc-provider's interaction cookie is missing or the interaction expired.
+    send(res, 400, errorPage('Sign-in expired', 'Your sign-in session was not found or has expired; start again from the client.'));
+  } else {
+    log.error({ err, event: 'interaction.error' }, 'interaction failed');
+    if (!res.headersSent) send(res, 500, errorPage('Server error', 'The sign-in could not be completed.'));
+    else res.destroy();
+  }
+}
+
 /**
  * Login and consent for oidc-provider's interactions (the `interactions.url` points here):
  * - `GET /interaction/:uid` with a `login` prompt renders the sign-in form; with a `consent` prompt it grants the
@@ -74,76 +172,7 @@ function asList(value: unknown): string[] {
  * and follows redirects can sign in headlessly.
  */
 export function interactionHandler(provider: Provider, log: Logger) {
-  async function showLogin(req: IncomingMessage, res: ServerResponse, uid: string, error?: string, username?: string) {
-    const details = await provider.interactionDetails(req, res);
-    const client = await provider.Client.find(String(details.params.client_id));
-    send(
-      res,
-      200,
-      loginPage({
-        uid,
-        clientName: client?.clientName ?? String(details.params.client_id),
-        scope: typeof details.params.scope === 'string' ? details.params.scope : '',
-        resources: asList(details.params.resource),
-        ...(error === undefined ? {} : { error }),
-        ...(username === undefined ? {} : { username }),
-      }),
-      {},
-      redirectOrigin(details.params.redirect_uri),
-    );
-  }
-
-  async function grantConsent(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const interaction = await provider.interactionDetails(req, res);
-    const accountId = interaction.session?.accountId;
-    const clientId = String(interaction.params.client_id);
-    if (accountId === undefined) throw new InteractionError(400, 'Not signed in', 'Sign in first.');
-    const grant =
-      (interaction.grantId === undefined ? undefined : await provider.Grant.find(interaction.grantId)) ??
-      new provider.Grant({ accountId, clientId });
-    const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = interaction.prompt.details as {
-      missingOIDCScope?: string[];
-      missingOIDCClaims?: string[];
-      missingResourceScopes?: Record<string, string[]>;
-    };
-    if (missingOIDCScope !== undefined) grant.addOIDCScope(missingOIDCScope.join(' '));
-    if (missingOIDCClaims !== undefined) grant.addOIDCClaims(missingOIDCClaims);
-    if (missingResourceScopes !== undefined) {
-      for (const [indicator, scopes] of Object.entries(missingResourceScopes)) grant.addResourceScope(indicator, scopes.join(' '));
-    }
-    const grantId = await grant.save();
-    log.info({ event: 'consent.auto_granted', clientId, accountId }, 'lab consent granted automatically');
-    await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
-  }
-
-  async function show(req: IncomingMessage, res: ServerResponse, uid: string): Promise<void> {
-    const interaction = await provider.interactionDetails(req, res);
-    if (interaction.uid !== uid) throw new InteractionError(400, 'Wrong sign-in session', 'This sign-in page does not belong to your session; start again from the client.');
-    switch (interaction.prompt.name) {
-      case 'login':
-        return showLogin(req, res, uid);
-      case 'consent':
-        return grantConsent(req, res);
-      default:
-        throw new InteractionError(400, 'Unsupported step', `The interaction step ${interaction.prompt.name} is not supported.`);
-    }
-  }
-
-  async function login(req: IncomingMessage, res: ServerResponse, uid: string): Promise<void> {
-    const interaction = await provider.interactionDetails(req, res);
-    if (interaction.uid !== uid) throw new InteractionError(400, 'Wrong sign-in session', 'This sign-in form does not belong to your session; start again from the client.');
-    if (interaction.prompt.name !== 'login') throw new InteractionError(400, 'Already signed in', 'This sign-in step is already complete.');
-    const form = await readForm(req);
-    const username = form.get('username') ?? '';
-    const user = authenticate(username, form.get('password') ?? '');
-    if (user === undefined) {
-      log.info({ event: 'login.failed', username }, 'sign-in failed');
-      return showLogin(req, res, uid, INVALID_CREDENTIALS, username);
-    }
-    log.info({ event: 'login.succeeded', username }, 'signed in');
-    await provider.interactionFinished(req, res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
-  }
-
+  const deps: InteractionDeps = { provider, log };
   /** Returns true when the request was an interaction route (and has been answered). */
   return async function handleInteraction(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const path = new URL(req.url ?? '/', 'http://idp.invalid').pathname;
@@ -152,20 +181,11 @@ export function interactionHandler(provider: Provider, log: Logger) {
     const uid = m[1] as string;
     const isLogin = m[2] !== undefined;
     try {
-      if (!isLogin && (req.method === 'GET' || req.method === 'HEAD')) await show(req, res, uid);
-      else if (isLogin && req.method === 'POST') await login(req, res, uid);
+      if (!isLogin && (req.method === 'GET' || req.method === 'HEAD')) await show(deps, req, res, uid);
+      else if (isLogin && req.method === 'POST') await login(deps, req, res, uid);
       else send(res, 405, errorPage('Method not allowed', 'Use GET for the sign-in page and POST for the form.'), { allow: isLogin ? 'POST' : 'GET' });
     } catch (err) {
-      if (err instanceof InteractionError) {
-        send(res, err.status, errorPage(err.title, err.message));
-      } else if (err instanceof Error && err.name === 'SessionNotFound') {
-        // oidc-provider's interaction cookie is missing or the interaction expired.
-        send(res, 400, errorPage('Sign-in expired', 'Your sign-in session was not found or has expired; start again from the client.'));
-      } else {
-        log.error({ err, event: 'interaction.error' }, 'interaction failed');
-        if (!res.headersSent) send(res, 500, errorPage('Server error', 'The sign-in could not be completed.'));
-        else res.destroy();
-      }
+      sendFailure(log, res, err);
     }
     return true;
   };

@@ -2,6 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_RESOURCES, loadConfig } from '../src/config.ts';
 
 describe('loadConfig', () => {
+  acceptedTests();
+  refusalTests();
+});
+
+/** Defaults, every IDP_* variable read, and the issuer derived from the port. */
+function acceptedTests(): void {
   it('defaults to the lab issuer, resources, scopes and a 600 s access token', () => {
     const c = loadConfig({});
     expect(c.issuer).toBe('http://127.0.0.1:4000');
@@ -40,7 +46,10 @@ describe('loadConfig', () => {
   it('derives the default issuer from IDP_PORT', () => {
     expect(loadConfig({ IDP_PORT: '4321' }).issuer).toBe('http://127.0.0.1:4321');
   });
+}
 
+/** Bad values named in one error and bad issuers refused; then the default scope and CIMD origins, read and refused. */
+function refusalTests(): void {
   it('reports every bad variable in one error', () => {
     let caught: unknown;
     try {
@@ -90,4 +99,4 @@ describe('loadConfig', () => {
     expect(problems.some((p) => p.startsWith('IDP_DEFAULT_SCOPE: entry "admin"'))).toBe(true);
     expect(problems.filter((p) => p.startsWith('IDP_CIMD_TRUSTED_ORIGINS'))).toHaveLength(2);
   });
-});
+}

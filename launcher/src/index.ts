@@ -8,5 +8,6 @@ export * from './idp/dex.ts';
 export * from './idp/embedded.ts';
 export * from './idp/keycloak.ts';
 export * from './idp/keycloak-realm.ts';
+export * from './quirks.ts';
 export * from './conformance.ts';
 export * from './token-proxy.ts';

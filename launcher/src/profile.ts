@@ -5,6 +5,7 @@
  * switches the launcher, the RS configuration and the client's options; no code changes.
  */
 import { readFileSync } from 'node:fs';
+import { QUIRK_NAMES, isQuirkName, type QuirkName } from '@mcp-lab/authz-metadata/quirks';
 import { repoPath } from './repo.ts';
 
 export const IDP_KINDS = ['embedded', 'dex', 'keycloak', 'external'] as const;
@@ -54,12 +55,21 @@ export interface Profile {
     | { readonly method: 'pre-registered'; readonly clientId: string; readonly clientSecret?: string }
     | { readonly method: 'cimd'; readonly clientMetadataUrl: string };
   /** How the RS's identifier gets into `aud`; `rsAccepts` may use `{rs}` for the RS origin. */
-  readonly audience: { readonly strategy: AudienceStrategy; readonly rsAccepts: readonly string[] };
+  readonly audience: {
+    readonly strategy: AudienceStrategy;
+    readonly rsAccepts: readonly string[];
+    /** A resource the IdP also issues tokens for and the RS never accepts: `doctor --foreign-resource`. */
+    readonly foreign?: string;
+    /** Scopes that get a token without the RS's audience (audience-scope IdPs): `doctor --foreign-scope`. */
+    readonly foreignScope?: string;
+  };
   /** PRM scopes_supported; in claim mode also the scope of the RS's 401 challenge. */
   readonly scopesSupported: readonly string[];
   /** `scope`, or `claim:<name>` with a map `perm=value,value;perm=*`. */
   readonly permissions: { readonly from: string; readonly map?: string };
   readonly login: { readonly driver: (typeof LOGIN_DRIVERS)[number]; readonly users: readonly ProfileUser[] };
+  /** Quirks the lab's fault-injecting layer applies (names from the quirk catalogue; `npm start -- --list-quirks`). */
+  readonly quirks?: readonly QuirkName[];
 }
 
 export class ProfileError extends Error {
@@ -125,6 +135,12 @@ export function parseProfile(json: unknown, source: string): Profile {
     if (!oneOf(AUDIENCE_STRATEGIES, aud.strategy)) p.push(`audience.strategy: one of ${AUDIENCE_STRATEGIES.join(', ')}`);
     if (!isStringList(aud.rsAccepts) || aud.rsAccepts.length === 0) p.push('audience.rsAccepts: a non-empty list of strings');
     else p.push(...audienceProblems(json, aud.strategy, aud.rsAccepts));
+    if (aud.foreign !== undefined && (typeof aud.foreign !== 'string' || !URL.canParse(aud.foreign) || aud.foreign.includes('{'))) {
+      p.push('audience.foreign: an absolute URL (no placeholders)');
+    }
+    if (aud.foreignScope !== undefined && (typeof aud.foreignScope !== 'string' || aud.foreignScope.trim() === '')) {
+      p.push('audience.foreignScope: a space-separated scope list');
+    }
   }
   if (!isStringList(json.scopesSupported)) p.push('scopesSupported: a list of strings');
   const perm = json.permissions;
@@ -140,6 +156,10 @@ export function parseProfile(json: unknown, source: string): Profile {
     !login.users.every((u) => isObject(u) && typeof u.username === 'string' && typeof u.password === 'string')
   ) {
     p.push('login.users: a list of {username, password}');
+  }
+  if (json.quirks !== undefined) {
+    const unknown = Array.isArray(json.quirks) ? json.quirks.filter((q) => typeof q !== 'string' || !isQuirkName(q)) : ['(not a list)'];
+    if (unknown.length) p.push(`quirks: a list of quirk names; unknown: ${unknown.join(', ')} (known: ${QUIRK_NAMES.join(', ')})`);
   }
   if (p.length) throw new ProfileError(source, p);
   return Object.freeze(json) as unknown as Profile;
@@ -209,6 +229,16 @@ export function profileRsEnv(profile: Profile, issuer: string, rsOrigin: string)
   };
   if (profile.permissions.map !== undefined) env.MCP_PERMISSION_MAP = profile.permissions.map;
   return env;
+}
+
+/** The options `mcp-lab-client doctor` adds to the client's for a profile: the second audience to ask for. */
+export function profileDoctorArgs(profile: Profile): string[] {
+  const { foreign, foreignScope } = profile.audience;
+  return [
+    ...profileClientArgs(profile),
+    ...(foreign === undefined ? [] : ['--foreign-resource', foreign]),
+    ...(foreignScope === undefined ? [] : ['--foreign-scope', foreignScope]),
+  ];
 }
 
 /** The client CLI options a profile implies (registration and login driver); the rest is discovered. */

@@ -9,7 +9,8 @@ import { startEmbedded } from './idp/embedded.ts';
 import { startKeycloakIdp } from './idp/keycloak.ts';
 import { keycloakRealmValues } from './idp/keycloak-realm.ts';
 import { repoPath } from './repo.ts';
-import { profileClientArgs, profileIssuer, profileRsEnv, profileWebEnv, rsAudiences, type Profile } from './profile.ts';
+import { profileClientArgs, profileDoctorArgs, profileIssuer, profileRsEnv, profileWebEnv, rsAudiences, type Profile } from './profile.ts';
+import { labQuirks, quirksOf, startQuirkFront, type QuirkName } from './quirks.ts';
 
 const RS_MAIN = repoPath('mcp-server/src/main.ts');
 const WEB_MAIN = repoPath('web/src/main.ts');
@@ -39,6 +40,8 @@ export interface LabOptions {
    * of the RS and of the IdP's CORS. Absent: no browser client (it costs a bundle build at start).
    */
   readonly webPort?: number;
+  /** Quirks on top of the profile's (`--quirk`); see the quirk catalogue. */
+  readonly quirks?: readonly QuirkName[];
   /** Where every service's output goes, each line prefixed with its name. */
   readonly log: NodeJS.WritableStream;
 }
@@ -50,8 +53,12 @@ export interface Lab {
   readonly rsUrl: string;
   /** Options for `mcp-lab-client` that this profile implies. */
   readonly clientArgs: readonly string[];
+  /** Options for `mcp-lab-client doctor` that this profile implies (clientArgs and the second audience). */
+  readonly doctorArgs: readonly string[];
   /** The browser client's page, when `webPort` was given. */
   readonly webUrl: string | undefined;
+  /** The quirks applied (profile and options together). */
+  readonly quirks: readonly QuirkName[];
   /** Stops the RS, then the IdP. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -61,13 +68,18 @@ interface RunningIdp {
   stop(): Promise<void>;
 }
 
-async function startIdp(profile: Profile, idpPort: number, rsUrl: string, webUrl: string | undefined, opts: LabOptions): Promise<RunningIdp> {
+async function startIdp(profile: Profile, idpPort: number, rsUrl: string, webUrl: string | undefined, opts: LabOptions, quirks: readonly QuirkName[]): Promise<RunningIdp> {
+  const asQuirks = quirksOf('as', quirks);
+  if (asQuirks.length > 0 && profile.idp.kind !== 'embedded' && profile.idp.kind !== 'dex') {
+    throw new Error(`quirks ${asQuirks.join(', ')} are applied in front of the embedded IdP or Dex; the ${profile.idp.kind} profile has no quirk layer yet`);
+  }
   switch (profile.idp.kind) {
     case 'embedded':
-      return startEmbedded({
+      return asQuirks.length > 0 ? startFrontedEmbedded(profile, idpPort, rsUrl, opts, asQuirks) : startEmbedded({
         port: idpPort,
-        // resource-indicator (parseProfile): the IdP issues tokens for exactly the resources the RS accepts.
-        resources: rsAudiences(profile, rsUrl),
+        // resource-indicator (parseProfile): the IdP issues tokens for the resources the RS accepts, and for the
+        // profile's second audience, which the RS must refuse (doctor's token-foreign-audience check).
+        resources: [...rsAudiences(profile, rsUrl), ...(profile.audience.foreign === undefined ? [] : [profile.audience.foreign])],
         ...(opts.idpEnv === undefined ? {} : { env: opts.idpEnv }),
         log: opts.log,
       });
@@ -78,6 +90,7 @@ async function startIdp(profile: Profile, idpPort: number, rsUrl: string, webUrl
         dexPort: opts.dexPort || (await freePort()),
         allowedOrigins: webUrl === undefined ? [rsUrl] : [rsUrl, webUrl],
         clients: dexClientIds(profile),
+        quirks: asQuirks,
         ...(opts.metadataEnabled === undefined ? {} : { metadataEnabled: opts.metadataEnabled }),
         log: opts.log,
       });
@@ -91,6 +104,32 @@ async function startIdp(profile: Profile, idpPort: number, rsUrl: string, webUrl
       });
     case 'external':
       return { issuer: profile.idp.issuer, stop: async () => {} };
+  }
+}
+
+/** The embedded IdP on a port of its own, behind the quirk layer on the public port (the issuer's origin). */
+async function startFrontedEmbedded(profile: Profile, publicPort: number, rsUrl: string, opts: LabOptions, quirks: readonly QuirkName[]): Promise<RunningIdp> {
+  const issuer = profileIssuer(profile, `http://127.0.0.1:${publicPort}`);
+  const internalPort = await freePort();
+  const idp = await startEmbedded({
+    port: internalPort,
+    issuer,
+    resources: rsAudiences(profile, rsUrl),
+    ...(opts.idpEnv === undefined ? {} : { env: opts.idpEnv }),
+    log: opts.log,
+  });
+  try {
+    const front = await startQuirkFront({ layer: 'as', publicPort, upstream: `http://127.0.0.1:${internalPort}`, issuer, quirks, log: opts.log });
+    return {
+      issuer,
+      stop: async () => {
+        await front.stop();
+        await idp.stop();
+      },
+    };
+  } catch (err) {
+    await idp.stop();
+    throw err;
   }
 }
 
@@ -113,9 +152,14 @@ export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab>
   const idpPort = opts.idpPort || (await freePort());
   const rsUrl = `http://127.0.0.1:${rsPort}`;
   const webUrl = opts.webPort === undefined ? undefined : `http://127.0.0.1:${opts.webPort || (await freePort())}`;
-  const idp = await startIdp(profile, idpPort, rsUrl, webUrl, opts);
+  const quirks = labQuirks(profile.quirks, opts.quirks);
+  const rsQuirks = quirksOf('rs', quirks);
+  const idp = await startIdp(profile, idpPort, rsUrl, webUrl, opts, quirks);
   const issuer = profile.idp.kind === 'external' ? idp.issuer : profileIssuer(profile, new URL(idp.issuer).origin);
+  // With RS quirks the RS listens on a port of its own and the quirk layer takes the public one.
+  const rsListenPort = rsQuirks.length > 0 ? await freePort() : rsPort;
   let rs: Service;
+  let rsFront: Service | undefined;
   try {
     rs = await startService(
       {
@@ -129,16 +173,25 @@ export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab>
           ...(webUrl === undefined ? {} : { MCP_ALLOWED_ORIGINS: `${rsUrl},${webUrl}` }),
           ...opts.rsEnv,
           MCP_HOST: '127.0.0.1',
-          MCP_PORT: String(rsPort),
+          MCP_PORT: String(rsListenPort),
           MCP_PUBLIC_URL: rsUrl,
         }),
-        readyUrl: `${rsUrl}/.well-known/oauth-protected-resource`,
+        readyUrl: `http://127.0.0.1:${rsListenPort}/.well-known/oauth-protected-resource`,
       },
       opts.log,
     );
   } catch (err) {
     await idp.stop();
     throw err;
+  }
+  if (rsQuirks.length > 0) {
+    try {
+      rsFront = await startQuirkFront({ layer: 'rs', publicPort: rsPort, upstream: `http://127.0.0.1:${rsListenPort}`, issuer, quirks: rsQuirks, log: opts.log });
+    } catch (err) {
+      await rs.stop();
+      await idp.stop();
+      throw err;
+    }
   }
   let web: Service | undefined;
   if (webUrl !== undefined) {
@@ -163,6 +216,7 @@ export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab>
         opts.log,
       );
     } catch (err) {
+      await rsFront?.stop();
       await rs.stop();
       await idp.stop();
       throw err;
@@ -174,11 +228,14 @@ export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab>
     issuer,
     rsUrl,
     clientArgs: profileClientArgs(profile),
+    doctorArgs: profileDoctorArgs(profile),
     webUrl,
+    quirks,
     stop: async () => {
       if (stopped) return;
       stopped = true;
       await web?.stop();
+      await rsFront?.stop();
       await rs.stop();
       await idp.stop();
     },

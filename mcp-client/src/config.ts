@@ -15,6 +15,8 @@ export interface ClientEnvConfig {
   readonly conformance: { readonly scenario: string; readonly context: Record<string, unknown> | undefined } | undefined;
   /** Colors on stdout (a TTY and NO_COLOR unset). */
   readonly color: boolean;
+  /** MCP_LAB_CLIENT_TEST_NO_REFRESH_LOCK=true: refresh without the store lock. Only the refresh-race test sets it. */
+  readonly refreshLockOff: boolean;
 }
 
 /** @throws ConfigError naming every bad variable. */
@@ -28,6 +30,7 @@ export function loadConfig(env: Env, stdoutIsTty: boolean): ClientEnvConfig {
     conformance: scenario === undefined ? undefined : { scenario, context },
     // no-color.org: NO_COLOR present and not empty turns colors off.
     color: stdoutIsTty && (env.NO_COLOR ?? '') === '',
+    refreshLockOff: r.bool('MCP_LAB_CLIENT_TEST_NO_REFRESH_LOCK', false),
   });
 }
 

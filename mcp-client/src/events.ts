@@ -30,6 +30,9 @@ export interface HttpRecord {
   readonly url: string;
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** When the request was sent (ISO 8601) and how long until the response head arrived; for trace exports. */
+  readonly startedAt?: string;
+  readonly ms?: number;
 }
 
 /** One protocol check the client made, passed or not. */

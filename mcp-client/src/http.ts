@@ -8,9 +8,12 @@ import { redactAuthorization, redactCookie, redactSetCookie, redactUrl, SecretSe
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-/** Request headers shown: credentials (redacted), Origin, and the MCP standard headers (era, method, tool). */
-const REQUEST_HEADERS = ['authorization', 'cookie', 'origin', 'mcp-protocol-version', 'mcp-method', 'mcp-name'] as const;
-const RESPONSE_HEADERS = ['www-authenticate', 'location', 'content-type', 'set-cookie', 'mcp-session-id'] as const;
+/**
+ * Request headers shown: credentials (redacted), Origin, and the MCP standard headers (era, method, tool); the
+ * response headers after them. A record keeps both in one map; these two lists tell them apart (e.g. for HAR).
+ */
+export const REQUEST_HEADERS = ['authorization', 'cookie', 'origin', 'mcp-protocol-version', 'mcp-method', 'mcp-name'] as const;
+export const RESPONSE_HEADERS = ['www-authenticate', 'location', 'content-type', 'set-cookie', 'mcp-session-id'] as const;
 /** Form and JSON fields that carry a credential (RFC 6749 §4.1.3, §5.1, §6; RFC 7636 §4.5; RFC 7591 §3.2.1). */
 const CREDENTIAL_FIELDS = ['code', 'code_verifier', 'refresh_token', 'access_token', 'id_token', 'client_secret', 'registration_access_token'] as const;
 /** Token and registration responses are small; larger JSON is not searched for credentials. */
@@ -56,7 +59,10 @@ export class HttpRecorder {
     return async (input, init) => {
       const request = new Request(input, init);
       await this.#learnFromRequest(request);
+      const startedAt = new Date().toISOString();
+      const started = performance.now();
       const response = await base(input, init);
+      const ms = Math.round(performance.now() - started);
       await this.#learnFromResponse(request, response);
       const headers: Record<string, string> = {};
       for (const name of REQUEST_HEADERS) {
@@ -73,7 +79,7 @@ export class HttpRecorder {
         const v = response.headers.get(name);
         if (v !== null) headers[name] = this.secrets.scrub(redactHeader(name, v));
       }
-      this.#current.push({ method: request.method, url: this.secrets.scrub(redactUrl(request.url)), status: response.status, headers });
+      this.#current.push({ method: request.method, url: this.secrets.scrub(redactUrl(request.url)), status: response.status, headers, startedAt, ms });
       return response;
     };
   }

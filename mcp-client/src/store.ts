@@ -6,6 +6,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { lock } from 'proper-lockfile';
 
 export interface StoredTokens {
   readonly issuer: string;
@@ -50,13 +51,46 @@ function empty(): StoreFile {
   return { version: 1, tokens: [], registrations: [] };
 }
 
+export interface TokenStoreOptions {
+  /**
+   * False turns the refresh lock off. Only the refresh-race test does that (MCP_LAB_CLIENT_TEST_NO_REFRESH_LOCK),
+   * to show the race the lock prevents.
+   */
+  readonly refreshLock?: boolean;
+}
+
+/**
+ * How long a refresh may wait for another process's: proper-lockfile retries with back-off (about 30 s in all);
+ * a lock not touched for 15 s belongs to a process that died, and is taken over.
+ */
+const LOCK_OPTIONS = { realpath: false, stale: 15_000, update: 5_000, retries: { retries: 60, factor: 1.2, minTimeout: 50, maxTimeout: 500 } } as const;
+
 /** File-backed store; each method reads and writes the whole file (tiny, and a CLI is short-lived). */
 export class TokenStore {
   readonly dir: string;
   readonly file: string;
-  constructor(dir: string) {
+  readonly refreshLock: boolean;
+  constructor(dir: string, opts: TokenStoreOptions = {}) {
     this.dir = dir;
     this.file = join(dir, STORE_FILE);
+    this.refreshLock = opts.refreshLock !== false;
+  }
+
+  /**
+   * Runs `fn` while holding the store's lock across processes (proper-lockfile: an atomic mkdir of
+   * `store.json.lock`, refreshed while held, taken over when stale). Refresh runs under it: with single-use
+   * refresh tokens (RFC 9700 §4.14.2) two processes refreshing with the same token would make the authorization
+   * server see a reuse and revoke the whole family. The caller re-reads the store inside `fn`.
+   */
+  async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.refreshLock) return fn();
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const release = await lock(this.file, LOCK_OPTIONS);
+    try {
+      return await fn();
+    } finally {
+      await release();
+    }
   }
 
   async #read(): Promise<StoreFile> {

@@ -47,6 +47,12 @@ describe('parseCliArgs: commands', () => {
     expect(r.output).toEqual({ json: true, store: '/tmp/s' });
   });
 
+  it('--authorize-param name=value, repeatable (values may contain =)', () => {
+    const r = flow(['connect', URL_, '--authorize-param', 'audience=https://api.example', '--authorize-param', 'prompt=login', '--authorize-param', 'x=a=b']);
+    expect(r.flow.authorizeParams).toEqual({ audience: 'https://api.example', prompt: 'login', x: 'a=b' });
+    expect(flow(['connect', URL_]).flow).not.toHaveProperty('authorizeParams');
+  });
+
   it('tools <url>', () => {
     expect(flow(['tools', URL_]).flow).toMatchObject({ command: 'tools', serverUrl: URL_ });
     expect(flow(['tools', URL_]).flow.call).toBeUndefined();
@@ -89,6 +95,11 @@ describe('parseCliArgs: each usage error', () => {
     ['value given to a flag', ['connect', URL_, '--fresh=yes'], /--fresh/],
     ['connect without a URL', ['connect'], /connect needs the MCP server URL/],
     ['tools without a URL', ['tools'], /tools needs the MCP server URL/],
+    ['--authorize-param without =', ['connect', URL_, '--authorize-param', 'audience'], /--authorize-param must be name=value, got "audience"/],
+    ['--authorize-param that sets resource', ['connect', URL_, '--authorize-param', 'resource=https://x'], /--authorize-param cannot set resource: the flow sets it/],
+    ['--authorize-param that sets state', ['connect', URL_, '--authorize-param', 'state=x'], /--authorize-param cannot set state/],
+    ['--authorize-param given twice', ['connect', URL_, '--authorize-param', 'audience=a', '--authorize-param', 'audience=b'], /--authorize-param audience is given twice/],
+    ['--authorize-param on logout', ['logout', '--authorize-param', 'audience=a'], /--authorize-param does not apply to logout/],
     ['call without a URL', ['call'], /call needs the MCP server URL/],
     ['not a URL', ['connect', 'localhost:3000'], /must be an http or https URL/],
     ['not a URL at all', ['connect', 'nope'], /is not a URL: nope/],

@@ -6,8 +6,13 @@ import { ConfigError, compileCacheDir, loadConfig } from '../src/config.ts';
 describe('loadConfig (the CLI environment)', () => {
   it('defaults: the store under ~/.config, no conformance mode, colors on a TTY; frozen', () => {
     const c = loadConfig({}, true);
-    expect(c).toEqual({ storeDir: join(homedir(), '.config', 'mcp-lab-client'), conformance: undefined, color: true });
+    expect(c).toEqual({ storeDir: join(homedir(), '.config', 'mcp-lab-client'), conformance: undefined, color: true, refreshLockOff: false });
     expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('MCP_LAB_CLIENT_TEST_NO_REFRESH_LOCK turns the refresh lock off (the refresh-race test only); a bad value is refused', () => {
+    expect(loadConfig({ MCP_LAB_CLIENT_TEST_NO_REFRESH_LOCK: 'true' }, false).refreshLockOff).toBe(true);
+    expect(() => loadConfig({ MCP_LAB_CLIENT_TEST_NO_REFRESH_LOCK: 'maybe' }, false)).toThrow(/MCP_LAB_CLIENT_TEST_NO_REFRESH_LOCK/);
   });
 
   it('MCP_LAB_CLIENT_HOME wins over XDG_CONFIG_HOME', () => {

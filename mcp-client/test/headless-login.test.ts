@@ -23,6 +23,20 @@ function input(driver: 'auto' | 'embedded' | 'dex' | 'keycloak' = 'auto', passwo
 }
 
 describe('headless login', () => {
+  credentialFormTests();
+  consentAndErrorPageTests();
+});
+
+describe('html forms', () => {
+  it('decodes entities in the action (Keycloak style) and skips unchecked checkboxes', () => {
+    const [form] = parseForms('<form id="kc-form-login" action="https://kc/realms/r/login-actions/authenticate?session_code=a&amp;tab_id=b" method="post"><input name="username" value=""><input name="rememberMe" type="checkbox"><input type="password" name="password"><input type="hidden" name="credentialId" value=""></form>');
+    expect(form!.action).toBe('https://kc/realms/r/login-actions/authenticate?session_code=a&tab_id=b');
+    expect(form!.fields.map((f) => f.name)).toEqual(['username', 'password', 'credentialId']);
+  });
+});
+
+/** Sign-in forms: the embedded and Dex drivers, wrong passwords, and credentials kept to the AS's origin. */
+function credentialFormTests(): void {
   it('embedded: follows redirects with cookies, posts username/password, stops at the redirect_uri', async () => {
     const net = fakeNetwork();
     net.on('GET', `${AS}/auth`, redirect('/interaction/1', '_interaction=abc; path=/interaction/1; httponly'));
@@ -72,7 +86,10 @@ describe('headless login', () => {
     await expect(headlessLogin(createStepContext(net.fetch), input())).rejects.toThrow(/refusing to send credentials/);
     expect(net.seen.map((r) => new URL(r.url).origin)).toEqual([AS]);
   });
+}
 
+/** A consent form, and the authorization server's error pages (their text and their code). */
+function consentAndErrorPageTests(): void {
   it('submits a consent form without a password field, choosing the approving one', async () => {
     const net = fakeNetwork();
     net.on('GET', `${AS}/auth`, html('<form method="post" action="/approval"><input type="hidden" name="req" value="r"><input type="hidden" name="approval" value="rejected"><button type="submit">Cancel</button></form><form method="post" action="/approval"><input type="hidden" name="req" value="r"><button type="submit" name="approval" value="approve">Grant</button></form>'));
@@ -102,12 +119,4 @@ describe('headless login', () => {
     expect(err).toBeInstanceOf(FlowError);
     expect((err as FlowError).code).toBe('step-failed');
   });
-});
-
-describe('html forms', () => {
-  it('decodes entities in the action (Keycloak style) and skips unchecked checkboxes', () => {
-    const [form] = parseForms('<form id="kc-form-login" action="https://kc/realms/r/login-actions/authenticate?session_code=a&amp;tab_id=b" method="post"><input name="username" value=""><input name="rememberMe" type="checkbox"><input type="password" name="password"><input type="hidden" name="credentialId" value=""></form>');
-    expect(form!.action).toBe('https://kc/realms/r/login-actions/authenticate?session_code=a&tab_id=b');
-    expect(form!.fields.map((f) => f.name)).toEqual(['username', 'password', 'credentialId']);
-  });
-});
+}

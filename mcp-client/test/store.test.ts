@@ -58,4 +58,33 @@ describe('token store', () => {
     await store.forgetTokens();
     expect((await stat(store.file)).mode & 0o777).toBe(0o600);
   });
+
+  it('withLock serialises holders across store instances (as across processes) and frees the lock after a throw', async () => {
+    const a = new TokenStore(base);
+    const b = new TokenStore(base);
+    const order: string[] = [];
+    const hold = (s: TokenStore, name: string) =>
+      s.withLock(async () => {
+        order.push(`${name} in`);
+        await new Promise((r) => setTimeout(r, 150));
+        order.push(`${name} out`);
+      });
+    await Promise.all([hold(a, 'a'), hold(b, 'b')]);
+    expect([order.join(' ') === 'a in a out b in b out', order.join(' ') === 'b in b out a in a out']).toContain(true);
+    await expect(a.withLock(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(b.withLock(async () => 'free')).resolves.toBe('free');
+  });
+
+  it('with the lock off (the race test switch) holders overlap', async () => {
+    const a = new TokenStore(base, { refreshLock: false });
+    const order: string[] = [];
+    const hold = (name: string) =>
+      a.withLock(async () => {
+        order.push(`${name} in`);
+        await new Promise((r) => setTimeout(r, 50));
+        order.push(`${name} out`);
+      });
+    await Promise.all([hold('a'), hold('b')]);
+    expect(order.slice(0, 2)).toEqual(['a in', 'b in']);
+  });
 });

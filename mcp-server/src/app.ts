@@ -8,7 +8,6 @@ import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/se
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import authPlugin from './auth/authenticate.ts';
-import { createCookieSessionStore } from './auth/cookie-sessions.ts';
 import type { CookieSessionStore } from './auth/cookie-sessions.ts';
 import { createJwksResolver } from './auth/jwks.ts';
 import type { KeySource } from './auth/jwks.ts';
@@ -30,6 +29,8 @@ import './routes/route-config.ts';
 import sessionRoutes from './routes/session.ts';
 import sseRoutes from './routes/sse.ts';
 import streamableRoutes from './routes/streamable.ts';
+import { openSharedState } from './state/open.ts';
+import type { SharedState } from './state/types.ts';
 
 /** Seams for tests and embedding; every field is optional. */
 export interface AppDeps {
@@ -47,6 +48,11 @@ export interface AppDeps {
   readonly logStream?: { write(line: string): unknown };
   /** How often expired MCP and cookie sessions are swept, in ms (default 1000). */
   readonly sweepIntervalMs?: number;
+  /**
+   * What replicas share (cookie sessions, session directory, bus); default: Redis at config.redisUrl, else the
+   * in-memory implementations. One given here is not closed with the app.
+   */
+  readonly state?: SharedState;
 }
 
 /** Headers that carry credentials; pino never prints them. */
@@ -68,12 +74,10 @@ const MCP_CORS = {
   exposedHeaders: ['mcp-session-id', 'www-authenticate'],
 };
 
-/** Builds the resource server (not listening). Close it to end MCP sessions and the notes store. */
-export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
-  const now = deps.now ?? Date.now;
+/** Fastify with the RS's logger (credentials redacted) and the timeouts and body limit of README "Limits". */
+function createFastify(config: RsConfig, deps: AppDeps): FastifyInstance {
   const { limits } = config;
-  const sweepIntervalMs = deps.sweepIntervalMs ?? 1_000;
-  const app = Fastify({
+  return Fastify({
     ...(deps.logger
       ? { loggerInstance: deps.logger }
       : {
@@ -94,50 +98,45 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
       connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 2))),
     },
   }) as unknown as FastifyInstance;
+}
 
-  const keys = deps.keySource ?? createJwksResolver({ config, now, log: app.log, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
-  const tokenCache = new VerifiedTokenCache(config.tokenCacheMaxEntries, config.clockSkewS);
-  const verifyToken = createTokenVerifier({ config, keys, now, cache: tokenCache });
-  const cookieSessions: CookieSessionStore = createCookieSessionStore(now, limits);
-  const notes = deps.notes ?? openNotesStore(config.dbPath, { now, limits });
+/** The two 2025-era session registries (Streamable HTTP sessions, HTTP+SSE streams), each capped per subject. */
+function createSessionRegistries(config: RsConfig, now: () => number, sweepIntervalMs: number) {
+  const { limits } = config;
   const sessionLimits = { idleTimeoutMs: limits.sessionIdleTimeoutMs, maxLifetimeMs: limits.sessionMaxLifetimeMs };
-  const streamableSessions = new SessionRegistry<StreamableHTTPServerTransport>(
-    { ...sessionLimits, maxPerSubject: limits.sessionsMaxPerSubject, extendsWithToken: true, label: 'Streamable HTTP sessions' },
-    now,
-    sweepIntervalMs,
-  );
-  const sseSessions = new SessionRegistry<SseStreamTransport>(
-    { ...sessionLimits, maxPerSubject: limits.sseStreamsMaxPerSubject, extendsWithToken: false, label: 'SSE streams' },
-    now,
-    sweepIntervalMs,
-  );
-  // A logged-out, replaced or expired cookie session takes the MCP sessions and streams opened with it along.
-  cookieSessions.onEnd(function endCookieStreams(id, why) {
-    const reason: Extract<SessionEndReason, 'logged_out' | 'cookie_session_expired'> = why === 'expired' ? 'cookie_session_expired' : 'logged_out';
-    streamableSessions.endByCookie(id, reason);
-    sseSessions.endByCookie(id, reason);
-  });
-  // 2026-07-28 requests: stateless, served per request (mcp/modern.ts); nothing here outlives a request but the
-  // subscriptions/listen streams, closed with the app.
-  const modern = createModernEra({
+  return {
+    streamable: new SessionRegistry<StreamableHTTPServerTransport>(
+      { ...sessionLimits, maxPerSubject: limits.sessionsMaxPerSubject, extendsWithToken: true, label: 'Streamable HTTP sessions' },
+      now,
+      sweepIntervalMs,
+    ),
+    sse: new SessionRegistry<SseStreamTransport>(
+      { ...sessionLimits, maxPerSubject: limits.sseStreamsMaxPerSubject, extendsWithToken: false, label: 'SSE streams' },
+      now,
+      sweepIntervalMs,
+    ),
+  };
+}
+
+/**
+ * 2026-07-28 requests: stateless, served per request (mcp/modern.ts); nothing here outlives a request but the
+ * subscriptions/listen streams, closed with the app.
+ */
+function createModern(config: RsConfig, notes: NotesStore, now: () => number, log: FastifyBaseLogger) {
+  return createModernEra({
     notes,
     now,
-    log: app.log,
+    log,
     listenKeepAliveMs: config.listenKeepAliveMs,
     maxListenStreams: config.listenMaxStreams,
     toolsListTtlMs: config.toolsListTtlMs,
     discoverTtlMs: config.discoverTtlMs,
     ...(config.conformanceFixtures ? { extraTools: registerModernFixtures } : {}),
   });
-  const cookieSweeper = setInterval(() => cookieSessions.sweep(), sweepIntervalMs);
-  cookieSweeper.unref();
-  // What a client without credentials is told to ask for: basic access. In claim mode permissions do not come
-  // from scopes, so the scopes the AS needs to mint the claim are named instead.
-  const challengeScope = config.permissionsFrom.kind === 'scope' ? ['notes:read'] : [...config.scopesSupported];
+}
 
-  await app.register(errorHandler, { config, challengeScope });
-  await app.register(jsonBody, { maxDepth: limits.jsonMaxDepth });
-  await app.register(cookie);
+/** CORS: metadata readable from any origin; MCP and session endpoints only from the allowed origins, with credentials. */
+async function registerCors(app: FastifyInstance, config: RsConfig): Promise<void> {
   // Built once: the delegator runs on every request.
   const metadataCors = { origin: '*', methods: ['GET'] };
   const mcpCors = { ...MCP_CORS, origin: [...config.allowedOrigins] };
@@ -146,6 +145,41 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
       callback(null, req.url?.startsWith('/.well-known/') ? metadataCors : mcpCors);
     },
   });
+}
+
+/** Builds the resource server (not listening). Close it to end MCP sessions and the notes store. */
+export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const now = deps.now ?? Date.now;
+  const { limits } = config;
+  const sweepIntervalMs = deps.sweepIntervalMs ?? 1_000;
+  const app = createFastify(config, deps);
+
+  const keys = deps.keySource ?? createJwksResolver({ config, now, log: app.log, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  const tokenCache = new VerifiedTokenCache(config.tokenCacheMaxEntries, config.clockSkewS);
+  const verifyToken = createTokenVerifier({ config, keys, now, cache: tokenCache });
+  const state = deps.state ?? (await openSharedState(config, now, app.log));
+  const cookieSessions: CookieSessionStore = state.cookieSessions;
+  const notes = deps.notes ?? openNotesStore(config.dbPath, { now, limits });
+  const sessions = createSessionRegistries(config, now, sweepIntervalMs);
+  // A logged-out, replaced or expired cookie session takes the MCP sessions and streams opened with it along.
+  cookieSessions.onEnd(function endCookieStreams(id, why) {
+    const reason: Extract<SessionEndReason, 'logged_out' | 'cookie_session_expired'> = why === 'expired' ? 'cookie_session_expired' : 'logged_out';
+    sessions.streamable.endByCookie(id, reason);
+    sessions.sse.endByCookie(id, reason);
+  });
+  const modern = createModern(config, notes, now, app.log);
+  const cookieSweeper = setInterval(function sweepCookies() {
+    Promise.resolve(cookieSessions.sweep()).catch((err: unknown) => app.log.warn({ err }, 'cookie-session sweep failed'));
+  }, sweepIntervalMs);
+  cookieSweeper.unref();
+  // What a client without credentials is told to ask for: basic access. In claim mode permissions do not come
+  // from scopes, so the scopes the AS needs to mint the claim are named instead.
+  const challengeScope = config.permissionsFrom.kind === 'scope' ? ['notes:read'] : [...config.scopesSupported];
+
+  await app.register(errorHandler, { config, challengeScope });
+  await app.register(jsonBody, { maxDepth: limits.jsonMaxDepth });
+  await app.register(cookie);
+  await registerCors(app, config);
   const rateLimiter = createSubjectRateLimiter(limits.rateLimitPerS, limits.rateLimitBurst, now);
   await app.register(authPlugin, { config, verifyToken, cookieSessions, rateLimiter });
   await app.register(prmRoutes, { config });
@@ -153,21 +187,23 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   await app.register(streamableRoutes, {
     config,
     notes,
-    sessions: streamableSessions,
+    sessions: sessions.streamable,
     modern,
+    state,
     ...(config.conformanceFixtures ? { extraLegacyTools: registerLegacyFixtures } : {}),
   });
-  await app.register(sseRoutes, { config, notes, sessions: sseSessions });
+  await app.register(sseRoutes, { config, notes, sessions: sessions.sse, state });
 
   // Before the server stops accepting: long-lived SSE streams would otherwise keep close() waiting.
   app.addHook('preClose', async function closeSessions() {
     clearInterval(cookieSweeper);
     await modern.close();
-    await streamableSessions.closeAll();
-    await sseSessions.closeAll();
+    await sessions.streamable.closeAll();
+    await sessions.sse.closeAll();
   });
   app.addHook('onClose', async function closeNotes() {
     if (!deps.notes) notes.close();
+    if (!deps.state) await state.close();
   });
   return app;
 }

@@ -65,6 +65,11 @@ export interface RsConfig {
    */
   readonly conformanceFixtures: boolean;
   readonly logLevel: LogLevel;
+  /**
+   * MCP_REDIS_URL: Redis shared by several replicas (cookie sessions, session directory, bus; README
+   * "Scale-out"); undefined = one process, everything in memory.
+   */
+  readonly redisUrl?: string | undefined;
   /** Resource limits (README "Limits"). */
   readonly limits: RsLimits;
 }
@@ -219,6 +224,23 @@ function readPermissions(r: ConfigReader): Pick<RsConfig, 'permissionsFrom' | 'p
   return { permissionsFrom, permissionMap };
 }
 
+/**
+ * MCP_REDIS_URL: Redis shared by the replicas (README "Scale-out"), or undefined for one process. A bad value is
+ * not echoed: a Redis URL may carry a password.
+ */
+function readRedisUrl(r: ConfigReader): string | undefined {
+  const raw = r.raw('MCP_REDIS_URL');
+  if (raw === undefined) return undefined;
+  try {
+    const u = new URL(raw);
+    if (u.protocol === 'redis:' || u.protocol === 'rediss:') return u.href;
+    r.problem('MCP_REDIS_URL', 'expected a redis:// or rediss:// URL');
+  } catch {
+    r.problem('MCP_REDIS_URL', 'expected a redis:// or rediss:// URL (not a URL)');
+  }
+  return undefined;
+}
+
 /** MCP_ALLOWED_HOSTS (DNS-rebinding protection); default the public host and the loopback names. */
 function readAllowedHosts(r: ConfigReader, publicUrl: string): string[] {
   return r.list('MCP_ALLOWED_HOSTS', { default: [new URL(publicUrl).host, ...LOOPBACK_HOSTS] }).flatMap((h) => {
@@ -269,6 +291,7 @@ export function loadConfig(env: Env): RsConfig {
     discoverTtlMs: r.int('MCP_DISCOVER_TTL_MS', 3_600_000, { min: 0, max: 86_400_000 }),
     conformanceFixtures: r.bool('MCP_CONFORMANCE_FIXTURES', false),
     logLevel: r.oneOf('MCP_LOG_LEVEL', LOG_LEVELS, 'info'),
+    redisUrl: readRedisUrl(r),
     limits: readLimits(r),
   });
 }

@@ -4,6 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, LIMIT_SPECS, loadConfig } from '../src/config.ts';
 
 describe('loadConfig', () => {
+  parsingTests();
+  limitTests();
+});
+
+/** Defaults, claim mode and the one error that names every bad variable. */
+function parsingTests(): void {
   it('applies the documented defaults', () => {
     const c = loadConfig({ MCP_ISSUER: 'http://127.0.0.1:4000' });
     expect(c).toMatchObject({
@@ -68,7 +74,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ MCP_ISSUER: 'http://127.0.0.1:4000', MCP_TOKEN_CACHE_SIZE: '0' }).tokenCacheMaxEntries).toBe(0);
     expect(() => loadConfig({ MCP_ISSUER: 'http://127.0.0.1:4000', MCP_TOKEN_CACHE_SIZE: '-5' })).toThrow(/MCP_TOKEN_CACHE_SIZE:/);
   });
+}
 
+/** The limits: defaults from LIMIT_SPECS, ranges, the README table, and the rules between variables. */
+function limitTests(): void {
   it('applies the documented limit defaults, every one from LIMIT_SPECS, frozen', () => {
     const c = loadConfig({ MCP_ISSUER: 'http://127.0.0.1:4000' });
     expect(c.limits).toEqual({
@@ -131,4 +140,4 @@ describe('loadConfig', () => {
   it('requires a permission map in claim mode', () => {
     expect(() => loadConfig({ MCP_ISSUER: 'http://127.0.0.1:4000', MCP_PERMISSIONS_FROM: 'claim:email' })).toThrow(/MCP_PERMISSION_MAP/);
   });
-});
+}

@@ -94,6 +94,34 @@ describe('request bodies on the MCP endpoint', () => {
   });
 });
 
+/** Writes `chunks` to a raw connection to `rs` and collects what the server sends until it closes (or 5 s). */
+function exchange(rs: ListeningRs, chunks: string[]): Promise<{ data: string; closedAfterMs: number }> {
+  const url = new URL(rs.base);
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    let data = '';
+    const socket = connect(Number(url.port), url.hostname, () => {
+      for (const c of chunks) socket.write(c);
+    });
+    const guard = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the server held the connection for 5 s; got ${JSON.stringify(data)}`));
+    }, 5_000);
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (data += d));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      clearTimeout(guard);
+      resolve({ data, closedAfterMs: Date.now() - started });
+    });
+  });
+}
+
+/** The `Host` header value for `rs`. */
+function hostOf(rs: ListeningRs): string {
+  return new URL(rs.base).host;
+}
+
 describe('timeouts on a real socket', () => {
   let rs: ListeningRs;
   beforeAll(async () => {
@@ -103,52 +131,27 @@ describe('timeouts on a real socket', () => {
     await rs?.close();
   });
 
-  /** Writes `chunks` to a raw connection and collects what the server sends until it closes (or 5 s). */
-  function exchange(chunks: string[]): Promise<{ data: string; closedAfterMs: number }> {
-    const url = new URL(rs.base);
-    return new Promise((resolve, reject) => {
-      const started = Date.now();
-      let data = '';
-      const socket = connect(Number(url.port), url.hostname, () => {
-        for (const c of chunks) socket.write(c);
-      });
-      const guard = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`the server held the connection for 5 s; got ${JSON.stringify(data)}`));
-      }, 5_000);
-      socket.setEncoding('utf8');
-      socket.on('data', (d: string) => (data += d));
-      socket.on('error', reject);
-      socket.on('close', () => {
-        clearTimeout(guard);
-        resolve({ data, closedAfterMs: Date.now() - started });
-      });
-    });
-  }
-
-  const host = () => new URL(rs.base).host;
-
   it('cuts a body that arrives too slowly with 408 after MCP_REQUEST_TIMEOUT_MS (with a valid token)', async () => {
     const token = await mint(rs.keys, { aud: `${rs.base}/mcp` });
     const body = JSON.stringify(INIT_BODY);
     const head =
-      `POST /mcp HTTP/1.1\r\nHost: ${host()}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\n` +
+      `POST /mcp HTTP/1.1\r\nHost: ${hostOf(rs)}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\n` +
       `Accept: application/json, text/event-stream\r\nContent-Length: ${body.length}\r\n\r\n`;
-    const { data, closedAfterMs } = await exchange([head, body.slice(0, 10)]);
+    const { data, closedAfterMs } = await exchange(rs, [head, body.slice(0, 10)]);
     expect(data).toMatch(/^HTTP\/1\.1 408 /);
     expect(closedAfterMs).toBeGreaterThanOrEqual(500);
     expect(closedAfterMs).toBeLessThan(2_500);
   });
 
   it('closes a slow body without a token too (never held forever)', async () => {
-    const head = `POST /mcp HTTP/1.1\r\nHost: ${host()}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`;
-    const { data, closedAfterMs } = await exchange([head, '{"jsonrpc"']);
+    const head = `POST /mcp HTTP/1.1\r\nHost: ${hostOf(rs)}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`;
+    const { data, closedAfterMs } = await exchange(rs, [head, '{"jsonrpc"']);
     expect(data).toMatch(/^HTTP\/1\.1 (401|408) /);
     expect(closedAfterMs).toBeLessThan(2_500);
   });
 
   it('cuts headers that arrive too slowly with 408 after MCP_HEADERS_TIMEOUT_MS', async () => {
-    const { data, closedAfterMs } = await exchange([`GET /.well-known/oauth-protected-resource HTTP/1.1\r\nHost: ${host()}\r\n`]);
+    const { data, closedAfterMs } = await exchange(rs, [`GET /.well-known/oauth-protected-resource HTTP/1.1\r\nHost: ${hostOf(rs)}\r\n`]);
     expect(data).toMatch(/^HTTP\/1\.1 408 /);
     expect(closedAfterMs).toBeLessThan(2_000);
   });
@@ -168,7 +171,7 @@ describe('timeouts on a real socket', () => {
   });
 
   it('closes an idle keep-alive connection after MCP_KEEP_ALIVE_TIMEOUT_MS', async () => {
-    const { data, closedAfterMs } = await exchange([`GET /.well-known/oauth-protected-resource HTTP/1.1\r\nHost: ${host()}\r\n\r\n`]);
+    const { data, closedAfterMs } = await exchange(rs, [`GET /.well-known/oauth-protected-resource HTTP/1.1\r\nHost: ${hostOf(rs)}\r\n\r\n`]);
     expect(data).toMatch(/^HTTP\/1\.1 200 /);
     expect(data).toMatch(/keep-alive: timeout=0?\d/i);
     expect(closedAfterMs).toBeGreaterThanOrEqual(250);

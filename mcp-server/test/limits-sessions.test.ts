@@ -74,107 +74,8 @@ async function cookieFor(tok: string): Promise<string> {
 }
 
 describe('Streamable HTTP sessions', () => {
-  it("refuses the initialize past MCP_SESSIONS_MAX_PER_SUBJECT with 429 and a JSON-RPC error; the user's sessions and another user's are untouched", async () => {
-    const alice = await token('cap-alice', '/mcp');
-    const bob = await token('cap-bob', '/mcp');
-    const a1 = await openSession(bearer(alice));
-    const a2 = await openSession(bearer(alice));
-    const refused = await initialize(bearer(alice));
-    expect(refused.statusCode).toBe(429);
-    expect(refused.json()).toEqual({
-      jsonrpc: '2.0',
-      id: null,
-      error: {
-        code: -32000,
-        message: 'too many Streamable HTTP sessions: at most 2 per user; close one or wait for one to expire',
-        data: { reason: 'too_many_sessions' },
-      },
-    });
-    const b1 = await openSession(bearer(bob));
-    expect(await whoami(bearer(alice), a1)).toBe(200);
-    expect(await whoami(bearer(alice), a2)).toBe(200);
-    expect(await whoami(bearer(bob), b1)).toBe(200);
-  });
-
-  it('gives the place back when a session is deleted', async () => {
-    const alice = await token('cap-delete', '/mcp');
-    const a1 = await openSession(bearer(alice));
-    await openSession(bearer(alice));
-    expect((await initialize(bearer(alice))).statusCode).toBe(429);
-    const del = await rs.app.inject({ method: 'DELETE', url: '/mcp', headers: { ...bearer(alice), 'mcp-session-id': a1, 'mcp-protocol-version': '2025-06-18' } });
-    expect(del.statusCode).toBe(200);
-    expect((await initialize(bearer(alice))).statusCode).toBe(200);
-  });
-
-  it('gives the place back when an initialize fails without opening a session', async () => {
-    const alice = await token('cap-failed-init', '/mcp');
-    for (let i = 0; i < 3; i++) {
-      const refused = await rs.app.inject({
-        method: 'POST',
-        url: '/mcp',
-        headers: { ...bearer(alice), 'content-type': 'application/json', accept: 'application/json' },
-        payload: INIT_BODY,
-      });
-      expect(refused.statusCode).toBe(406);
-    }
-    await openSession(bearer(alice));
-    await openSession(bearer(alice));
-    expect((await initialize(bearer(alice))).statusCode).toBe(429);
-  });
-
-  it('ends a session idle for MCP_SESSION_IDLE_TIMEOUT_MS (404 after), keeps an active one, and frees its place', async () => {
-    const alice = await token('idle-user', '/mcp');
-    const idle = await openSession(bearer(alice));
-    const active = await openSession(bearer(alice));
-    await advance(400_000);
-    expect(await whoami(bearer(alice), active)).toBe(200);
-    await advance(300_000);
-    expect(await whoami(bearer(alice), idle)).toBe(404);
-    expect(await whoami(bearer(alice), active)).toBe(200);
-    expect((await initialize(bearer(alice))).statusCode).toBe(200);
-  });
-
-  it('ends a session at MCP_SESSION_MAX_LIFETIME_MS however active it is', async () => {
-    const alice = await token('lifetime-user', '/mcp');
-    const sid = await openSession(bearer(alice));
-    for (let i = 0; i < 2; i++) {
-      await advance(500_000);
-      expect(await whoami(bearer(alice), sid)).toBe(200);
-    }
-    await advance(200_001);
-    expect(await whoami(bearer(alice), sid)).toBe(404);
-  });
-
-  it("ends a session at its token's exp when no fresher token came (404 even with a fresh token after)", async () => {
-    const short = await token('exp-user', '/mcp', 100);
-    const sid = await openSession(bearer(short));
-    await advance(101_000);
-    expect(await whoami(bearer(await token('exp-user', '/mcp')), sid)).toBe(404);
-  });
-
-  it("carries a session past the first token's exp when a request brought a fresher token", async () => {
-    const short = await token('refresh-user', '/mcp', 100);
-    const sid = await openSession(bearer(short));
-    await advance(50_000);
-    const fresh = await token('refresh-user', '/mcp');
-    expect(await whoami(bearer(fresh), sid)).toBe(200);
-    await advance(100_000);
-    expect(await whoami(bearer(fresh), sid)).toBe(200);
-  });
-
-  it("ends the GET event stream with session_ended token_expired at its token's exp; the session lives on with a fresher token", async () => {
-    const long = await token('get-stream-user', '/mcp');
-    const sid = await openSession(bearer(long));
-    const short = await token('get-stream-user', '/mcp', 100);
-    const stream = await openEventStream(`${rs.base}/mcp`, { ...bearer(short), 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' });
-    expect(stream.status).toBe(200);
-    await advance(101_000);
-    expect(ended(await untilEnd(stream))).toEqual({
-      reason: 'token_expired',
-      message: 'the access token of this session expired; reconnect with a fresh token',
-    });
-    expect(await whoami(bearer(long), sid)).toBe(200);
-  });
+  sessionCapTests();
+  sessionEndTests();
 });
 
 describe('HTTP+SSE streams', () => {
@@ -297,3 +198,110 @@ describe('cookie sessions and the streams opened with them', () => {
   });
 });
 
+/** The per-subject session cap: the 429, and the place given back. */
+function sessionCapTests(): void {
+  it("refuses the initialize past MCP_SESSIONS_MAX_PER_SUBJECT with 429 and a JSON-RPC error; the user's sessions and another user's are untouched", async () => {
+    const alice = await token('cap-alice', '/mcp');
+    const bob = await token('cap-bob', '/mcp');
+    const a1 = await openSession(bearer(alice));
+    const a2 = await openSession(bearer(alice));
+    const refused = await initialize(bearer(alice));
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json()).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: {
+        code: -32000,
+        message: 'too many Streamable HTTP sessions: at most 2 per user; close one or wait for one to expire',
+        data: { reason: 'too_many_sessions' },
+      },
+    });
+    const b1 = await openSession(bearer(bob));
+    expect(await whoami(bearer(alice), a1)).toBe(200);
+    expect(await whoami(bearer(alice), a2)).toBe(200);
+    expect(await whoami(bearer(bob), b1)).toBe(200);
+  });
+
+  it('gives the place back when a session is deleted', async () => {
+    const alice = await token('cap-delete', '/mcp');
+    const a1 = await openSession(bearer(alice));
+    await openSession(bearer(alice));
+    expect((await initialize(bearer(alice))).statusCode).toBe(429);
+    const del = await rs.app.inject({ method: 'DELETE', url: '/mcp', headers: { ...bearer(alice), 'mcp-session-id': a1, 'mcp-protocol-version': '2025-06-18' } });
+    expect(del.statusCode).toBe(200);
+    expect((await initialize(bearer(alice))).statusCode).toBe(200);
+  });
+
+  it('gives the place back when an initialize fails without opening a session', async () => {
+    const alice = await token('cap-failed-init', '/mcp');
+    for (let i = 0; i < 3; i++) {
+      const refused = await rs.app.inject({
+        method: 'POST',
+        url: '/mcp',
+        headers: { ...bearer(alice), 'content-type': 'application/json', accept: 'application/json' },
+        payload: INIT_BODY,
+      });
+      expect(refused.statusCode).toBe(406);
+    }
+    await openSession(bearer(alice));
+    await openSession(bearer(alice));
+    expect((await initialize(bearer(alice))).statusCode).toBe(429);
+  });
+}
+
+/** How a session ends: idle timeout, maximum lifetime, the token's exp, and its GET stream at exp. */
+function sessionEndTests(): void {
+  it('ends a session idle for MCP_SESSION_IDLE_TIMEOUT_MS (404 after), keeps an active one, and frees its place', async () => {
+    const alice = await token('idle-user', '/mcp');
+    const idle = await openSession(bearer(alice));
+    const active = await openSession(bearer(alice));
+    await advance(400_000);
+    expect(await whoami(bearer(alice), active)).toBe(200);
+    await advance(300_000);
+    expect(await whoami(bearer(alice), idle)).toBe(404);
+    expect(await whoami(bearer(alice), active)).toBe(200);
+    expect((await initialize(bearer(alice))).statusCode).toBe(200);
+  });
+
+  it('ends a session at MCP_SESSION_MAX_LIFETIME_MS however active it is', async () => {
+    const alice = await token('lifetime-user', '/mcp');
+    const sid = await openSession(bearer(alice));
+    for (let i = 0; i < 2; i++) {
+      await advance(500_000);
+      expect(await whoami(bearer(alice), sid)).toBe(200);
+    }
+    await advance(200_001);
+    expect(await whoami(bearer(alice), sid)).toBe(404);
+  });
+
+  it("ends a session at its token's exp when no fresher token came (404 even with a fresh token after)", async () => {
+    const short = await token('exp-user', '/mcp', 100);
+    const sid = await openSession(bearer(short));
+    await advance(101_000);
+    expect(await whoami(bearer(await token('exp-user', '/mcp')), sid)).toBe(404);
+  });
+
+  it("carries a session past the first token's exp when a request brought a fresher token", async () => {
+    const short = await token('refresh-user', '/mcp', 100);
+    const sid = await openSession(bearer(short));
+    await advance(50_000);
+    const fresh = await token('refresh-user', '/mcp');
+    expect(await whoami(bearer(fresh), sid)).toBe(200);
+    await advance(100_000);
+    expect(await whoami(bearer(fresh), sid)).toBe(200);
+  });
+
+  it("ends the GET event stream with session_ended token_expired at its token's exp; the session lives on with a fresher token", async () => {
+    const long = await token('get-stream-user', '/mcp');
+    const sid = await openSession(bearer(long));
+    const short = await token('get-stream-user', '/mcp', 100);
+    const stream = await openEventStream(`${rs.base}/mcp`, { ...bearer(short), 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' });
+    expect(stream.status).toBe(200);
+    await advance(101_000);
+    expect(ended(await untilEnd(stream))).toEqual({
+      reason: 'token_expired',
+      message: 'the access token of this session expired; reconnect with a fresh token',
+    });
+    expect(await whoami(bearer(long), sid)).toBe(200);
+  });
+}

@@ -36,6 +36,26 @@ function text(result: unknown): unknown {
 }
 
 describe('real socket', () => {
+  streamableHttpTests();
+  httpSseTests();
+});
+
+describe('main.ts', () => {
+  it('exits 1 and names every bad variable when the config is bad', () => {
+    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+    const run = spawnSync(process.execPath, [main], {
+      env: { PATH: process.env.PATH ?? '', MCP_PORT: 'x', MCP_LOG_LEVEL: 'loud' },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('MCP_ISSUER:');
+    expect(run.stderr).toContain('MCP_PORT:');
+    expect(run.stderr).toContain('MCP_LOG_LEVEL:');
+  });
+});
+
+/** The SDK's Streamable HTTP client: a session with every tool, and the lean tools/call path it reads. */
+function streamableHttpTests(): void {
   it('serves a Streamable HTTP session to the SDK client', async () => {
     const client = new Client({ name: 'rs-test', version: '1' });
     const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { authorization: `Bearer ${alice}` } } });
@@ -81,7 +101,10 @@ describe('real socket', () => {
       await client.close();
     }
   });
+}
 
+/** The SDK's HTTP+SSE client, and another user kept out of an SSE session. */
+function httpSseTests(): void {
   it('serves an HTTP+SSE session to the SDK client', async () => {
     const client = new Client({ name: 'rs-test', version: '1' });
     const transport = new SSEClientTransport(new URL(`${base}/sse`), { requestInit: { headers: { authorization: `Bearer ${bob}` } } });
@@ -115,18 +138,4 @@ describe('real socket', () => {
       sse.close();
     }
   });
-});
-
-describe('main.ts', () => {
-  it('exits 1 and names every bad variable when the config is bad', () => {
-    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-    const run = spawnSync(process.execPath, [main], {
-      env: { PATH: process.env.PATH ?? '', MCP_PORT: 'x', MCP_LOG_LEVEL: 'loud' },
-      encoding: 'utf8',
-    });
-    expect(run.status).toBe(1);
-    expect(run.stderr).toContain('MCP_ISSUER:');
-    expect(run.stderr).toContain('MCP_PORT:');
-    expect(run.stderr).toContain('MCP_LOG_LEVEL:');
-  });
-});
+}

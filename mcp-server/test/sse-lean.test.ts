@@ -41,6 +41,12 @@ function postMessage(sse: SseStream, token: string, body: unknown) {
 }
 
 describe('HTTP+SSE sessions', () => {
+  streamTests();
+  leanCallTests();
+});
+
+/** The stream's headers, and a refused batch that leaves the stream usable. */
+function streamTests(): void {
   it('opens the stream with the event-stream headers and, for an allowed browser origin, the CORS ones', async () => {
     const controller = new AbortController();
     try {
@@ -76,7 +82,10 @@ describe('HTTP+SSE sessions', () => {
       sse.close();
     }
   });
+}
 
+/** The lean tools/call path: the SDK transport's answer, the permission check, concurrent first messages. */
+function leanCallTests(): void {
   it('answers a tools/call on the stream with the same event and 202 as the SDK transport', async () => {
     const sse = await openRawSse(alice);
     try {
@@ -125,4 +134,4 @@ describe('HTTP+SSE sessions', () => {
       sse.close();
     }
   });
-});
+}

@@ -48,6 +48,36 @@ async function refusal(p: Promise<Principal>): Promise<BearerError> {
 }
 
 describe('verified-token cache', () => {
+  cacheLifetimeTests();
+  cacheAdmissionTests();
+});
+
+describe('JWKS fetches in steady state', () => {
+  it('makes none over many authenticated tool calls (several tokens, several sessions)', async () => {
+    const app = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks` });
+    try {
+      const tokens = await Promise.all(['alice', 'bob', 'carol'].map((sub) => mint(k1, { sub }, { kid: 'k1' })));
+      const sessions = await Promise.all(tokens.map((t) => openSession(app, t)));
+      const before = jwks.requests();
+      for (let i = 0; i < 100; i++) {
+        const n = i % tokens.length;
+        const res = await app.inject({
+          method: 'POST',
+          url: '/mcp',
+          headers: { ...MCP_HEADERS, authorization: `Bearer ${tokens[n]}`, 'mcp-session-id': sessions[n]! },
+          payload: toolCall('whoami', {}, i),
+        });
+        expect(res.statusCode).toBe(200);
+      }
+      expect(jwks.requests() - before).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+/** What the cache answers, and when a cached answer ends: expiry, a key rotated out, a key replaced. */
+function cacheLifetimeTests(): void {
   it('verifies a token once and answers repeats from the cache, without fetching the JWKS again', async () => {
     const { cache, verify } = setup();
     const token = await mint(k1, {}, { kid: 'k1' });
@@ -104,7 +134,10 @@ describe('verified-token cache', () => {
     expect(cache.size).toBe(0);
     expect((await verify(await mint(k1Replacement, {}, { kid: 'k1' }))).sub).toBe('alice');
   });
+}
 
+/** What the cache never stores, and its size bound. */
+function cacheAdmissionTests(): void {
   it('never caches a wrong-audience token', async () => {
     const { cache, verify } = setup();
     const token = await mint(k1, { aud: 'http://127.0.0.1:9/elsewhere' }, { kid: 'k1' });
@@ -143,28 +176,4 @@ describe('verified-token cache', () => {
     await verify(await mint(k1, {}, { kid: 'k1' }));
     expect(cache.size).toBe(0);
   });
-});
-
-describe('JWKS fetches in steady state', () => {
-  it('makes none over many authenticated tool calls (several tokens, several sessions)', async () => {
-    const app = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks` });
-    try {
-      const tokens = await Promise.all(['alice', 'bob', 'carol'].map((sub) => mint(k1, { sub }, { kid: 'k1' })));
-      const sessions = await Promise.all(tokens.map((t) => openSession(app, t)));
-      const before = jwks.requests();
-      for (let i = 0; i < 100; i++) {
-        const n = i % tokens.length;
-        const res = await app.inject({
-          method: 'POST',
-          url: '/mcp',
-          headers: { ...MCP_HEADERS, authorization: `Bearer ${tokens[n]}`, 'mcp-session-id': sessions[n]! },
-          payload: toolCall('whoami', {}, i),
-        });
-        expect(res.statusCode).toBe(200);
-      }
-      expect(jwks.requests() - before).toBe(0);
-    } finally {
-      await app.close();
-    }
-  });
-});
+}

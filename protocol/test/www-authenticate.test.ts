@@ -6,122 +6,125 @@ import { describe, expect, it } from 'vitest';
 import { findChallenge, parseWwwAuthenticate, serializeChallenge, WwwAuthenticateSyntaxError } from '../src/index.ts';
 import type { Challenge } from '../src/index.ts';
 
-describe('parseWwwAuthenticate: valid field values', () => {
-  it.each<[string, string, Challenge[]]>([
-    ['a scheme without parameters', 'Bearer', [{ scheme: 'Bearer', params: {} }]],
-    ['a scheme followed only by whitespace', 'Bearer  ', [{ scheme: 'Bearer', params: {} }]],
-    ['one challenge, one quoted parameter', 'Bearer realm="example"', [{ scheme: 'Bearer', params: { realm: 'example' } }]],
-    ['a token (unquoted) value', 'Bearer realm=example', [{ scheme: 'Bearer', params: { realm: 'example' } }]],
-    ['whitespace around "=" (BWS)', 'Bearer realm = "x" ,\terror\t=\t"y"', [{ scheme: 'Bearer', params: { realm: 'x', error: 'y' } }]],
+/** Field values that parse, each named, with the challenges they parse to. */
+const VALID_FIELD_VALUES: Array<[name: string, value: string, expected: Challenge[]]> = [
+  ['a scheme without parameters', 'Bearer', [{ scheme: 'Bearer', params: {} }]],
+  ['a scheme followed only by whitespace', 'Bearer  ', [{ scheme: 'Bearer', params: {} }]],
+  ['one challenge, one quoted parameter', 'Bearer realm="example"', [{ scheme: 'Bearer', params: { realm: 'example' } }]],
+  ['a token (unquoted) value', 'Bearer realm=example', [{ scheme: 'Bearer', params: { realm: 'example' } }]],
+  ['whitespace around "=" (BWS)', 'Bearer realm = "x" ,\terror\t=\t"y"', [{ scheme: 'Bearer', params: { realm: 'x', error: 'y' } }]],
+  [
+    'two challenges with parameters',
+    'Bearer realm="x", Basic realm="y"',
     [
-      'two challenges with parameters',
-      'Bearer realm="x", Basic realm="y"',
-      [
-        { scheme: 'Bearer', params: { realm: 'x' } },
-        { scheme: 'Basic', params: { realm: 'y' } },
-      ],
+      { scheme: 'Bearer', params: { realm: 'x' } },
+      { scheme: 'Basic', params: { realm: 'y' } },
     ],
+  ],
+  [
+    'the RFC 9110 §11.6.1 example',
+    'Newauth realm="apps", type=1, title="Login to \\"apps\\"", Basic realm="simple"',
     [
-      'the RFC 9110 §11.6.1 example',
-      'Newauth realm="apps", type=1, title="Login to \\"apps\\"", Basic realm="simple"',
-      [
-        { scheme: 'Newauth', params: { realm: 'apps', type: '1', title: 'Login to "apps"' } },
-        { scheme: 'Basic', params: { realm: 'simple' } },
-      ],
+      { scheme: 'Newauth', params: { realm: 'apps', type: '1', title: 'Login to "apps"' } },
+      { scheme: 'Basic', params: { realm: 'simple' } },
     ],
+  ],
+  [
+    'commas inside a quoted-string do not split',
+    'Bearer error_description="a, b, c=d", scope="x y"',
+    [{ scheme: 'Bearer', params: { error_description: 'a, b, c=d', scope: 'x y' } }],
+  ],
+  ['a quoted-pair escaping a backslash', 'Bearer a="back\\\\slash"', [{ scheme: 'Bearer', params: { a: 'back\\slash' } }]],
+  ['a quoted-pair escaping an ordinary character', 'Bearer a="\\x\\y"', [{ scheme: 'Bearer', params: { a: 'xy' } }]],
+  ['an empty quoted-string', 'Bearer realm=""', [{ scheme: 'Bearer', params: { realm: '' } }]],
+  [
+    'parameter names are lower-cased, values and the scheme kept',
+    'BEARER Realm="MixedCase", ERROR="invalid_token"',
+    [{ scheme: 'BEARER', params: { realm: 'MixedCase', error: 'invalid_token' } }],
+  ],
+  ['token68 without padding', 'Basic YWxhZGRpbjpvcGVuc2VzYW1l', [{ scheme: 'Basic', params: {}, token68: 'YWxhZGRpbjpvcGVuc2VzYW1l' }]],
+  ['token68 with one "=" of padding', 'Negotiate abc=', [{ scheme: 'Negotiate', params: {}, token68: 'abc=' }]],
+  ['token68 with "==" padding', 'Negotiate a+b/c==', [{ scheme: 'Negotiate', params: {}, token68: 'a+b/c==' }]],
+  ['token68 that looks like a name with "=" but has no value', 'Bearer realm=', [{ scheme: 'Bearer', params: {}, token68: 'realm=' }]],
+  [
+    'token68 followed by another challenge',
+    'Negotiate abc==, Bearer realm="x"',
     [
-      'commas inside a quoted-string do not split',
-      'Bearer error_description="a, b, c=d", scope="x y"',
-      [{ scheme: 'Bearer', params: { error_description: 'a, b, c=d', scope: 'x y' } }],
+      { scheme: 'Negotiate', params: {}, token68: 'abc==' },
+      { scheme: 'Bearer', params: { realm: 'x' } },
     ],
-    ['a quoted-pair escaping a backslash', 'Bearer a="back\\\\slash"', [{ scheme: 'Bearer', params: { a: 'back\\slash' } }]],
-    ['a quoted-pair escaping an ordinary character', 'Bearer a="\\x\\y"', [{ scheme: 'Bearer', params: { a: 'xy' } }]],
-    ['an empty quoted-string', 'Bearer realm=""', [{ scheme: 'Bearer', params: { realm: '' } }]],
+  ],
+  [
+    'padded token68 then a challenge',
+    'Negotiate abc=, Basic realm="x"',
     [
-      'parameter names are lower-cased, values and the scheme kept',
-      'BEARER Realm="MixedCase", ERROR="invalid_token"',
-      [{ scheme: 'BEARER', params: { realm: 'MixedCase', error: 'invalid_token' } }],
+      { scheme: 'Negotiate', params: {}, token68: 'abc=' },
+      { scheme: 'Basic', params: { realm: 'x' } },
     ],
-    ['token68 without padding', 'Basic YWxhZGRpbjpvcGVuc2VzYW1l', [{ scheme: 'Basic', params: {}, token68: 'YWxhZGRpbjpvcGVuc2VzYW1l' }]],
-    ['token68 with one "=" of padding', 'Negotiate abc=', [{ scheme: 'Negotiate', params: {}, token68: 'abc=' }]],
-    ['token68 with "==" padding', 'Negotiate a+b/c==', [{ scheme: 'Negotiate', params: {}, token68: 'a+b/c==' }]],
-    ['token68 that looks like a name with "=" but has no value', 'Bearer realm=', [{ scheme: 'Bearer', params: {}, token68: 'realm=' }]],
+  ],
+  [
+    'bare schemes separated by a comma',
+    'Bearer, Basic',
     [
-      'token68 followed by another challenge',
-      'Negotiate abc==, Bearer realm="x"',
-      [
-        { scheme: 'Negotiate', params: {}, token68: 'abc==' },
-        { scheme: 'Bearer', params: { realm: 'x' } },
-      ],
+      { scheme: 'Bearer', params: {} },
+      { scheme: 'Basic', params: {} },
     ],
+  ],
+  [
+    'a bare scheme after a challenge with parameters',
+    'Basic realm="x", Bearer',
     [
-      'padded token68 then a challenge',
-      'Negotiate abc=, Basic realm="x"',
-      [
-        { scheme: 'Negotiate', params: {}, token68: 'abc=' },
-        { scheme: 'Basic', params: { realm: 'x' } },
-      ],
+      { scheme: 'Basic', params: { realm: 'x' } },
+      { scheme: 'Bearer', params: {} },
     ],
+  ],
+  [
+    'empty list elements before, between and after challenges',
+    ', , Bearer realm="x", , ,Basic realm="y" ,,',
     [
-      'bare schemes separated by a comma',
-      'Bearer, Basic',
-      [
-        { scheme: 'Bearer', params: {} },
-        { scheme: 'Basic', params: {} },
-      ],
+      { scheme: 'Bearer', params: { realm: 'x' } },
+      { scheme: 'Basic', params: { realm: 'y' } },
     ],
+  ],
+  [
+    'empty list elements between and after parameters',
+    'Bearer realm="x", , error="y",',
+    [{ scheme: 'Bearer', params: { realm: 'x', error: 'y' } }],
+  ],
+  [
+    'an empty element opening the parameter list (#auth-param after 1*SP)',
+    'Bearer , realm="x"',
+    [{ scheme: 'Bearer', params: { realm: 'x' } }],
+  ],
+  [
+    'two field lines joined with ", "',
+    'Bearer resource_metadata="https://rs.example/.well-known/oauth-protected-resource/mcp", DPoP algs="ES256"',
     [
-      'a bare scheme after a challenge with parameters',
-      'Basic realm="x", Bearer',
-      [
-        { scheme: 'Basic', params: { realm: 'x' } },
-        { scheme: 'Bearer', params: {} },
-      ],
+      { scheme: 'Bearer', params: { resource_metadata: 'https://rs.example/.well-known/oauth-protected-resource/mcp' } },
+      { scheme: 'DPoP', params: { algs: 'ES256' } },
     ],
+  ],
+  [
+    "the resource server's insufficient_scope challenge",
+    'Bearer error="insufficient_scope", error_description="this operation needs notes:write", scope="notes:write", resource_metadata="http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp"',
     [
-      'empty list elements before, between and after challenges',
-      ', , Bearer realm="x", , ,Basic realm="y" ,,',
-      [
-        { scheme: 'Bearer', params: { realm: 'x' } },
-        { scheme: 'Basic', params: { realm: 'y' } },
-      ],
-    ],
-    [
-      'empty list elements between and after parameters',
-      'Bearer realm="x", , error="y",',
-      [{ scheme: 'Bearer', params: { realm: 'x', error: 'y' } }],
-    ],
-    [
-      'an empty element opening the parameter list (#auth-param after 1*SP)',
-      'Bearer , realm="x"',
-      [{ scheme: 'Bearer', params: { realm: 'x' } }],
-    ],
-    [
-      'two field lines joined with ", "',
-      'Bearer resource_metadata="https://rs.example/.well-known/oauth-protected-resource/mcp", DPoP algs="ES256"',
-      [
-        { scheme: 'Bearer', params: { resource_metadata: 'https://rs.example/.well-known/oauth-protected-resource/mcp' } },
-        { scheme: 'DPoP', params: { algs: 'ES256' } },
-      ],
-    ],
-    [
-      "the resource server's insufficient_scope challenge",
-      'Bearer error="insufficient_scope", error_description="this operation needs notes:write", scope="notes:write", resource_metadata="http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp"',
-      [
-        {
-          scheme: 'Bearer',
-          params: {
-            error: 'insufficient_scope',
-            error_description: 'this operation needs notes:write',
-            scope: 'notes:write',
-            resource_metadata: 'http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp',
-          },
+      {
+        scheme: 'Bearer',
+        params: {
+          error: 'insufficient_scope',
+          error_description: 'this operation needs notes:write',
+          scope: 'notes:write',
+          resource_metadata: 'http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp',
         },
-      ],
+      },
     ],
-    ['the empty field value (#challenge allows none)', '', []],
-    ['only separators', ' , ,', []],
-  ])('parses %s', (_name, value, expected) => {
+  ],
+  ['the empty field value (#challenge allows none)', '', []],
+  ['only separators', ' , ,', []],
+];
+
+describe('parseWwwAuthenticate: valid field values', () => {
+  it.each<[string, string, Challenge[]]>(VALID_FIELD_VALUES)('parses %s', (_name, value, expected) => {
     expect(parseWwwAuthenticate(value)).toEqual(expected);
   });
 });

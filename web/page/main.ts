@@ -55,7 +55,18 @@ function unsupportedReason(err: unknown, config: PageConfig): string | undefined
   return undefined;
 }
 
-async function boot(): Promise<void> {
+/** What the page's parts share: the console view, the configuration, the run and how to show its state. */
+interface Page {
+  readonly lab: LabWindow['__mcpLab'];
+  readonly config: PageConfig;
+  readonly runner: StepRunner;
+  readonly saved: ReturnType<typeof takeRun>;
+  readonly setState: (state: RunState, message: string) => void;
+  readonly fail: (err: unknown) => void;
+}
+
+/** Loads the configuration and any saved run, and draws the steps so far (and each one as it comes). */
+async function loadPage(): Promise<Page> {
   const lab: LabWindow['__mcpLab'] = { state: 'idle', events: [] };
   (window as unknown as LabWindow).__mcpLab = lab;
   const config = (await (await fetch(PAGE_PATHS.config)).json()) as PageConfig;
@@ -63,13 +74,6 @@ async function boot(): Promise<void> {
   const runner = new StepRunner(saved?.events ?? []);
   const parties: Parties = { page: location.origin, rs: config.rsUrl, ...(saved ? { as: new URL(saved.as.issuer).origin } : {}) };
   lab.events = runner.events;
-  const status = el('status');
-  const setState = (state: RunState, message: string): void => {
-    lab.state = state;
-    status.textContent = message;
-    status.className = state === 'failed' ? 'fail' : '';
-    document.body.dataset.state = state;
-  };
   const redraw = (): Promise<void> => drawSequence(el('diagram'), runner.events, parties);
   runner.onStep((e) => {
     if (e.step === 'as-metadata' && typeof e.data.issuer === 'string') parties.as = new URL(e.data.issuer).origin;
@@ -78,8 +82,23 @@ async function boot(): Promise<void> {
   });
   for (const e of runner.events) renderStep(e);
   await redraw();
+  const setState = stateSetter(lab);
+  return { lab, config, runner, saved, setState, fail: failer(lab, config, setState) };
+}
 
-  const fail = (err: unknown): void => {
+function stateSetter(lab: LabWindow['__mcpLab']): Page['setState'] {
+  const status = el('status');
+  return (state, message) => {
+    lab.state = state;
+    status.textContent = message;
+    status.className = state === 'failed' ? 'fail' : '';
+    document.body.dataset.state = state;
+  };
+}
+
+/** Shows a failure, and why the IdP cannot serve the page when the failure says so. */
+function failer(lab: LabWindow['__mcpLab'], config: PageConfig, setState: Page['setState']): Page['fail'] {
+  return (err) => {
     const message = err instanceof FlowError ? `${err.step ?? 'run'}: ${err.message}` : String(err);
     lab.error = message;
     const reason = unsupportedReason(err, config);
@@ -90,16 +109,19 @@ async function boot(): Promise<void> {
     }
     setState('failed', `Failed — ${message}`);
   };
+}
 
+async function boot(): Promise<void> {
+  const page = await loadPage();
+  const { setState, saved } = page;
   const runButton = el<HTMLButtonElement>('run');
-  const logoutButton = el<HTMLButtonElement>('logout');
   runButton.addEventListener('click', () => {
     runButton.disabled = true;
     setState('running', 'Discovering…');
-    startRun(runner, config, (url) => {
+    startRun(page.runner, page.config, (url) => {
       setState('authorizing', 'Redirecting to the authorization server…');
       location.assign(url);
-    }).catch(fail);
+    }).catch(page.fail);
   });
 
   // The button is disabled in the HTML until now: a click before the page is wired would do nothing.
@@ -116,10 +138,16 @@ async function boot(): Promise<void> {
     return;
   }
   runButton.disabled = true;
+  await resume(page, saved, callbackUrl);
+}
+
+/** Finishes the run the authorization response belongs to, then offers the logout. */
+async function resume(page: Page, saved: NonNullable<Page['saved']>, callbackUrl: URL): Promise<void> {
+  const { setState, fail } = page;
   setState('running', 'Exchanging the code…');
   let sse: NativeSseTransport;
   try {
-    const connected = await resumeRun(runner, config, saved, callbackUrl);
+    const connected = await resumeRun(page.runner, page.config, saved, callbackUrl);
     sse = connected.sse;
     el('sse-result').textContent = contentText(connected.sseResult);
     el('http-result').textContent = contentText(connected.httpResult);
@@ -128,11 +156,12 @@ async function boot(): Promise<void> {
     return;
   }
   setState('connected', 'Connected: the SSE stream stays open with the cookie until you log out.');
+  const logoutButton = el<HTMLButtonElement>('logout');
   logoutButton.disabled = false;
   logoutButton.addEventListener('click', () => {
     logoutButton.disabled = true;
     setState('running', 'Logging out…');
-    logout(runner, config, sse).then(
+    logout(page.runner, page.config, sse).then(
       () => setState('logged-out', 'Logged out: the server ended the stream and the cookie no longer works.'),
       fail,
     );

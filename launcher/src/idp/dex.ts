@@ -30,6 +30,8 @@ export interface DexOptions {
   /** false starts authz-metadata as a pure proxy (AUTHZ_METADATA_ENABLED=false). */
   readonly metadataEnabled?: boolean;
   readonly allowedOrigins?: readonly string[];
+  /** Quirks authz-metadata applies in front of Dex (AUTHZ_METADATA_QUIRKS). */
+  readonly quirks?: readonly string[];
   /** The CLI's public client and the RS's audience client (dexClientIds of the profile); default profiles/dex.json's. */
   readonly clients?: Pick<DexConfigValues, 'clientId' | 'audienceClientId'>;
   /** Where both processes' output goes. */
@@ -107,6 +109,7 @@ export async function startDex(opts: DexOptions): Promise<RunningDex> {
             AUTHZ_METADATA_ISSUER: issuer,
             AUTHZ_METADATA_DOCUMENT: documentPath,
             AUTHZ_METADATA_ENABLED: opts.metadataEnabled === false ? 'false' : 'true',
+            AUTHZ_METADATA_QUIRKS: (opts.quirks ?? []).join(','),
             AUTHZ_METADATA_LOG_LEVEL: process.env.AUTHZ_METADATA_LOG_LEVEL ?? 'warn',
           },
           readyUrl: `${publicOrigin}/dex/keys`,

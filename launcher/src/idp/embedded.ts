@@ -6,6 +6,8 @@ const MAIN = repoPath('embedded-idp/src/main.ts');
 
 export interface EmbeddedOptions {
   readonly port: number;
+  /** The issuer when it is not the listener's origin (a quirk layer fronts the IdP on another port). */
+  readonly issuer?: string;
   /** Resource indicators the IdP may issue tokens for (the RS's identifiers). */
   readonly resources: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
@@ -19,7 +21,8 @@ export interface RunningEmbedded {
 
 /** Starts `node embedded-idp/src/main.ts`; resolves once its RFC 8414 document answers. */
 export async function startEmbedded(opts: EmbeddedOptions): Promise<RunningEmbedded> {
-  const issuer = `http://127.0.0.1:${opts.port}`;
+  const origin = `http://127.0.0.1:${opts.port}`;
+  const issuer = opts.issuer ?? origin;
   const svc = await startService(
     {
       name: 'embedded-idp',
@@ -33,7 +36,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<RunningEmbed
         IDP_LOG_LEVEL: process.env.IDP_LOG_LEVEL ?? 'warn',
         ...opts.env,
       },
-      readyUrl: `${issuer}/.well-known/oauth-authorization-server`,
+      readyUrl: `${origin}/.well-known/oauth-authorization-server`,
     },
     opts.log,
   );

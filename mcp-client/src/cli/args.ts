@@ -8,6 +8,9 @@ import { ConfigError } from '../config.ts';
 import { FlowError, messageOf } from '../errors.ts';
 import type { FlowOptions } from '../flow/types.ts';
 import { LOGIN_DRIVERS, type LoginDriverName } from '../login/drivers.ts';
+import { DOCTOR_OPTIONS, EXPORT_OPTIONS, doctorArgs, exportTargets, misplacedDoctorOption, wantsExport } from '../doctor/args.ts';
+import type { DoctorCommand } from '../doctor/command.ts';
+import type { ExportTargets } from '../export/write.ts';
 import { USAGE, type HelpTopic } from './usage.ts';
 
 export class UsageError extends Error {
@@ -17,7 +20,7 @@ export class UsageError extends Error {
 /** The parts of the flow options that come from the command line. */
 export type FlowArgs = Pick<
   FlowOptions,
-  'command' | 'serverUrl' | 'transport' | 'protocolEra' | 'cookie' | 'login' | 'loginDriver' | 'clientId' | 'clientSecret' | 'clientMetadataUrl' | 'scope' | 'call' | 'fresh'
+  'command' | 'serverUrl' | 'transport' | 'protocolEra' | 'cookie' | 'login' | 'loginDriver' | 'clientId' | 'clientSecret' | 'clientMetadataUrl' | 'scope' | 'authorizeParams' | 'call' | 'fresh'
 >;
 
 export interface OutputArgs {
@@ -25,6 +28,8 @@ export interface OutputArgs {
   readonly json: boolean;
   /** `--store DIR`, else the configured store directory. */
   readonly store: string | undefined;
+  /** `--trace-out`, `--mermaid`, `--har` (connect, tools, call): exports of the run; absent when none is asked for. */
+  readonly exports?: ExportTargets;
 }
 
 export type CliRequest =
@@ -32,7 +37,9 @@ export type CliRequest =
   /** Run by the MCP conformance suite: the server URL is the last argument, nothing else is read. */
   | { readonly kind: 'conformance'; readonly serverUrl: string }
   | { readonly kind: 'logout'; readonly url: string | undefined; readonly output: OutputArgs }
-  | { readonly kind: 'flow'; readonly flow: FlowArgs; readonly output: OutputArgs };
+  | { readonly kind: 'flow'; readonly flow: FlowArgs; readonly output: OutputArgs }
+  /** `doctor <url>`: everything the doctor needs but the terminal's color. */
+  | { readonly kind: 'doctor'; readonly doctor: Omit<DoctorCommand, 'color'> };
 
 const OPTIONS = {
   transport: { type: 'string' },
@@ -44,20 +51,32 @@ const OPTIONS = {
   'client-secret': { type: 'string' },
   'client-metadata-url': { type: 'string' },
   scope: { type: 'string' },
+  'authorize-param': { type: 'string', multiple: true },
   call: { type: 'string' },
   args: { type: 'string' },
   fresh: { type: 'boolean' },
   store: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...EXPORT_OPTIONS,
+  ...DOCTOR_OPTIONS,
 } satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
 
 /** Options that only the flow commands take (logout refuses them). */
-const FLOW_ONLY = ['transport', 'protocol-era', 'cookie', 'login', 'login-driver', 'client-id', 'client-secret', 'client-metadata-url', 'scope', 'call', 'args', 'fresh'] as const;
+const FLOW_ONLY = ['transport', 'protocol-era', 'cookie', 'login', 'login-driver', 'client-id', 'client-secret', 'client-metadata-url', 'scope', 'authorize-param', 'call', 'args', 'fresh'] as const;
 
-const COMMANDS = ['connect', 'tools', 'call', 'logout'] as const satisfies readonly HelpTopic[];
+/**
+ * Authorization request parameters the flow itself sets (OAuth 2.1 §4.1.1, PKCE, RFC 8707, RFC 9207's binding):
+ * `--authorize-param` adds to a request, it never replaces what protects it.
+ */
+export const RESERVED_AUTHORIZE_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'code_challenge', 'code_challenge_method', 'state', 'resource', 'scope'] as const;
+
+const COMMANDS = ['connect', 'tools', 'call', 'logout', 'doctor'] as const satisfies readonly HelpTopic[];
+
+/** Options that do not apply to doctor (it never uses the token store, the transport or a tool call). */
+const NOT_FOR_DOCTOR = ['transport', 'cookie', 'call', 'args', 'fresh', 'store'] as const;
 
 /** Parses the command line; throws UsageError for anything that cannot run. */
 export function parseCliArgs(argv: readonly string[], mode: { readonly conformance: boolean } = { conformance: false }): CliRequest {
@@ -72,9 +91,19 @@ export function parseCliArgs(argv: readonly string[], mode: { readonly conforman
   const topic = COMMANDS.find((c) => c === command);
   if (topic === undefined) throw new UsageError(`unknown command "${command}"`);
   if (values.help) return { kind: 'help', text: USAGE[topic], exitCode: 0 };
-  const output: OutputArgs = { json: values.json === true, store: values.store };
+  if (topic === 'doctor') {
+    const misplaced = NOT_FOR_DOCTOR.find((name) => values[name] !== undefined);
+    if (misplaced) throw new UsageError(`--${misplaced} does not apply to doctor`);
+    const [url, ...more] = rest;
+    if (url === undefined) throw new UsageError('doctor needs the MCP server URL');
+    return { kind: 'doctor', doctor: doctorArgs(httpUrl(url, 'the MCP server URL'), more, values, (m) => new UsageError(m)) };
+  }
+  const doctorOnly = misplacedDoctorOption(values);
+  if (doctorOnly) throw new UsageError(`--${doctorOnly} works with doctor only`);
+  const exports = exportTargets(values);
+  const output: OutputArgs = { json: values.json === true, store: values.store, ...(wantsExport(exports) ? { exports } : {}) };
   if (topic === 'logout') {
-    const misplaced = FLOW_ONLY.find((name) => values[name] !== undefined);
+    const misplaced = [...FLOW_ONLY, ...(Object.keys(EXPORT_OPTIONS) as (keyof typeof EXPORT_OPTIONS)[])].find((name) => values[name] !== undefined);
     if (misplaced) throw new UsageError(`--${misplaced} does not apply to logout`);
     if (rest.length > 1) throw new UsageError('logout takes at most one URL');
     return { kind: 'logout', url: rest[0] === undefined ? undefined : httpUrl(rest[0], 'the URL'), output };
@@ -107,6 +136,7 @@ function flowArgs(command: 'connect' | 'tools' | 'call', serverUrl: string, more
   const scope = values.scope?.split(' ').filter(Boolean);
   if (values.scope !== undefined && !scope?.length) throw new UsageError('--scope needs at least one scope');
   const call = callArgs(command, more, values);
+  const authorizeParams = values['authorize-param'] === undefined ? undefined : authorizeParamList(values['authorize-param']);
   const login = values.login === undefined ? undefined : credentials(values.login);
   return {
     command,
@@ -120,6 +150,7 @@ function flowArgs(command: 'connect' | 'tools' | 'call', serverUrl: string, more
     ...(values['client-secret'] !== undefined ? { clientSecret: values['client-secret'] } : {}),
     ...(values['client-metadata-url'] !== undefined ? { clientMetadataUrl: values['client-metadata-url'] } : {}),
     ...(scope ? { scope } : {}),
+    ...(authorizeParams ? { authorizeParams } : {}),
     ...(call ? { call } : {}),
     fresh: values.fresh === true,
   };
@@ -141,6 +172,22 @@ function callArgs(command: 'connect' | 'tools' | 'call', more: readonly string[]
   }
   if (command !== 'connect') throw new UsageError('--call works with connect only; use the call command');
   return { tool: values.call, args: values.args === undefined ? {} : jsonObject(values.args, '--args') };
+}
+
+/** `--authorize-param name=value`, repeatable; a reserved or repeated name is a usage error. */
+function authorizeParamList(items: readonly string[]): Readonly<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const i = item.indexOf('=');
+    if (i <= 0) throw new UsageError(`--authorize-param must be name=value, got "${item}"`);
+    const name = item.slice(0, i);
+    if ((RESERVED_AUTHORIZE_PARAMS as readonly string[]).includes(name)) {
+      throw new UsageError(`--authorize-param cannot set ${name}: the flow sets it (${RESERVED_AUTHORIZE_PARAMS.join(', ')} are reserved)`);
+    }
+    if (name in out) throw new UsageError(`--authorize-param ${name} is given twice`);
+    out[name] = item.slice(i + 1);
+  }
+  return out;
 }
 
 function credentials(value: string): NonNullable<FlowArgs['login']> {

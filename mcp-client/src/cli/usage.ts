@@ -1,7 +1,9 @@
 /**
  * The CLI's help texts, one per command.
  */
-export type HelpTopic = 'main' | 'connect' | 'tools' | 'call' | 'logout';
+import { DOCTOR_USAGE } from '../doctor/args.ts';
+
+export type HelpTopic = 'main' | 'connect' | 'tools' | 'call' | 'logout' | 'doctor';
 
 export const USAGE: Readonly<Record<HelpTopic, string>> = {
   main: `Usage: mcp-lab-client <command> [options]
@@ -12,6 +14,7 @@ Commands:
   tools <url>                the same, ending with the tool list
   call <url> <tool> [json]   the same, ending with one tool call
   logout [url]               forget stored tokens (of one MCP server, or all)
+  doctor <url>               diagnose an MCP server's authorization setup (checks: docs/errors.md)
 
 Run "mcp-lab-client <command> --help" for the options of a command.
 `,
@@ -32,19 +35,24 @@ Options:
   --client-secret SECRET     its secret (confidential client)
   --client-metadata-url URL  https URL of this client's metadata document (CIMD client_id)
   --scope "a b"              request these scopes instead of the server's challenge
+  --authorize-param K=V      an extra authorization request parameter, repeatable (e.g. Auth0's
+                             audience=https://api.example); the OAuth and PKCE parameters cannot be overridden
   --call TOOL                call a tool after listing
   --args JSON                arguments for --call (a JSON object)
   --fresh                    ignore stored tokens: probe, discovery and a new authorization
                              (a stored client registration is still used)
   --store DIR                token store directory (default $MCP_LAB_CLIENT_HOME or ~/.config/mcp-lab-client)
   --json                     one JSON object per step on stdout
+  --trace-out FILE           write the run as JSON lines
+  --mermaid FILE             write a Mermaid sequence diagram of the run
+  --har FILE                 write the HTTP exchanges as HAR 1.2 (credentials redacted)
   -h, --help                 this help
 `,
   tools: `Usage: mcp-lab-client tools <url> [options]
 
 Authorizes (reusing a stored token when there is one) and lists the server's tools.
 Options: as for "connect" (--transport, --cookie, --login, --login-driver, --client-id, --client-secret,
---client-metadata-url, --scope, --fresh, --store, --json).
+--client-metadata-url, --scope, --fresh, --store, --json, --trace-out, --mermaid, --har).
 `,
   call: `Usage: mcp-lab-client call <url> <tool> [json-args] [options]
 
@@ -56,4 +64,5 @@ Options: as for "connect" (except --call and --args).
 
 Forgets stored tokens: those for the MCP server at <url>, or all of them. Client registrations are kept.
 `,
+  doctor: DOCTOR_USAGE,
 };

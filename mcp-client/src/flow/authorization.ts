@@ -60,7 +60,14 @@ function userAgentFor(run: FlowRun, listener: CallbackListener): { readonly agen
 async function authorizeOnce(run: FlowRun, auth: AuthContext, choice: ScopeChoice, scopes: readonly string[]): Promise<StoredTokens> {
   const listener = await startCallbackListener();
   try {
-    const pending = await buildAuthorizationRequest({ as: auth.as, clientId: auth.client.client_id, resource: auth.resource, scopes, listener });
+    const pending = await buildAuthorizationRequest({
+      as: auth.as,
+      clientId: auth.client.client_id,
+      resource: auth.resource,
+      scopes,
+      listener,
+      ...(run.opts.authorizeParams ? { extraParams: run.opts.authorizeParams } : {}),
+    });
     const { agent, kind } = userAgentFor(run, listener);
     const callbackUrl = await run.step('authorize', async (ctx) => {
       ctx.record({ name: 'scope selection', ok: true, detail: `${choice.source}${scopes.length > choice.scopes.length ? ' + offline_access (AS supports it)' : ''}` });

@@ -85,12 +85,21 @@ export async function initialTokens(run: FlowRun, auth: AuthContext, rejected?: 
  * authorization server refused.
  */
 export async function refresh(run: FlowRun, auth: AuthContext, current: StoredTokens, next: string): Promise<StoredTokens | undefined> {
+  const store = run.opts.store;
   try {
-    return await run.step('refresh', async (ctx) => {
-      const t = await refreshTokens(ctx, auth, current);
-      await run.opts.store.putTokens(t);
-      return [t, describeTokens(t)];
-    }, () => ({ next }));
+    return await run.step('refresh', (ctx) => store.withLock(async (): Promise<[StoredTokens, Record<string, unknown>]> => {
+      ctx.record({ name: 'refresh lock held', ok: true, detail: store.refreshLock ? `${store.file}.lock` : 'OFF (test switch MCP_LAB_CLIENT_TEST_NO_REFRESH_LOCK)' });
+      // Re-read under the lock: another process may have refreshed while this one waited.
+      const latest = await store.getTokens(auth.as.issuer, auth.client.client_id, auth.resource);
+      const newer = latest !== undefined && latest.access_token !== current.access_token;
+      if (newer && unexpired(run, latest)) {
+        ctx.record({ name: 'refreshed by another process', ok: true, detail: 'the store holds a newer token; no refresh request sent' });
+        return [latest, { ...describeTokens(latest), source: 'store-after-lock' }];
+      }
+      const t = await refreshTokens(ctx, auth, newer && latest.refresh_token ? latest : current);
+      await store.putTokens(t);
+      return [t, { ...describeTokens(t), source: 'refresh' }];
+    }), () => ({ next }));
   } catch (err) {
     if (err instanceof FlowError) return undefined;
     throw err;

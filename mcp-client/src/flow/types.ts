@@ -32,6 +32,8 @@ export interface FlowOptions {
   readonly clientMetadataUrl?: string;
   /** `--scope`: overrides the scope selection strategy. */
   readonly scope?: readonly string[];
+  /** `--authorize-param`: extra authorization request parameters (e.g. Auth0's `audience`); never a reserved one. */
+  readonly authorizeParams?: Readonly<Record<string, string>>;
   readonly call?: ToolCall;
   /**
    * Chooses the calls after tools/list when `call` is not given (conformance mode: the tools the scenario's server

@@ -17,6 +17,8 @@ export interface PendingAuthorization {
   readonly expectedIssuer: string;
   readonly resource: string;
   readonly scopes: readonly string[];
+  /** Extra parameters sent with the request (`--authorize-param`). */
+  readonly extraParams: Readonly<Record<string, string>>;
 }
 
 export interface AuthorizeInput {
@@ -26,6 +28,8 @@ export interface AuthorizeInput {
   readonly scopes: readonly string[];
   /** Only its redirect URI is needed (a browser page has no listener: its own /callback is the redirect URI). */
   readonly listener: Pick<CallbackListener, 'redirectUri'>;
+  /** Extra parameters (`--authorize-param`), added after the flow's own; args.ts refuses the reserved names. */
+  readonly extraParams?: Readonly<Record<string, string>>;
 }
 
 /** Takes a user agent to the authorization URL and returns where the authorization server sent it back. */
@@ -46,6 +50,10 @@ export async function buildAuthorizationRequest(input: AuthorizeInput): Promise<
   url.searchParams.set('state', state);
   url.searchParams.set('resource', input.resource);
   if (input.scopes.length) url.searchParams.set('scope', input.scopes.join(' '));
+  for (const [name, value] of Object.entries(input.extraParams ?? {})) {
+    if (url.searchParams.has(name)) throw new FlowError(`extra authorization parameter ${name} would replace the flow's own`, { code: 'invalid-options' });
+    url.searchParams.set(name, value);
+  }
   return {
     authorizationUrl: url,
     state,
@@ -54,6 +62,7 @@ export async function buildAuthorizationRequest(input: AuthorizeInput): Promise<
     expectedIssuer: input.as.issuer,
     resource: input.resource,
     scopes: input.scopes,
+    extraParams: input.extraParams ?? {},
   };
 }
 
@@ -67,6 +76,8 @@ export async function authorize(
   ctx.record({ name: 'PKCE', ok: true, detail: 'code_challenge_method S256' });
   ctx.record({ name: 'resource indicator', ok: true, detail: pending.resource });
   ctx.record({ name: 'scope', ok: true, detail: pending.scopes.join(' ') || '(none requested)' });
+  const extra = Object.entries(pending.extraParams);
+  if (extra.length) ctx.record({ name: 'extra authorization parameters (--authorize-param)', ok: true, detail: extra.map(([k, v]) => `${k}=${v}`).join(' ') });
   return agent(ctx, pending.authorizationUrl, listener);
 }
 

@@ -43,12 +43,33 @@ export function validClientMetadataUrl(url: string): boolean {
   }
 }
 
+/**
+ * Obtains a client_id in the MCP Client Registration priority order: pre-registered (`--client-id`, then one
+ * configured for the issuer) → Client ID Metadata Document → stored Dynamic Client Registration → a new one
+ * (RFC 7591), which is stored.
+ * @throws FlowError when the AS offers neither CIMD nor DCR, or refuses the registration.
+ */
 export async function register(
   ctx: StepContext,
   as: oauth.AuthorizationServer,
   store: TokenStore,
   input: RegistrationInput,
 ): Promise<ClientRegistration> {
+  return (
+    (await preRegistered(ctx, as, store, input)) ??
+    metadataDocumentClient(ctx, as, input) ??
+    (await storedRegistration(ctx, as, store)) ??
+    (await dynamicRegistration(ctx, as, store, input))
+  );
+}
+
+/** A client given with `--client-id`, else one configured for this issuer; undefined when neither. */
+async function preRegistered(
+  ctx: StepContext,
+  as: oauth.AuthorizationServer,
+  store: TokenStore,
+  input: RegistrationInput,
+): Promise<ClientRegistration | undefined> {
   if (input.clientId !== undefined) {
     ctx.record({ name: 'pre-registered client', ok: true, detail: `--client-id ${input.clientId}` });
     return {
@@ -59,41 +80,64 @@ export async function register(
     };
   }
   const configured = await store.getConfiguredClient(as.issuer);
-  if (configured) {
-    ctx.record({ name: 'pre-registered client', ok: true, detail: `configured for ${as.issuer}: ${configured.client_id}` });
-    return {
-      method: 'configured',
-      client_id: configured.client_id,
-      ...(configured.client_secret !== undefined ? { client_secret: configured.client_secret } : {}),
-      token_endpoint_auth_method: configured.client_secret !== undefined ? secretMethod(as) : 'none',
-    };
-  }
+  if (!configured) return undefined;
+  ctx.record({ name: 'pre-registered client', ok: true, detail: `configured for ${as.issuer}: ${configured.client_id}` });
+  return {
+    method: 'configured',
+    client_id: configured.client_id,
+    ...(configured.client_secret !== undefined ? { client_secret: configured.client_secret } : {}),
+    token_endpoint_auth_method: configured.client_secret !== undefined ? secretMethod(as) : 'none',
+  };
+}
+
+/** The `--client-metadata-url` as client_id when the AS supports CIMD (recorded either way); else undefined. */
+function metadataDocumentClient(
+  ctx: StepContext,
+  as: oauth.AuthorizationServer,
+  input: RegistrationInput,
+): ClientRegistration | undefined {
   const cimdSupported = as.client_id_metadata_document_supported === true;
   ctx.record({
     name: 'Client ID Metadata Documents',
     ok: true,
     detail: `${cimdSupported ? 'supported' : 'not supported'} by the authorization server; ${input.clientMetadataUrl ? `--client-metadata-url ${input.clientMetadataUrl}` : 'no --client-metadata-url given'}`,
   });
-  if (cimdSupported && input.clientMetadataUrl !== undefined) {
-    ctx.check(
-      'client metadata URL is https with a path',
-      validClientMetadataUrl(input.clientMetadataUrl),
-      input.clientMetadataUrl,
-      'a CIMD client_id must be an https URL with a path, e.g. https://example.com/client.json',
-    );
-    return { method: 'cimd', client_id: input.clientMetadataUrl, token_endpoint_auth_method: 'none' };
-  }
+  if (!cimdSupported || input.clientMetadataUrl === undefined) return undefined;
+  ctx.check(
+    'client metadata URL is https with a path',
+    validClientMetadataUrl(input.clientMetadataUrl),
+    input.clientMetadataUrl,
+    'a CIMD client_id must be an https URL with a path, e.g. https://example.com/client.json',
+  );
+  return { method: 'cimd', client_id: input.clientMetadataUrl, token_endpoint_auth_method: 'none' };
+}
+
+/** A dynamic registration stored earlier for this issuer; undefined when none. */
+async function storedRegistration(
+  ctx: StepContext,
+  as: oauth.AuthorizationServer,
+  store: TokenStore,
+): Promise<ClientRegistration | undefined> {
   const stored = await store.getRegistration(as.issuer);
-  if (stored) {
-    ctx.record({ name: 'stored dynamic registration', ok: true, detail: `client_id ${stored.client_id} registered ${stored.registered_at}` });
-    return {
-      method: 'stored-dcr',
-      client_id: stored.client_id,
-      ...(stored.client_secret !== undefined ? { client_secret: stored.client_secret } : {}),
-      token_endpoint_auth_method: stored.token_endpoint_auth_method,
-    };
-  }
+  if (!stored) return undefined;
+  ctx.record({ name: 'stored dynamic registration', ok: true, detail: `client_id ${stored.client_id} registered ${stored.registered_at}` });
+  return {
+    method: 'stored-dcr',
+    client_id: stored.client_id,
+    ...(stored.client_secret !== undefined ? { client_secret: stored.client_secret } : {}),
+    token_endpoint_auth_method: stored.token_endpoint_auth_method,
+  };
+}
+
+/** Registers a native public client (RFC 7591 §3) and stores the registration for the next run. */
+async function dynamicRegistration(
+  ctx: StepContext,
+  as: oauth.AuthorizationServer,
+  store: TokenStore,
+  input: RegistrationInput,
+): Promise<ClientRegistration> {
   if (as.registration_endpoint === undefined) {
+    const cimdSupported = as.client_id_metadata_document_supported === true;
     throw new FlowError(`the authorization server ${as.issuer} supports neither Client ID Metadata Documents nor Dynamic Client Registration`, {
       hint: cimdSupported
         ? 'pass --client-metadata-url <https URL of your client metadata document>, or --client-id (and --client-secret) of a client registered there'
@@ -108,17 +152,41 @@ export async function register(
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
   };
-  let registered: Awaited<ReturnType<typeof oauth.processDynamicClientRegistrationResponse>>;
+  const registered = await requestRegistration(ctx, as, as.registration_endpoint, metadata);
+  const reg = storedForm(as, registered, metadata.redirect_uris);
+  await store.putRegistration(reg);
+  ctx.record({ name: 'dynamic client registration', ok: true, detail: `client_id ${reg.client_id} (application_type native, public client)` });
+  return {
+    method: 'dcr',
+    client_id: reg.client_id,
+    ...(reg.client_secret !== undefined ? { client_secret: reg.client_secret } : {}),
+    token_endpoint_auth_method: reg.token_endpoint_auth_method,
+  };
+}
+
+type RegistrationResponse = Awaited<ReturnType<typeof oauth.processDynamicClientRegistrationResponse>>;
+
+/** Sends the registration request; a refusal or a malformed answer becomes one FlowError. */
+async function requestRegistration(
+  ctx: StepContext,
+  as: oauth.AuthorizationServer,
+  endpoint: string,
+  metadata: Partial<oauth.OmitSymbolProperties<oauth.Client>>,
+): Promise<RegistrationResponse> {
   try {
-    const response = await oauth.dynamicClientRegistrationRequest(as, metadata, oauthOptions(ctx, as.registration_endpoint));
-    registered = await processRegistration(ctx, response);
+    const response = await oauth.dynamicClientRegistrationRequest(as, metadata, oauthOptions(ctx, endpoint));
+    return await processRegistration(ctx, response);
   } catch (cause) {
-    throw new FlowError(`dynamic client registration at ${as.registration_endpoint} failed: ${describeOauthError(cause)}`, {
+    throw new FlowError(`dynamic client registration at ${endpoint} failed: ${describeOauthError(cause)}`, {
       hint: 'the authorization server refused to register this client; pass --client-id of a pre-registered client instead',
       cause,
     });
   }
-  const reg: StoredRegistration = {
+}
+
+/** What is stored of a registration response. */
+function storedForm(as: oauth.AuthorizationServer, registered: RegistrationResponse, redirectUris: string[]): StoredRegistration {
+  return {
     issuer: as.issuer,
     client_id: registered.client_id,
     ...(typeof registered.client_secret === 'string' ? { client_secret: registered.client_secret } : {}),
@@ -129,16 +197,8 @@ export async function register(
         : typeof registered.client_secret === 'string'
           ? secretMethod(as)
           : 'none',
-    redirect_uris: metadata.redirect_uris,
+    redirect_uris: redirectUris,
     registered_at: new Date().toISOString(),
-  };
-  await store.putRegistration(reg);
-  ctx.record({ name: 'dynamic client registration', ok: true, detail: `client_id ${reg.client_id} (application_type native, public client)` });
-  return {
-    method: 'dcr',
-    client_id: reg.client_id,
-    ...(reg.client_secret !== undefined ? { client_secret: reg.client_secret } : {}),
-    token_endpoint_auth_method: reg.token_endpoint_auth_method,
   };
 }
 

@@ -69,7 +69,7 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async function authPlu
         request.authMethod = 'bearer';
         return;
       case 'cookie': {
-        const principal = cookieSessions.get(credentials.sessionId);
+        const principal = await cookieSessions.get(credentials.sessionId);
         // An unknown or expired session cookie is no credential at all: challenge for a token.
         if (!principal) throw new CredentialsRequired('the session expired or is unknown; an access token is required');
         checkCookieOrigin(request.method, request.headers.origin, config.allowedOrigins);

@@ -13,17 +13,35 @@ import type { Principal } from './principal.ts';
 /** Why a cookie session ended: logout (DELETE /session), replaced by the subject's newer one, or expired. */
 export type CookieSessionEnd = 'logged_out' | 'replaced' | 'expired';
 
+type Awaitable<T> = T | Promise<T>;
+
+/**
+ * What the app needs of a cookie-session store. The in-memory one (below) answers at once; the shared one
+ * (state/redis-cookie-sessions.ts, several replicas) answers through Redis, so callers await every answer.
+ */
 export interface CookieSessionStore {
   /** @throws HttpError 503 cookie_sessions_full when the store is full of live sessions. */
+  create(principal: Principal): Awaitable<{ readonly id: string; readonly expiresAtMs: number }>;
+  get(id: string): Awaitable<Principal | undefined>;
+  delete(id: string): Awaitable<void>;
+  /** Sessions the subject of `principal` holds. */
+  countOf(principal: Pick<Principal, 'iss' | 'sub'>): Awaitable<number>;
+  /** Forgets expired sessions (each reported to the listeners); runs on a timer in the app. */
+  sweep(): Awaitable<void>;
+  /**
+   * Registers a listener for ended sessions (MCP streams opened with one end too). A shared store reports the
+   * end on every replica, wherever the logout or the expiry happened.
+   */
+  onEnd(listener: (id: string, why: CookieSessionEnd) => void): void;
+}
+
+/** The in-memory store: one process, every answer at once. */
+export interface MemoryCookieSessionStore extends CookieSessionStore {
   create(principal: Principal): { readonly id: string; readonly expiresAtMs: number };
   get(id: string): Principal | undefined;
   delete(id: string): void;
-  /** Sessions the subject of `principal` holds. */
   countOf(principal: Pick<Principal, 'iss' | 'sub'>): number;
-  /** Forgets expired sessions (each reported to the listeners); runs on a timer in the app. */
   sweep(): void;
-  /** Registers a listener for ended sessions (MCP streams opened with one end too). */
-  onEnd(listener: (id: string, why: CookieSessionEnd) => void): void;
 }
 
 interface Entry {
@@ -41,7 +59,7 @@ export const DEFAULT_COOKIE_SESSION_LIMITS: CookieSessionLimits = Object.freeze(
 });
 
 /** An in-memory store bounded per subject, in all, and in time (see the module comment). */
-export function createCookieSessionStore(now: () => number, limits: CookieSessionLimits = DEFAULT_COOKIE_SESSION_LIMITS): CookieSessionStore {
+export function createCookieSessionStore(now: () => number, limits: CookieSessionLimits = DEFAULT_COOKIE_SESSION_LIMITS): MemoryCookieSessionStore {
   const sessions = new Map<string, Entry>();
   /** owner → its session ids, oldest first (Set keeps insertion order). */
   const byOwner = new Map<string, Set<string>>();

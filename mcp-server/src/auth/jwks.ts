@@ -102,65 +102,99 @@ function unavailable(message: string, cause?: unknown): BearerError {
   return new BearerError('temporarily_unavailable', message, cause === undefined ? undefined : { cause });
 }
 
-/** A key source over the configured or discovered JWKS (see the module comment for its policy). */
-export function createJwksResolver(options: JwksOptions): KeySource {
-  const { config } = options;
-  const fetchImpl = options.fetch ?? fetch;
-  const now = options.now ?? (() => Date.now());
-  const log = options.log;
-  const listeners: Array<(kids: ReadonlySet<string>) => void> = [];
+/** What a verification window is measured against: the resolver's clock and its JWKS settings. */
+type JwksPolicy = JwksOptions['config'];
 
-  let jwksUri = config.jwksUrl;
-  let keySet: KeySet | undefined;
-  let inflight: Promise<void> | undefined;
-  let lastFailure: { readonly atMs: number; readonly error: unknown } | undefined;
-  let lastKidRefreshMs = Number.NEGATIVE_INFINITY;
+/**
+ * The resolver's state and its policy, one method per concern: fetching a key set, the single-flight refresh,
+ * choosing the key set to verify with, and the unknown-`kid` path.
+ */
+class JwksResolver {
+  private readonly config: JwksPolicy;
+  private readonly fetchImpl: typeof fetch;
+  private readonly now: () => number;
+  private readonly log: JwksLog | undefined;
+  private readonly listeners: Array<(kids: ReadonlySet<string>) => void> = [];
+
+  private jwksUri: string | undefined;
+  private keySet: KeySet | undefined;
+  private inflight: Promise<void> | undefined;
+  private lastFailure: { readonly atMs: number; readonly error: unknown } | undefined;
+  private lastKidRefreshMs = Number.NEGATIVE_INFINITY;
   /** kid → until when it counts as missing (it was absent from a key set fetched after it was asked for). */
-  const missingKids = new Map<string, number>();
-  let staleLogged = false;
+  private readonly missingKids = new Map<string, number>();
+  private staleLogged = false;
 
-  async function fetchKeySet(): Promise<void> {
-    const signal = AbortSignal.timeout(config.jwksTimeoutMs);
-    jwksUri ??= await discoverJwksUri(config.issuer, signal, fetchImpl);
-    const res = await fetchImpl(jwksUri, { headers: { accept: 'application/json' }, signal });
+  constructor(options: JwksOptions) {
+    this.config = options.config;
+    this.fetchImpl = options.fetch ?? fetch;
+    this.now = options.now ?? (() => Date.now());
+    this.log = options.log;
+    this.jwksUri = options.config.jwksUrl;
+  }
+
+  /** False before the first fetch and once the key set is older than its maximum age. */
+  fresh(): boolean {
+    return this.keySet !== undefined && this.now() - this.keySet.fetchedAtMs <= this.config.jwksMaxAgeMs;
+  }
+
+  onKeysRemoved(listener: (kids: ReadonlySet<string>) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private async fetchKeySet(): Promise<void> {
+    const signal = AbortSignal.timeout(this.config.jwksTimeoutMs);
+    this.jwksUri ??= await discoverJwksUri(this.config.issuer, signal, this.fetchImpl);
+    const jwksUri = this.jwksUri;
+    const res = await this.fetchImpl(jwksUri, { headers: { accept: 'application/json' }, signal });
     if (!res.ok) throw new Error(`JWKS ${jwksUri}: HTTP ${res.status}`);
     const body = (await res.json()) as JSONWebKeySet;
     // Throws for a document that is not a key set: the last good one stays.
     const lookup = createLocalJWKSet(body);
     const prints = new Map<string, string>();
     for (const jwk of body.keys) prints.set(jwk.kid ?? '', JSON.stringify(jwk));
-    const previous = keySet;
-    keySet = { lookup, prints, fetchedAtMs: now() };
-    for (const kid of prints.keys()) missingKids.delete(kid);
-    if (previous) {
-      const removed = new Set<string>();
-      for (const [kid, print] of previous.prints) if (prints.get(kid) !== print) removed.add(kid);
-      if (removed.size > 0) for (const listener of listeners) listener(removed);
-    }
+    const previous = this.keySet;
+    this.keySet = { lookup, prints, fetchedAtMs: this.now() };
+    for (const kid of prints.keys()) this.missingKids.delete(kid);
+    if (previous) this.notifyRemoved(previous.prints, prints);
+  }
+
+  /** Tells the listeners which kids a refetch removed or whose key material changed. */
+  private notifyRemoved(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): void {
+    const removed = new Set<string>();
+    for (const [kid, print] of before) if (after.get(kid) !== print) removed.add(kid);
+    if (removed.size > 0) for (const listener of this.listeners) listener(removed);
   }
 
   /** Starts a refresh unless one runs or the last failed within the retry window; resolves when it settles. */
-  function refresh(): Promise<void> {
-    if (inflight) return inflight;
-    if (lastFailure && now() - lastFailure.atMs < config.jwksRetryMs) return Promise.resolve();
-    inflight = fetchKeySet().then(
-      () => {
-        if (lastFailure || staleLogged) log?.info({ jwksUri }, 'JWKS refreshed');
-        lastFailure = undefined;
-        staleLogged = false;
-      },
-      (error: unknown) => {
-        lastFailure = { atMs: now(), error };
-        const ageMs = keySet ? now() - keySet.fetchedAtMs : undefined;
-        log?.warn(
-          { err: error, jwksUri, keySetAgeMs: ageMs, retryInMs: config.jwksRetryMs },
-          keySet ? 'JWKS refresh failed; verifying with the last good key set' : 'JWKS fetch failed; no key set yet',
-        );
-      },
-    ).finally(() => {
-      inflight = undefined;
-    });
-    return inflight;
+  refresh(): Promise<void> {
+    if (this.inflight) return this.inflight;
+    if (this.lastFailure && this.now() - this.lastFailure.atMs < this.config.jwksRetryMs) return Promise.resolve();
+    this.inflight = this.fetchKeySet()
+      .then(
+        () => this.refreshed(),
+        (error: unknown) => this.refreshFailed(error),
+      )
+      .finally(() => {
+        this.inflight = undefined;
+      });
+    return this.inflight;
+  }
+
+  private refreshed(): void {
+    if (this.lastFailure || this.staleLogged) this.log?.info({ jwksUri: this.jwksUri }, 'JWKS refreshed');
+    this.lastFailure = undefined;
+    this.staleLogged = false;
+  }
+
+  private refreshFailed(error: unknown): void {
+    const { keySet } = this;
+    this.lastFailure = { atMs: this.now(), error };
+    const ageMs = keySet ? this.now() - keySet.fetchedAtMs : undefined;
+    this.log?.warn(
+      { err: error, jwksUri: this.jwksUri, keySetAgeMs: ageMs, retryInMs: this.config.jwksRetryMs },
+      keySet ? 'JWKS refresh failed; verifying with the last good key set' : 'JWKS fetch failed; no key set yet',
+    );
   }
 
   /**
@@ -168,79 +202,111 @@ export function createJwksResolver(options: JwksOptions): KeySource {
    * the first time: one in flight is shared; within the retry window after a failure none is started), else the
    * last good one while within the stale window (logged); undefined when there is none to use.
    */
-  async function keySetForLookup(): Promise<KeySet | undefined> {
-    if (keySet && now() - keySet.fetchedAtMs <= config.jwksMaxAgeMs) return keySet;
+  async keySetForLookup(): Promise<KeySet | undefined> {
+    const { config } = this;
+    if (this.keySet && this.now() - this.keySet.fetchedAtMs <= config.jwksMaxAgeMs) return this.keySet;
     // In an outage already noticed (the last refresh failed), retries run in the background: the requests keep
     // verifying with the last good key set instead of waiting on an IdP known to be down.
-    const stale = keySet !== undefined && now() - keySet.fetchedAtMs <= config.jwksMaxAgeMs + config.jwksMaxStaleMs;
-    if (stale && lastFailure) void refresh();
-    else await refresh();
+    const stale =
+      this.keySet !== undefined && this.now() - this.keySet.fetchedAtMs <= config.jwksMaxAgeMs + config.jwksMaxStaleMs;
+    if (stale && this.lastFailure) void this.refresh();
+    else await this.refresh();
+    return this.usableKeySet();
+  }
+
+  /** The current key set if within its max age or (logged once) within the stale window after it. */
+  private usableKeySet(): KeySet | undefined {
+    const { config, keySet } = this;
     if (!keySet) return undefined;
-    const ageMs = now() - keySet.fetchedAtMs;
+    const ageMs = this.now() - keySet.fetchedAtMs;
     if (ageMs <= config.jwksMaxAgeMs) return keySet;
     if (ageMs > config.jwksMaxAgeMs + config.jwksMaxStaleMs) return undefined;
-    if (!staleLogged) {
-      staleLogged = true;
-      log?.warn({ jwksUri, keySetAgeMs: ageMs, maxStaleMs: config.jwksMaxStaleMs }, 'JWKS stale: verifying with the last good key set');
+    if (!this.staleLogged) {
+      this.staleLogged = true;
+      this.log?.warn(
+        { jwksUri: this.jwksUri, keySetAgeMs: ageMs, maxStaleMs: config.jwksMaxStaleMs },
+        'JWKS stale: verifying with the last good key set',
+      );
     }
     return keySet;
   }
 
-  function noKeys(): BearerError {
-    const stale = keySet !== undefined;
+  noKeys(): BearerError {
+    const stale = this.keySet !== undefined;
     return unavailable(
       stale ? 'the authorization server keys are unavailable (stale beyond the allowed window)' : 'the authorization server keys are unavailable',
-      lastFailure?.error,
+      this.lastFailure?.error,
     );
   }
 
-  function rememberMissing(kid: string): void {
+  private rememberMissing(kid: string): void {
+    const { missingKids } = this;
     missingKids.delete(kid);
     if (missingKids.size >= MISSING_KIDS_MAX) {
       const oldest = missingKids.keys().next();
       if (!oldest.done) missingKids.delete(oldest.value);
     }
-    missingKids.set(kid, now() + config.jwksRetryMs);
+    missingKids.set(kid, this.now() + this.config.jwksRetryMs);
   }
 
-  const getKey: JWTVerifyGetKey = async (header, token) => {
-    const set = await keySetForLookup();
-    if (!set) throw noKeys();
+  /** The jose key lookup: the key set's own lookup, then the unknown-`kid` path. */
+  readonly getKey: JWTVerifyGetKey = async (header, token) => {
+    const set = await this.keySetForLookup();
+    if (!set) throw this.noKeys();
     try {
       return await set.lookup(header, token);
     } catch (err) {
       if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
     }
-    // A kid this key set does not have: perhaps one just published.
+    return this.lookupUnknownKid(set, header, token);
+  };
+
+  /**
+   * A kid the key set does not have, perhaps one just published: one refresh at once (at most one per cooldown,
+   * none while a failure is within its retry window), then a second lookup; a kid still missing is remembered.
+   */
+  private async lookupUnknownKid(set: KeySet, ...[header, token]: Parameters<JWTVerifyGetKey>) {
     const kid = header.kid ?? '';
-    const t = now();
-    if ((missingKids.get(kid) ?? 0) > t) throw new errors.JWKSNoMatchingKey();
-    if (!inflight) {
-      if (lastFailure && t - lastFailure.atMs < config.jwksRetryMs) {
-        throw unavailable('the authorization server keys cannot be refreshed for an unknown key right now', lastFailure.error);
-      }
-      if (t - lastKidRefreshMs < config.jwksCooldownMs) throw new errors.JWKSNoMatchingKey();
-      lastKidRefreshMs = t;
-    }
-    await refresh();
-    const after = await keySetForLookup();
-    if (!after) throw noKeys();
-    if (after === set && lastFailure) {
-      throw unavailable('the authorization server keys could not be refreshed for an unknown key', lastFailure.error);
+    this.admitKidRefresh(kid);
+    await this.refresh();
+    const after = await this.keySetForLookup();
+    if (!after) throw this.noKeys();
+    if (after === set && this.lastFailure) {
+      throw unavailable('the authorization server keys could not be refreshed for an unknown key', this.lastFailure.error);
     }
     try {
       return await after.lookup(header, token);
     } catch (err) {
-      if (err instanceof errors.JWKSNoMatchingKey) rememberMissing(kid);
+      if (err instanceof errors.JWKSNoMatchingKey) this.rememberMissing(kid);
       throw err;
     }
-  };
+  }
 
+  /** Throws when an unknown kid may not trigger a refresh now (known missing, failure retry window, cooldown). */
+  private admitKidRefresh(kid: string): void {
+    const t = this.now();
+    if ((this.missingKids.get(kid) ?? 0) > t) throw new errors.JWKSNoMatchingKey();
+    if (this.inflight) return;
+    if (this.lastFailure && t - this.lastFailure.atMs < this.config.jwksRetryMs) {
+      throw unavailable('the authorization server keys cannot be refreshed for an unknown key right now', this.lastFailure.error);
+    }
+    if (t - this.lastKidRefreshMs < this.config.jwksCooldownMs) throw new errors.JWKSNoMatchingKey();
+    this.lastKidRefreshMs = t;
+  }
+}
+
+/**
+ * A key source over the configured or discovered JWKS (see the module comment for its policy).
+ * @param options the JWKS settings, and optionally the `fetch`, clock and logger to use.
+ * @returns the jose key lookup plus the freshness and key-removal signals a verified-token cache needs.
+ */
+export function createJwksResolver(options: JwksOptions): KeySource {
+  const resolver = new JwksResolver(options);
   return {
-    getKey,
-    fresh: () => keySet !== undefined && now() - keySet.fetchedAtMs <= config.jwksMaxAgeMs,
+    getKey: resolver.getKey,
+    fresh: () => resolver.fresh(),
     onKeysRemoved(listener) {
-      listeners.push(listener);
+      resolver.onKeysRemoved(listener);
     },
   };
 }

@@ -32,12 +32,17 @@ export function hijackHeaders(reply: FastifyReply): OutgoingHttpHeaders {
  */
 export function withAuth(request: FastifyRequest, principal: Principal): IncomingMessage & { auth: AuthInfo } {
   const raw = request.raw as IncomingMessage & { auth: AuthInfo };
-  raw.auth = {
+  raw.auth = authInfoOf(principal);
+  return raw;
+}
+
+/** The SDK's AuthInfo for `principal`, without the token (see withAuth). */
+export function authInfoOf(principal: Principal): AuthInfo {
+  return {
     token: '',
     clientId: principal.clientId ?? '',
     scopes: [...principal.permissions],
     expiresAt: principal.exp,
     extra: { principal },
   };
-  return raw;
 }

@@ -45,6 +45,19 @@ export function endStream(res: ServerResponse, reason: SessionEndReason): void {
   res.end();
 }
 
+/** The answer for a session no one holds (404); the same on every replica. */
+export function sessionNotFound(): HttpError {
+  return new HttpError('session_not_found', 'unknown or expired session');
+}
+
+/**
+ * The answer for someone else's session (403 `session_forbidden`, no Bearer challenge: the token is valid and no
+ * scope would help); the same on every replica.
+ */
+export function foreignSession(): HttpError {
+  return new HttpError('session_forbidden', 'this session belongs to a different user');
+}
+
 /** A held event stream of a session (a Streamable HTTP GET stream), with its own token deadline. */
 interface HeldStream {
   /** The stream ends at this time (ms): its token's `exp`, or the session's deadline if earlier. */
@@ -110,6 +123,11 @@ export class SessionRegistry<T extends Transport> {
     this.#now = now;
     this.#sweeper = setInterval(() => this.sweep(), sweepIntervalMs);
     this.#sweeper.unref();
+  }
+
+  /** Whether this process holds the session `id` (live or not yet swept). */
+  holds(id: string): boolean {
+    return this.#sessions.has(id);
   }
 
   get size(): number {
@@ -181,10 +199,8 @@ export class SessionRegistry<T extends Transport> {
    */
   claim(id: string, principal: Principal): McpSession<T> {
     const s = this.#sessions.get(id);
-    if (!s || this.#expiry(s, this.#now()) !== undefined) throw new HttpError('session_not_found', 'unknown or expired session');
-    if (s.owner !== principalKey(principal)) {
-      throw new HttpError('session_forbidden', 'this session belongs to a different user');
-    }
+    if (!s || this.#expiry(s, this.#now()) !== undefined) throw sessionNotFound();
+    if (s.owner !== principalKey(principal)) throw foreignSession();
     this.#touch(s, principal);
     return s;
   }

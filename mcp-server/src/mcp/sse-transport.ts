@@ -83,8 +83,18 @@ export class SseStreamTransport implements Transport {
     }
     const extra: MessageExtraInfo = { requestInfo: { headers: req.headers } };
     if (req.auth) extra.authInfo = req.auth;
-    this.onmessage?.(message, extra);
+    this.deliver(message, extra);
     res.writeHead(202).end('Accepted');
+  }
+
+  /**
+   * Hands a message to the MCP server without an HTTP exchange: one POSTed to another replica and relayed here
+   * (state/sse-relay.ts). False when the stream is no longer open.
+   */
+  deliver(message: JSONRPCMessage, extra: MessageExtraInfo): boolean {
+    if (this.#state !== 'open') return false;
+    this.onmessage?.(message, extra);
+    return true;
   }
 
   #closed(): void {

@@ -82,14 +82,8 @@ function decodeCursor(cursor: string): number {
   return Number(m[1]);
 }
 
-/** Opens (and migrates) the store at `path` (`:memory:` for a throwaway one). */
-export function openNotesStore(
-  path: string,
-  options: { readonly now?: () => number; readonly limits?: NotesLimits } = {},
-): NotesStore {
-  const now = options.now ?? Date.now;
-  const limits = options.limits ?? DEFAULT_NOTES_LIMITS;
-  const db = new DatabaseSync(path);
+/** Creates the schema when missing and prepares the statements the store runs. */
+function prepareStatements(db: DatabaseSync) {
   db.exec(`CREATE TABLE IF NOT EXISTS notes (
     id TEXT PRIMARY KEY,
     iss TEXT NOT NULL,
@@ -99,57 +93,80 @@ export function openNotesStore(
     seq INTEGER NOT NULL
   );
   CREATE INDEX IF NOT EXISTS notes_owner ON notes (iss, sub, seq);`);
-  const pageStmt = db.prepare(
-    'SELECT id, text, created_at, seq FROM notes WHERE iss = ? AND sub = ? AND seq > ? ORDER BY seq LIMIT ?',
-  );
-  const usageStmt = db.prepare(
-    'SELECT COUNT(*) AS n, COALESCE(SUM(length(CAST(text AS BLOB))), 0) AS b FROM notes WHERE iss = ? AND sub = ?',
-  );
-  const addStmt = db.prepare(
-    'INSERT INTO notes (id, iss, sub, text, created_at, seq) VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM notes))',
-  );
-  const deleteStmt = db.prepare('DELETE FROM notes WHERE id = ? AND iss = ? AND sub = ?');
+  return {
+    page: db.prepare(
+      'SELECT id, text, created_at, seq FROM notes WHERE iss = ? AND sub = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+    usage: db.prepare(
+      'SELECT COUNT(*) AS n, COALESCE(SUM(length(CAST(text AS BLOB))), 0) AS b FROM notes WHERE iss = ? AND sub = ?',
+    ),
+    add: db.prepare(
+      'INSERT INTO notes (id, iss, sub, text, created_at, seq) VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM notes))',
+    ),
+    delete: db.prepare('DELETE FROM notes WHERE id = ? AND iss = ? AND sub = ?'),
+  };
+}
+
+/** Throws when one more note of `size` bytes would pass the owner's note count or byte limit. */
+function checkQuota(limits: NotesLimits, usage: { readonly count: number; readonly bytes: number }, size: number): void {
+  const { count, bytes } = usage;
+  if (count >= limits.notesMaxPerUser) {
+    throw new NotesError('too_many_notes', `note limit reached: ${limits.notesMaxPerUser} notes per user (delete some first)`);
+  }
+  if (bytes + size > limits.notesMaxBytesPerUser) {
+    throw new NotesError(
+      'notes_too_large',
+      `storage limit reached: ${limits.notesMaxBytesPerUser} bytes of notes per user (${bytes} used, this note is ${size})`,
+    );
+  }
+}
+
+/**
+ * Cuts a page from `rows` (fetched with one row more than `size`, which tells whether another page follows): it
+ * ends at `size` notes or before the note that would pass the byte budget (one note at least).
+ */
+function cutPage(rows: readonly NoteRow[], size: number, limits: NotesLimits): NotesPage {
+  let shownCount = 0;
+  let bytes = 0;
+  for (const row of rows.slice(0, size)) {
+    bytes += Buffer.byteLength(row.text, 'utf8');
+    if (shownCount > 0 && bytes > limits.notesPageMaxBytes) break;
+    shownCount++;
+  }
+  const more = rows.length > shownCount;
+  const shown = rows.slice(0, shownCount);
+  const notes = shown.map((r) => ({ id: r.id, text: r.text, createdAt: r.created_at }));
+  const last = shown.at(-1);
+  return more && last ? { notes, nextCursor: encodeCursor(last.seq) } : { notes };
+}
+
+/** Opens (and migrates) the store at `path` (`:memory:` for a throwaway one). */
+export function openNotesStore(
+  path: string,
+  options: { readonly now?: () => number; readonly limits?: NotesLimits } = {},
+): NotesStore {
+  const now = options.now ?? Date.now;
+  const limits = options.limits ?? DEFAULT_NOTES_LIMITS;
+  const db = new DatabaseSync(path);
+  const stmts = prepareStatements(db);
 
   const usage = (owner: Owner) => {
-    const row = usageStmt.get(owner.iss, owner.sub) as { n: number; b: number } | undefined;
+    const row = stmts.usage.get(owner.iss, owner.sub) as { n: number; b: number } | undefined;
     return { count: Number(row?.n ?? 0), bytes: Number(row?.b ?? 0) };
   };
 
   // node:sqlite calls are synchronous, so the check and the insert cannot interleave with another request's.
   const addChecked = (owner: Owner, note: Note): void => {
-    const { count, bytes } = usage(owner);
-    if (count >= limits.notesMaxPerUser) {
-      throw new NotesError('too_many_notes', `note limit reached: ${limits.notesMaxPerUser} notes per user (delete some first)`);
-    }
-    const size = Buffer.byteLength(note.text, 'utf8');
-    if (bytes + size > limits.notesMaxBytesPerUser) {
-      throw new NotesError(
-        'notes_too_large',
-        `storage limit reached: ${limits.notesMaxBytesPerUser} bytes of notes per user (${bytes} used, this note is ${size})`,
-      );
-    }
-    addStmt.run(note.id, owner.iss, owner.sub, note.text, note.createdAt);
+    checkQuota(limits, usage(owner), Buffer.byteLength(note.text, 'utf8'));
+    stmts.add.run(note.id, owner.iss, owner.sub, note.text, note.createdAt);
   };
 
   return {
     list(owner, page = {}) {
       const after = page.cursor === undefined ? 0 : decodeCursor(page.cursor);
       const size = Math.max(1, Math.min(page.limit ?? limits.notesPageSizeMax, limits.notesPageSizeMax));
-      // One row more than the page tells whether another page follows.
-      const rows = pageStmt.all(owner.iss, owner.sub, after, size + 1) as unknown as NoteRow[];
-      // The page ends at `size` notes or before the note that would pass the byte budget (one note at least).
-      let shownCount = 0;
-      let bytes = 0;
-      for (const row of rows.slice(0, size)) {
-        bytes += Buffer.byteLength(row.text, 'utf8');
-        if (shownCount > 0 && bytes > limits.notesPageMaxBytes) break;
-        shownCount++;
-      }
-      const more = rows.length > shownCount;
-      const shown = rows.slice(0, shownCount);
-      const notes = shown.map((r) => ({ id: r.id, text: r.text, createdAt: r.created_at }));
-      const last = shown.at(-1);
-      return more && last ? { notes, nextCursor: encodeCursor(last.seq) } : { notes };
+      const rows = stmts.page.all(owner.iss, owner.sub, after, size + 1) as unknown as NoteRow[];
+      return cutPage(rows, size, limits);
     },
     add(owner, text) {
       if (text.length > limits.noteMaxChars) {
@@ -160,7 +177,7 @@ export function openNotesStore(
       return note;
     },
     delete(owner, id) {
-      return Number(deleteStmt.run(id, owner.iss, owner.sub).changes) > 0;
+      return Number(stmts.delete.run(id, owner.iss, owner.sub).changes) > 0;
     },
     usage,
     close() {

@@ -25,7 +25,7 @@ const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async function se
     { onRequest: [originGuard, app.authenticateBearer], config: { resourcePath: '' } },
     async function createSession(request, reply) {
       const principal = requirePrincipal(request);
-      const { id, expiresAtMs } = cookieSessions.create(principal);
+      const { id, expiresAtMs } = await cookieSessions.create(principal);
       reply.setCookie(SESSION_COOKIE, id, {
         httpOnly: true,
         sameSite: 'strict',
@@ -44,7 +44,7 @@ const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async function se
       const id = request.cookies[SESSION_COOKIE];
       if (id) {
         checkCookieOrigin(request.method, request.headers.origin, config.allowedOrigins);
-        cookieSessions.delete(id);
+        await cookieSessions.delete(id);
       }
       reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure, path: '/' });
       return reply.code(204).send();

@@ -11,7 +11,7 @@ import { rejectForeignOrigin } from '../auth/origin.ts';
 import { principalKey } from '../auth/principal.ts';
 import type { RsConfig } from '../config.ts';
 import { HttpError } from '../http-error.ts';
-import { hijack, hijackHeaders, withAuth } from '../mcp/hijack.ts';
+import { authInfoOf, hijack, hijackHeaders, withAuth } from '../mcp/hijack.ts';
 import { parseJsonRpcBody } from '../mcp/jsonrpc.ts';
 import { leanToolCall, runLeanToolCall } from '../mcp/lean-tool-call.ts';
 import { createMcpServer } from '../mcp/server.ts';
@@ -19,11 +19,17 @@ import type { McpSession, SessionRegistry } from '../mcp/sessions.ts';
 import { SseStreamTransport } from '../mcp/sse-transport.ts';
 import { assertPermissions, requiredPermissions } from '../mcp/tool-permissions.ts';
 import type { NotesStore } from '../notes/store.ts';
+import { locateSession } from '../state/locate.ts';
+import { listenForRelayed, relayToHolder } from '../state/sse-relay.ts';
+import type { RelayedMessage } from '../state/sse-relay.ts';
+import type { SharedState } from '../state/types.ts';
 
 export interface SseRouteOptions {
-  readonly config: Pick<RsConfig, 'allowedOrigins' | 'allowedHosts'>;
+  readonly config: Pick<RsConfig, 'allowedOrigins' | 'allowedHosts' | 'limits'>;
   readonly notes: NotesStore;
   readonly sessions: SessionRegistry<SseStreamTransport>;
+  /** Where the streams are recorded and how messages reach a stream held by another replica. */
+  readonly state: SharedState;
 }
 
 /**
@@ -35,7 +41,7 @@ function isPlainJson(contentType: string | undefined): boolean {
 }
 
 const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(app, options) {
-  const { config, notes, sessions } = options;
+  const { config, notes, sessions, state } = options;
   const originGuard = rejectForeignOrigin(config);
   const routeConfig = { resourcePath: '/sse' as const };
   const routeOptions = { onRequest: [originGuard, app.authenticate], config: routeConfig };
@@ -55,7 +61,15 @@ const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(
     release();
     transport.onclose = function forgetSession() {
       sessions.remove(id);
+      state.sessions.forget('sse', id).catch((err: unknown) => app.log.warn({ err }, 'could not forget an ended SSE stream in the shared state'));
     };
+    // Recorded before the endpoint event names the session, so that a POST to any replica finds it.
+    try {
+      await state.sessions.record('sse', id, owner, config.limits.sessionMaxLifetimeMs);
+    } catch (err) {
+      sessions.remove(id);
+      throw err;
+    }
     transport.open(hijackHeaders(reply));
   });
 
@@ -69,15 +83,39 @@ const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(
     return session.connected;
   }
 
+  /** A message POSTed to another replica for a stream held here, already checked there (see state/sse-relay.ts). */
+  async function handleRelayed({ sessionId, principal, message }: RelayedMessage): Promise<void> {
+    if (!sessions.holds(sessionId)) return;
+    const session = sessions.claim(sessionId, principal);
+    const lean = leanToolCall(message, 'legacy');
+    if (lean) {
+      await session.transport.send(runLeanToolCall(lean, principal, notes));
+      return;
+    }
+    await connectServer(session);
+    session.transport.deliver(message, { authInfo: authInfoOf(principal) });
+  }
+  const stopRelay = await listenForRelayed(state, handleRelayed, (err) => app.log.warn({ err }, 'a relayed SSE message could not be handled'));
+  app.addHook('onClose', async function stopListening() {
+    await stopRelay().catch(() => {});
+  });
+
   app.post('/messages', postOptions, async function postSseMessage(request, reply) {
     const principal = requirePrincipal(request);
     const query = request.query as Record<string, unknown>;
     const sessionId = typeof query.sessionId === 'string' ? query.sessionId : undefined;
     if (!sessionId) throw new HttpError('invalid_request', 'missing sessionId query parameter');
-    const session = sessions.claim(sessionId, principal);
+    const located = await locateSession(sessions, state.sessions, 'sse', sessionId, principal);
     const lean = leanToolCall(request.body, 'legacy');
     const body = lean ? (request.body as JSONRPCMessage) : parseJsonRpcBody(request.body);
     assertPermissions(principal, lean ? lean.tool.permissions : requiredPermissions(body));
+    if (Array.isArray(body)) throw new HttpError('invalid_request', 'the HTTP+SSE transport takes one JSON-RPC message per POST');
+    if (located.remote) {
+      // Held by another replica: checked here in full, answered there on the stream.
+      await relayToHolder(state, located.remote, sessionId, principal, body);
+      return reply.code(202).type('text/plain').send('Accepted');
+    }
+    const session = located.local;
     if (lean && isPlainJson(request.headers['content-type'])) {
       // As the SDK transport answers a POST (202, then the result as an event on the stream), minus the dispatch.
       hijack(reply);
@@ -89,7 +127,6 @@ const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(
       }
       return;
     }
-    if (Array.isArray(body)) throw new HttpError('invalid_request', 'the HTTP+SSE transport takes one JSON-RPC message per POST');
     await connectServer(session);
     hijack(reply);
     session.transport.handlePostMessage(withAuth(request, principal), reply.raw, body);

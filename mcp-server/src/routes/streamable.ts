@@ -16,6 +16,7 @@ import fp from 'fastify-plugin';
 import { requireCredential, requirePrincipal } from '../auth/authenticate.ts';
 import { rejectForeignOrigin } from '../auth/origin.ts';
 import { principalKey } from '../auth/principal.ts';
+import type { Principal } from '../auth/principal.ts';
 import type { RsConfig } from '../config.ts';
 import { HttpError } from '../http-error.ts';
 import { MODERN_REVISIONS, requestEra } from '../mcp/era.ts';
@@ -27,14 +28,18 @@ import { createMcpServer } from '../mcp/server.ts';
 import type { SessionRegistry } from '../mcp/sessions.ts';
 import { assertPermissions, requiredPermissions } from '../mcp/tool-permissions.ts';
 import type { NotesStore } from '../notes/store.ts';
+import { locateSession } from '../state/locate.ts';
+import type { SharedState } from '../state/types.ts';
 
 /** Every protocol version /mcp serves, newest first. */
 const SUPPORTED_VERSIONS = Object.freeze([...MODERN_REVISIONS, ...SUPPORTED_PROTOCOL_VERSIONS]);
 
 export interface StreamableRouteOptions {
-  readonly config: Pick<RsConfig, 'allowedOrigins' | 'allowedHosts'>;
+  readonly config: Pick<RsConfig, 'allowedOrigins' | 'allowedHosts' | 'limits'>;
   readonly notes: NotesStore;
   readonly sessions: SessionRegistry<StreamableHTTPServerTransport>;
+  /** Where sessions are recorded, so that every replica answers for them as their owner would. */
+  readonly state: SharedState;
   readonly modern: ModernEra;
   /** Tools added to every 2025 session's server (the conformance fixtures, in conformance mode only). */
   readonly extraLegacyTools?: (server: McpServer) => void;
@@ -46,7 +51,21 @@ function sessionIdOf(request: FastifyRequest): string | undefined {
 }
 
 const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async function streamableRoutes(app, options) {
-  const { config, notes, sessions, modern, extraLegacyTools } = options;
+  const { config, notes, sessions, state, modern, extraLegacyTools } = options;
+
+  /**
+   * The session named by the request, held here. One held by another replica cannot be served here (its SDK
+   * transport lives there): its owner is told 404, as the spec has a client re-initialize, after the same owner
+   * check every replica makes (the proxy's affinity on Mcp-Session-Id avoids this; README "Scale-out").
+   */
+  async function claimHere(sessionId: string, principal: Principal) {
+    const located = await locateSession(sessions, state.sessions, 'streamable', sessionId, principal);
+    if (located.remote) throw new HttpError('session_not_found', 'this session is held by another replica of this server; route requests by Mcp-Session-Id');
+    return located.local;
+  }
+  function forget(id: string): void {
+    state.sessions.forget('streamable', id).catch((err: unknown) => app.log.warn({ err }, 'could not forget an ended session in the shared state'));
+  }
   const originGuard = rejectForeignOrigin(config);
   const routeConfig = { resourcePath: '/mcp' as const };
   const routeOptions = { onRequest: [originGuard, app.authenticate], config: routeConfig };
@@ -64,7 +83,7 @@ const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async funct
     const lean = sessionId !== undefined ? leanToolCall(request.body, 'legacy') : undefined;
     const body = lean ? (request.body as JSONRPCMessage) : parseJsonRpcBody(request.body);
     if (sessionId !== undefined) {
-      const session = sessions.claim(sessionId, principal);
+      const session = await claimHere(sessionId, principal);
       assertPermissions(principal, lean ? lean.tool.permissions : requiredPermissions(body));
       if (lean && leanHeadersOk(request.headers, lean)) {
         const response = JSON.stringify(runLeanToolCall(lean, principal, notes));
@@ -90,14 +109,20 @@ const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async funct
     const owner = principalKey(principal);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
+      onsessioninitialized: async (id) => {
         sessions.add(id, { transport, server, owner }, credential);
         release();
+        await state.sessions.record('streamable', id, owner, config.limits.sessionMaxLifetimeMs);
       },
-      onsessionclosed: (id) => void sessions.remove(id),
+      onsessionclosed: (id) => {
+        sessions.remove(id);
+        forget(id);
+      },
     });
     transport.onclose = function forgetSession() {
-      if (transport.sessionId) sessions.remove(transport.sessionId);
+      if (!transport.sessionId) return;
+      sessions.remove(transport.sessionId);
+      forget(transport.sessionId);
     };
     await server.connect(transport);
     hijack(reply);
@@ -108,7 +133,7 @@ const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async funct
     const principal = requirePrincipal(request);
     const sessionId = sessionIdOf(request);
     if (sessionId === undefined) throw new HttpError('invalid_request', 'missing Mcp-Session-Id header');
-    const session = sessions.claim(sessionId, principal);
+    const session = await claimHere(sessionId, principal);
     // The standalone event stream ends with its token, its cookie session, or the session (see SessionRegistry).
     if (request.method === 'GET') sessions.holdStream(session, reply.raw, requireCredential(request));
     hijack(reply);

@@ -1,0 +1,127 @@
+/**
+ * Cookie sessions shared by every replica through Redis: a cookie made by one replica authenticates on all of
+ * them, and a logout or expiry on one ends, on every replica, the MCP streams opened with it (announced on the
+ * bus). Same rules as the in-memory store: the token is never stored, a session dies with the token's `exp` or
+ * its maximum lifetime, one subject holds at most `cookieSessionsMaxPerSubject` (the newest replaces that
+ * subject's own oldest), and at most `cookieSessionsMax` live in all.
+ *
+ * Keys: `…:cookie:<id>` the session (JSON, with a Redis TTL at its expiry), `…:cookies` every live id scored by
+ * its expiry (for the cap and the sweep), `…:cookie-owner:<owner>` a subject's ids scored by creation order
+ * (`…:cookie-sequence`, one counter for all replicas).
+ * The caps are checked, then written, without a transaction: two replicas creating at the same instant may each
+ * let one more through; the cap still holds within one replica and is back in force at the next create.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { CookieSessionEnd, CookieSessionLimits, CookieSessionStore } from '../auth/cookie-sessions.ts';
+import { principalKey } from '../auth/principal.ts';
+import type { Principal } from '../auth/principal.ts';
+import { HttpError } from '../http-error.ts';
+import type { EventBus } from './types.ts';
+
+const PREFIX = 'mcp-lab:';
+const ALL = `${PREFIX}cookies`;
+const sessionKey = (id: string) => `${PREFIX}cookie:${id}`;
+const ownerKey = (owner: string) => `${PREFIX}cookie-owner:${owner}`;
+/** A counter giving every cookie session its place in creation order, across replicas (clocks may tie). */
+const SEQUENCE = `${PREFIX}cookie-sequence`;
+
+interface StoredSession {
+  readonly principal: Principal;
+  readonly owner: string;
+  readonly expiresAtMs: number;
+}
+
+function isCookieSessionEnd(v: unknown): v is CookieSessionEnd {
+  return v === 'logged_out' || v === 'replaced' || v === 'expired';
+}
+
+/** A Redis-backed store; `bus` carries the ends to every replica's listeners . */
+export async function createRedisCookieSessionStore(
+  redis: Redis,
+  bus: EventBus,
+  now: () => number,
+  limits: CookieSessionLimits,
+  /** Where ends are announced (types.ts cookieEndChannel). */
+  endChannel: string,
+): Promise<CookieSessionStore & { readonly unsubscribe: () => Promise<void> }> {
+  const listeners: Array<(id: string, why: CookieSessionEnd) => void> = [];
+  const unsubscribe = await bus.subscribe(endChannel, function onCookieEnd(message) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(message);
+    } catch {
+      return;
+    }
+    const { id, why } = (parsed ?? {}) as { id?: unknown; why?: unknown };
+    if (typeof id !== 'string' || !isCookieSessionEnd(why)) return;
+    for (const listener of listeners) listener(id, why);
+  });
+
+  async function read(id: string): Promise<StoredSession | undefined> {
+    const raw = await redis.get(sessionKey(id));
+    return raw === null ? undefined : (JSON.parse(raw) as StoredSession);
+  }
+
+  /** Forgets a session; the replica whose removal took it out of the index announces the end (once). */
+  async function forget(id: string, why: CookieSessionEnd, known?: StoredSession): Promise<void> {
+    const entry = known ?? (await read(id));
+    const tx = redis.multi().del(sessionKey(id)).zrem(ALL, id);
+    if (entry) tx.zrem(ownerKey(entry.owner), id);
+    const results = await tx.exec();
+    const removed = results?.[1]?.[1];
+    if (removed === 1) await bus.publish(endChannel, JSON.stringify({ id, why }));
+  }
+
+  async function sweep(): Promise<void> {
+    const expired = await redis.zrangebyscore(ALL, '-inf', now());
+    for (const id of expired) await forget(id, 'expired');
+  }
+
+  return {
+    async create(principal) {
+      const owner = principalKey(principal);
+      const own = await redis.zrange(ownerKey(owner), 0, -1);
+      if (own.length >= limits.cookieSessionsMaxPerSubject) {
+        for (const oldest of own.slice(0, own.length - limits.cookieSessionsMaxPerSubject + 1)) await forget(oldest, 'replaced');
+      }
+      if ((await redis.zcard(ALL)) >= limits.cookieSessionsMax) await sweep();
+      if ((await redis.zcard(ALL)) >= limits.cookieSessionsMax) {
+        throw new HttpError('cookie_sessions_full', 'too many browser sessions on this server; use a bearer token or retry later');
+      }
+      const id = randomBytes(32).toString('base64url');
+      const t = now();
+      const expiresAtMs = Math.min(principal.exp * 1000, t + limits.cookieSessionMaxLifetimeMs);
+      const stored: StoredSession = { principal, owner, expiresAtMs };
+      const order = await redis.incr(SEQUENCE);
+      await redis
+        .multi()
+        .set(sessionKey(id), JSON.stringify(stored), 'PX', Math.max(1, expiresAtMs - t))
+        .zadd(ALL, expiresAtMs, id)
+        .zadd(ownerKey(owner), order, id)
+        .pexpire(ownerKey(owner), limits.cookieSessionMaxLifetimeMs)
+        .exec();
+      return { id, expiresAtMs };
+    },
+    async get(id) {
+      const entry = await read(id);
+      if (!entry) return undefined;
+      if (entry.expiresAtMs <= now()) {
+        await forget(id, 'expired', entry);
+        return undefined;
+      }
+      return entry.principal;
+    },
+    async delete(id) {
+      await forget(id, 'logged_out');
+    },
+    async countOf(principal) {
+      return redis.zcard(ownerKey(principalKey(principal)));
+    },
+    sweep,
+    onEnd(listener) {
+      listeners.push(listener);
+    },
+    unsubscribe,
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * The scale-out suites' stack: a real Redis (MCP_LAB_REDIS_URL, from scripts/ensure-redis.sh), a JWKS on loopback,
+ * and N resource-server processes (`node mcp-server/src/main.ts`) sharing that Redis and one public URL, as
+ * replicas behind a proxy would. Tokens are RFC 9068 JWTs signed with the test key.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { freePort } from '@mcp-lab/test-kit/free-port';
+import { makeKeys, nowS, signJwt, type Keys } from '@mcp-lab/test-kit/keys';
+import { startProcess, type RunningProcess } from '@mcp-lab/test-kit/processes';
+import { startRsProcess } from '@mcp-lab/test-kit/rs-process';
+import { json, serve, type Served } from '@mcp-lab/test-kit/serve';
+import type { SseEvent, SseStream } from '@mcp-lab/test-kit/sse';
+
+/** What every replica calls itself (RFC 9728 `resource`, the tokens' `aud`); nothing listens there. */
+export const PUBLIC_URL = 'http://mcp.scale.test';
+
+/** Whether MCP_LAB_REDIS_URL answers PING, and why not. */
+export async function redisReachable(url: string | undefined): Promise<{ ok: boolean; reason: string }> {
+  if (!url) return { ok: false, reason: 'MCP_LAB_REDIS_URL is not set (export MCP_LAB_REDIS_URL="$(bash scripts/ensure-redis.sh)")' };
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return { ok: (await redis.ping()) === 'PONG', reason: `no PONG from ${url}` };
+  } catch (err) {
+    return { ok: false, reason: `${url}: ${(err as Error).message}` };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface Replica {
+  readonly url: string;
+  process: RunningProcess;
+}
+
+export interface ScaleStack {
+  readonly replicas: Replica[];
+  readonly keys: Keys;
+  readonly issuer: string;
+  token(sub: string, scope?: string): Promise<string>;
+  /** Stops replica `i` gracefully (SIGTERM) and starts it again on the same port; resolves once it answers. */
+  restart(i: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts the JWKS and `count` replicas on Redis `redisUrl` (database `db`, so that suites do not share keys). */
+export async function startScaleStack(redisUrl: string, count: number, db: number, env: Record<string, string> = {}): Promise<ScaleStack> {
+  const keys = await makeKeys('scale-key');
+  const jwks: Served = await serve(() => json({ keys: [keys.publicJwk] }));
+  const issuer = jwks.origin;
+  const replicas: Replica[] = [];
+  const url = new URL(redisUrl);
+  url.pathname = `/${db}`;
+  const start = (i: number, port: number) =>
+    startRsProcess({
+      issuer,
+      port,
+      publicUrl: PUBLIC_URL,
+      env: { MCP_JWKS_URL: `${issuer}/jwks`, MCP_REDIS_URL: url.href, ...env },
+      name: `rs-${i}`,
+    });
+  try {
+    for (let i = 0; i < count; i++) {
+      const port = await freePort();
+      replicas.push({ url: `http://127.0.0.1:${port}`, process: await start(i, port) });
+    }
+  } catch (err) {
+    await Promise.allSettled(replicas.map((r) => r.process.stop()));
+    await jwks.close();
+    throw err;
+  }
+  return {
+    replicas,
+    keys,
+    issuer,
+    token: (sub, scope = 'notes:read notes:write') =>
+      signJwt(keys, { iss: issuer, sub, aud: PUBLIC_URL, scope, client_id: 'scale-test', iat: nowS(), exp: nowS() + 600 }),
+    async restart(i) {
+      const replica = replicas[i]!;
+      await replica.process.stop();
+      replica.process = await start(i, Number(new URL(replica.url).port));
+    },
+    async close() {
+      await Promise.allSettled(replicas.map((r) => r.process.stop()));
+      await jwks.close();
+    },
+  };
+}
+
+export const HAPROXY_CFG = fileURLToPath(new URL('../docker/scale/haproxy.cfg', import.meta.url));
+
+/** Whether Debian's haproxy is on PATH (scripts/ensure-haproxy.sh installs it). */
+export function haproxyPath(): string | undefined {
+  const r = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
+  return r.status === 0 ? 'haproxy' : undefined;
+}
+
+/**
+ * Runs the lab's proxy config (docker/scale/haproxy.cfg) on the host in front of `targets` (1 to 3 replicas; with
+ * fewer than three the last is repeated, so the config's three server lines name them all).
+ */
+export async function startProxy(targets: readonly string[]): Promise<{ url: string; process: RunningProcess }> {
+  const port = await freePort();
+  const hostPorts = targets.map((t) => new URL(t).host);
+  const at = (i: number) => hostPorts[Math.min(i, hostPorts.length - 1)]!;
+  const url = `http://127.0.0.1:${port}`;
+  const proc = await startProcess({
+    command: 'haproxy',
+    // -db: foreground, no daemon; -W off. The config reads its addresses from the environment.
+    args: ['-db', '-f', HAPROXY_CFG],
+    env: { PATH: process.env.PATH, MCP_LAB_PROXY_BIND: `127.0.0.1:${port}`, MCP_LAB_RS1: at(0), MCP_LAB_RS2: at(1), MCP_LAB_RS3: at(2) },
+    readyUrl: `${url}/.well-known/oauth-protected-resource`,
+    name: 'haproxy',
+  });
+  return { url, process: proc };
+}
+
+/** The next event of `stream`, or a rejection after `ms`. */
+export function nextEvent(stream: SseStream, ms = 5_000): Promise<SseEvent> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no SSE event within ${ms} ms`)), ms);
+  });
+  return Promise.race([stream.next(), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The `message` event answering JSON-RPC `id` (skipping others). */
+export async function responseTo(stream: SseStream, id: number): Promise<Record<string, any>> {
+  for (;;) {
+    const event = await nextEvent(stream);
+    if (event.event !== 'message') throw new Error(`expected a message event, got ${event.event}: ${event.data}`);
+    const message = JSON.parse(event.data) as Record<string, any>;
+    if (message.id === id) return message;
+  }
+}
+
+/** POSTs one JSON-RPC message to a replica's `/messages?sessionId=…` (the path of `endpoint`). */
+export function postMessage(replicaUrl: string, endpoint: URL, body: unknown, headers: Record<string, string>): Promise<Response> {
+  return fetch(new URL(`${endpoint.pathname}${endpoint.search}`, replicaUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+export const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: { name: 'scale-test', version: '0' } },
+} as const;
+export const INITIALIZED = { jsonrpc: '2.0', method: 'notifications/initialized' } as const;
+export function whoami(id: number) {
+  return { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'whoami', arguments: {} } } as const;
+}

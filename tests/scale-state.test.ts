@@ -1,0 +1,124 @@
+/**
+ * The shared state's Redis implementations against a real Redis, two "replicas" (two connected states) in one
+ * process: the cookie-session store keeps the in-memory store's rules across replicas (per-subject replacement,
+ * global cap, expiry), every end is heard on every replica exactly once, and the session directory and bus behave
+ * as the routes rely on (publish counts receivers; a forgotten session is gone everywhere).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { requirePrereq } from '@mcp-lab/test-kit/prereq';
+import type { CookieSessionLimits } from '../mcp-server/src/auth/cookie-sessions.ts';
+import type { Principal } from '../mcp-server/src/auth/principal.ts';
+import { createRedisState } from '../mcp-server/src/state/redis.ts';
+import type { SharedState } from '../mcp-server/src/state/types.ts';
+import { redisReachable } from './scale-harness.ts';
+
+const redisUrl = process.env.MCP_LAB_REDIS_URL;
+const reachable = await redisReachable(redisUrl);
+const ok = requirePrereq('Redis', reachable.ok, reachable.reason);
+
+const DB = 14;
+const LIMITS: CookieSessionLimits = { cookieSessionsMaxPerSubject: 2, cookieSessionsMax: 4, cookieSessionMaxLifetimeMs: 60_000 };
+
+function principal(sub: string, expS = Math.floor(Date.now() / 1000) + 600): Principal {
+  return { iss: 'https://as.example', sub, aud: ['https://rs.example'], permissions: ['notes:read'], exp: expS };
+}
+
+function dbUrl(): string {
+  const u = new URL(redisUrl!);
+  u.pathname = `/${DB}`;
+  return u.href;
+}
+
+/** Waits until `check` holds (bus messages arrive asynchronously). */
+async function eventually(check: () => boolean, ms = 2_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe.runIf(ok)('shared state in Redis (two replicas)', () => {
+  let clock = Date.now();
+  const now = () => clock;
+  let a: SharedState;
+  let b: SharedState;
+  let admin: Redis;
+
+  beforeAll(async () => {
+    admin = new Redis(dbUrl());
+    await admin.flushdb();
+    a = await createRedisState({ url: dbUrl(), now, limits: LIMITS });
+    b = await createRedisState({ url: dbUrl(), now, limits: LIMITS });
+  });
+  afterEach(async () => {
+    await admin.flushdb();
+    clock = Date.now();
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await admin?.quit();
+  });
+
+  it('a cookie session made on one replica is found on the other, and a logout there is heard on both', async () => {
+    const endsA: string[] = [];
+    const endsB: string[] = [];
+    a.cookieSessions.onEnd((id, why) => endsA.push(`${id}:${why}`));
+    b.cookieSessions.onEnd((id, why) => endsB.push(`${id}:${why}`));
+    const { id } = await a.cookieSessions.create(principal('alice'));
+    expect((await b.cookieSessions.get(id))?.sub).toBe('alice');
+    await b.cookieSessions.delete(id);
+    expect(await a.cookieSessions.get(id)).toBeUndefined();
+    await eventually(() => endsA.length === 1 && endsB.length === 1);
+    expect(endsA).toEqual([`${id}:logged_out`]);
+    expect(endsB).toEqual([`${id}:logged_out`]);
+  });
+
+  it("a subject's newest cookie session replaces its own oldest, whichever replica made them", async () => {
+    const first = await a.cookieSessions.create(principal('alice'));
+    const second = await b.cookieSessions.create(principal('alice'));
+    const bobs = await a.cookieSessions.create(principal('bob'));
+    const third = await a.cookieSessions.create(principal('alice'));
+    expect(await b.cookieSessions.get(first.id)).toBeUndefined();
+    expect(await b.cookieSessions.get(second.id)).toBeDefined();
+    expect(await b.cookieSessions.get(third.id)).toBeDefined();
+    expect(await b.cookieSessions.get(bobs.id)).toBeDefined();
+    expect(await a.cookieSessions.countOf(principal('alice'))).toBe(2);
+  });
+
+  it('the store-wide cap refuses a new cookie session with 503 cookie_sessions_full', async () => {
+    for (const sub of ['u1', 'u2', 'u3', 'u4']) await a.cookieSessions.create(principal(sub));
+    await expect(b.cookieSessions.create(principal('u5'))).rejects.toMatchObject({ code: 'cookie_sessions_full', status: 503 });
+  });
+
+  it('an expired cookie session is refused, and the sweep of both replicas announces it once', async () => {
+    const ends: string[] = [];
+    a.cookieSessions.onEnd((id, why) => ends.push(`${id}:${why}`));
+    const { id } = await a.cookieSessions.create(principal('alice', Math.floor(clock / 1000) + 5));
+    clock += 10_000;
+    await Promise.all([a.cookieSessions.sweep(), b.cookieSessions.sweep()]);
+    expect(await b.cookieSessions.get(id)).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(ends.filter((e) => e === `${id}:expired`)).toHaveLength(1);
+  });
+
+  it("the session directory gives every replica the owner and holder; forgotten, it is gone for all", async () => {
+    await a.sessions.record('sse', 's-1', 'owner-1', 60_000);
+    expect(await b.sessions.lookup('sse', 's-1')).toEqual({ owner: 'owner-1', replica: a.replica });
+    expect(await b.sessions.lookup('streamable', 's-1')).toBeUndefined();
+    await a.sessions.forget('sse', 's-1');
+    expect(await b.sessions.lookup('sse', 's-1')).toBeUndefined();
+  });
+
+  it('publish reaches the subscribed replica and counts it; after unsubscribing it counts none', async () => {
+    const got: string[] = [];
+    const stop = await a.bus.subscribe('mcp-lab:test-channel', (m) => got.push(m));
+    expect(await b.bus.publish('mcp-lab:test-channel', 'hello')).toBe(1);
+    await eventually(() => got.length === 1);
+    expect(got).toEqual(['hello']);
+    await stop();
+    expect(await b.bus.publish('mcp-lab:test-channel', 'again')).toBe(0);
+  });
+});

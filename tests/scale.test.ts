@@ -1,0 +1,179 @@
+/**
+ * Scale-out without a proxy: three resource-server replicas on loopback sharing a real Redis. Requests are sent to
+ * chosen replicas on purpose (what a load balancer without affinity does): a legacy HTTP+SSE stream and a cookie
+ * session keep working wherever their requests land, another user is refused a session on every replica exactly
+ * as on its owner, and killing one replica ends only the streams it held.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requirePrereq } from '@mcp-lab/test-kit/prereq';
+import { openSse, type SseStream } from '@mcp-lab/test-kit/sse';
+import {
+  INITIALIZE,
+  INITIALIZED,
+  PUBLIC_URL,
+  nextEvent,
+  postMessage,
+  redisReachable,
+  responseTo,
+  startScaleStack,
+  whoami,
+  type ScaleStack,
+} from './scale-harness.ts';
+
+const redisUrl = process.env.MCP_LAB_REDIS_URL;
+const reachable = await redisReachable(redisUrl);
+const ok = requirePrereq('Redis', reachable.ok, reachable.reason);
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
+/** Opens a legacy stream on `replicaUrl` and initializes its session through `via` (other replicas). */
+async function openInitialized(replicaUrl: string, headers: Record<string, string>, via: string): Promise<SseStream> {
+  const stream = await openSse(`${replicaUrl}/sse`, headers);
+  const init = await postMessage(via, stream.endpoint, INITIALIZE, headers);
+  expect(init.status).toBe(202);
+  expect((await responseTo(stream, 1)).result?.serverInfo).toBeDefined();
+  expect((await postMessage(via, stream.endpoint, INITIALIZED, headers)).status).toBe(202);
+  return stream;
+}
+
+function whoamiSub(message: Record<string, any>): string {
+  return JSON.parse(message.result.content[0].text).sub;
+}
+
+describe.runIf(ok)('three replicas sharing Redis, no proxy', () => {
+  let stack: ScaleStack;
+  let alice: string;
+  let bob: string;
+  const streams: SseStream[] = [];
+
+  beforeAll(async () => {
+    stack = await startScaleStack(redisUrl!, 3, 11);
+    alice = await stack.token('alice');
+    bob = await stack.token('bob');
+  });
+  afterAll(async () => {
+    for (const s of streams) s.close();
+    await stack?.close();
+  });
+
+  it('a legacy SSE stream held by replica 0 answers messages POSTed to replicas 1 and 2', async () => {
+    const [r0, r1, r2] = stack.replicas.map((r) => r.url) as [string, string, string];
+    const stream = await openInitialized(r0, bearer(alice), r1);
+    streams.push(stream);
+    expect((await postMessage(r2, stream.endpoint, whoami(2), bearer(alice))).status).toBe(202);
+    expect(whoamiSub(await responseTo(stream, 2))).toBe('alice');
+    // The holder itself still answers its own POSTs.
+    expect((await postMessage(r0, stream.endpoint, whoami(3), bearer(alice))).status).toBe(202);
+    expect(whoamiSub(await responseTo(stream, 3))).toBe('alice');
+  });
+
+  it('a cookie session made on replica 0 authenticates on replicas 1 and 2, and a logout on 2 ends its stream on 1', async () => {
+    const [r0, r1, r2] = stack.replicas.map((r) => r.url) as [string, string, string];
+    const made = await fetch(`${r0}/session`, { method: 'POST', headers: bearer(alice) });
+    expect(made.status).toBe(204);
+    const cookie = made.headers.get('set-cookie')!.split(';', 1)[0]!;
+    // State-changing cookie requests need an allowed Origin (CSRF rule); the stream GET does not.
+    const cookieHeaders = { cookie, origin: PUBLIC_URL };
+    const stream = await openSse(`${r1}/sse`, { cookie });
+    streams.push(stream);
+    expect((await postMessage(r2, stream.endpoint, INITIALIZE, cookieHeaders)).status).toBe(202);
+    expect((await responseTo(stream, 1)).result?.serverInfo).toBeDefined();
+    expect((await postMessage(r0, stream.endpoint, INITIALIZED, cookieHeaders)).status).toBe(202);
+    expect((await postMessage(r0, stream.endpoint, whoami(2), cookieHeaders)).status).toBe(202);
+    expect(whoamiSub(await responseTo(stream, 2))).toBe('alice');
+
+    const out = await fetch(`${r2}/session`, { method: 'DELETE', headers: cookieHeaders });
+    expect(out.status).toBe(204);
+    const ended = await nextEvent(stream);
+    expect(ended.event).toBe('session_ended');
+    expect(JSON.parse(ended.data).reason).toBe('logged_out');
+    for (const r of [r0, r1, r2]) {
+      const res = await fetch(`${r}/sse`, { headers: { cookie, accept: 'text/event-stream' } });
+      expect(res.status, r).toBe(401);
+    }
+  });
+
+  it('another user is refused an SSE session on every replica exactly as on the one holding it', async () => {
+    const [r0, r1] = stack.replicas.map((r) => r.url) as [string, string, string];
+    const stream = await openInitialized(r0, bearer(alice), r1);
+    streams.push(stream);
+    const answers = await Promise.all(
+      stack.replicas.map(async (r) => {
+        const res = await postMessage(r.url, stream.endpoint, whoami(9), bearer(bob));
+        return { status: res.status, challenge: res.headers.get('www-authenticate'), body: await res.text() };
+      }),
+    );
+    expect(answers[0]!.status).toBe(403);
+    // 403 session_forbidden (a JSON-RPC error, no Bearer challenge: the token is valid, no scope would help).
+    expect(answers[0]!.challenge).toBeNull();
+    expect(JSON.parse(answers[0]!.body).error.code).toBe(-31403);
+    for (const a of answers) expect(a).toEqual(answers[0]);
+    // Nothing reached alice's stream: her next own request is the next event.
+    expect((await postMessage(r1, stream.endpoint, whoami(10), bearer(alice))).status).toBe(202);
+    expect(whoamiSub(await responseTo(stream, 10))).toBe('alice');
+  });
+
+  it('another user is refused a Streamable HTTP session on every replica exactly as on its owner', async () => {
+    const r0 = stack.replicas[0]!.url;
+    const init = await fetch(`${r0}/mcp`, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, ...bearer(alice) },
+      body: JSON.stringify({ ...INITIALIZE, params: { ...INITIALIZE.params, protocolVersion: '2025-06-18' } }),
+    });
+    expect(init.status).toBe(200);
+    const sessionId = init.headers.get('mcp-session-id')!;
+    await init.text();
+    const answers = await Promise.all(
+      stack.replicas.map(async (r) => {
+        const res = await fetch(`${r.url}/mcp`, {
+          method: 'POST',
+          headers: { ...MCP_HEADERS, ...bearer(bob), 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' },
+          body: JSON.stringify(whoami(2)),
+        });
+        return { status: res.status, challenge: res.headers.get('www-authenticate'), body: await res.text() };
+      }),
+    );
+    expect(answers[0]!.status).toBe(403);
+    for (const a of answers) expect(a).toEqual(answers[0]);
+  });
+
+  it('an unknown session id is 404 on every replica', async () => {
+    for (const r of stack.replicas) {
+      const res = await postMessage(r.url, new URL('/messages?sessionId=00000000-0000-4000-8000-000000000000', r.url), whoami(1), bearer(alice));
+      expect(res.status, r.url).toBe(404);
+    }
+  });
+});
+
+describe.runIf(ok)('killing one replica', () => {
+  let stack: ScaleStack;
+  let alice: string;
+
+  beforeAll(async () => {
+    stack = await startScaleStack(redisUrl!, 3, 12);
+    alice = await stack.token('alice');
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('ends only the streams it held; the others keep answering through the survivors', async () => {
+    const [r0, r1, r2] = stack.replicas.map((r) => r.url) as [string, string, string];
+    const onVictim = await openInitialized(r0, bearer(alice), r1);
+    const onSurvivor = await openInitialized(r1, bearer(alice), r0);
+    try {
+      stack.replicas[0]!.process.child.kill('SIGKILL');
+      await expect(nextEvent(onVictim)).rejects.toThrow();
+      // The survivor's stream answers a request relayed from the third replica.
+      expect((await postMessage(r2, onSurvivor.endpoint, whoami(5), bearer(alice))).status).toBe(202);
+      expect(whoamiSub(await responseTo(onSurvivor, 5))).toBe('alice');
+      // The dead replica's stream is gone for every survivor: 404, the client opens a new stream.
+      expect((await postMessage(r1, onVictim.endpoint, whoami(6), bearer(alice))).status).toBe(404);
+      expect((await postMessage(r2, onVictim.endpoint, whoami(7), bearer(alice))).status).toBe(404);
+    } finally {
+      onVictim.close();
+      onSurvivor.close();
+    }
+  });
+});
