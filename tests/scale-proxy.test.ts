@@ -5,7 +5,7 @@
  * from the `Mcp-Session-Id` response header; legacy HTTP+SSE POSTs go round-robin and are relayed over Redis to
  * the replica holding the stream. Which replica answered is read from the replicas' own request logs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import { connectSseWithBearer, connectStreamable, MCP_HEADERS, toolJson } from '@mcp-lab/test-kit/rs-session';
 import type { RunningProcess } from '@mcp-lab/test-kit/processes';
@@ -36,6 +36,16 @@ function served(replicas: readonly { process: RunningProcess }[], method: string
   );
 }
 
+/**
+ * The requests each replica logged for `path` since `before`, once at least `atLeast` of them have arrived in all:
+ * a replica's log lines reach this process over a pipe, which may lag behind the HTTP answers on a loaded machine.
+ */
+async function servedSince(replicas: readonly { process: RunningProcess }[], before: readonly number[], path: string, atLeast: number): Promise<number[]> {
+  const delta = () => served(replicas, 'POST', path).map((n, i) => n - before[i]!);
+  await vi.waitFor(() => expect(delta().reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(atLeast), { timeout: 10_000, interval: 50 });
+  return delta();
+}
+
 describe.runIf(ok)('three replicas behind HAProxy (docker/scale/haproxy.cfg)', () => {
   let stack: ScaleStack;
   let proxy: { url: string; process: RunningProcess };
@@ -63,7 +73,7 @@ describe.runIf(ok)('three replicas behind HAProxy (docker/scale/haproxy.cfg)', (
     } finally {
       await client.close();
     }
-    const delta = served(stack.replicas, 'POST', '/mcp').map((n, i) => n - before[i]!);
+    const delta = await servedSince(stack.replicas, before, '/mcp', 7);
     // initialize and the six calls (at least): all on one replica.
     expect(delta.filter((n) => n > 0)).toHaveLength(1);
     expect(Math.max(...delta)).toBeGreaterThanOrEqual(7);
@@ -101,7 +111,7 @@ describe.runIf(ok)('three replicas behind HAProxy (docker/scale/haproxy.cfg)', (
     } finally {
       await client.close();
     }
-    const delta = served(stack.replicas, 'POST', '/messages').map((n, i) => n - before[i]!);
+    const delta = await servedSince(stack.replicas, before, '/messages', 6);
     expect(delta.every((n) => n > 0), `POST /messages per replica: ${delta.join(', ')}`).toBe(true);
   });
 
