@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '@mcp-lab/test-kit/cli';
 import { serve, type Served } from '@mcp-lab/test-kit/serve';
 import type { FetchLike } from '../mcp-client/src/http.ts';
-import { doctorLab, FOREIGN, type Defect } from '../mcp-client/test/doctor-lab.ts';
+import { BROKEN_SERVERS, doctorLab, FOREIGN, type Defect } from '../mcp-client/test/doctor-lab.ts';
 
 const servers: Served[] = [];
 
@@ -86,18 +86,7 @@ describe('doctor --token - (the token on stdin, not on the command line)', () =>
 });
 
 describe('doctor against deliberately broken servers (real HTTP, the CLI as a subprocess)', () => {
-  it.each([
-    { defect: 'wrong-resource', fails: 'prm-resource-identity' },
-    { defect: 'no-resource-metadata', fails: 'challenge-resource-metadata' },
-    { defect: 'unescaped-challenge', fails: 'challenge-grammar' },
-    { defect: 'accepts-query-tokens', fails: 'token-query-refused' },
-    { defect: 'accepts-foreign-audience', fails: 'token-foreign-audience' },
-    { defect: 'accepts-alg-none', fails: 'token-alg-none' },
-    { defect: 'issuer-trailing-slash', fails: 'as-issuer-echo' },
-    { defect: 'no-s256', fails: 'as-pkce-s256' },
-    { defect: 'iss-advertised-not-sent', fails: 'authorization-response-iss' },
-    { defect: 'accepts-expired', fails: 'token-expired' },
-  ] satisfies { defect: Defect; fails: string }[])('$defect: exactly $fails fails, exit code 1, the error links its catalog entry', { timeout: 60_000 }, async ({ defect, fails }) => {
+  it.each(BROKEN_SERVERS)('$defect: exactly $fails fails, exit code 1, the error links its catalog entry', { timeout: 60_000 }, async ({ defect, fails }) => {
     const run = await doctorAgainst([defect]);
     expect(run.failed, run.stderr).toEqual([fails]);
     expect(run.code).toBe(1);

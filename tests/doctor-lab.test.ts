@@ -11,18 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { harValidator, parseMermaid, sarifValidator } from '../mcp-client/test/formats.ts';
 import { captureSink, freePort, loadProfile, startLab, type Lab, type LabOptions, type Profile } from '@mcp-lab/launcher';
 import { runCli } from '@mcp-lab/test-kit/cli';
-import { requireDex, requireKeycloak } from './provisioned.ts';
+import { provisionedLabs, type LabProfileName } from './provisioned.ts';
 
-const PROFILE_NAMES = ['embedded', 'dex', 'keycloak'] as const;
-type ProfileName = (typeof PROFILE_NAMES)[number];
-
-const dexBin = requireDex();
-const keycloakHome = requireKeycloak();
-const READY: Readonly<Record<ProfileName, boolean>> = {
-  embedded: true,
-  dex: dexBin !== undefined,
-  keycloak: keycloakHome !== undefined,
-};
+type ProfileName = LabProfileName;
+const PROVISIONED = provisionedLabs();
+const READY = PROVISIONED.ready;
 
 /** Warnings a profile's IdP earns for real, with the reason; anything else must pass or be not-applicable. */
 const KNOWN_WARNINGS: Readonly<Record<ProfileName, readonly string[]>> = {
@@ -53,12 +46,10 @@ const dirs: string[] = [];
 async function start(profile: Profile, opts: Omit<LabOptions, 'log'> = {}): Promise<Lab> {
   const sink = captureSink();
   try {
-    // A cold JVM (Keycloak) answers its first JWKS request slowly on a busy 2-core machine; the RS default is 5 s.
     const lab = await startLab(profile, {
       ...opts,
-      rsEnv: { MCP_JWKS_TIMEOUT_MS: '20000', ...opts.rsEnv },
-      ...(dexBin === undefined ? {} : { dexBin }),
-      ...(keycloakHome === undefined ? {} : { keycloakHome }),
+      rsEnv: { ...PROVISIONED.rsEnv, ...opts.rsEnv },
+      ...PROVISIONED.paths,
       log: sink.stream,
     });
     labs.push(lab);
@@ -91,7 +82,7 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 }, 60_000);
 
-describe.each(PROFILE_NAMES.filter((n) => READY[n]))('doctor against the lab RS on the %s profile', (name) => {
+describe.each(PROVISIONED.profiles)('doctor against the lab RS on the %s profile', (name) => {
   let lab: Lab;
   beforeAll(async () => {
     lab = await start(loadProfile(name));

@@ -25,21 +25,14 @@ import {
   startLab,
   type Lab,
 } from '@mcp-lab/launcher';
-import { requireDex, requireKeycloak } from './provisioned.ts';
+import { LAB_PROFILES, provisionedLabs, type LabProfileName } from './provisioned.ts';
 import { runCli, type CliRun } from '@mcp-lab/test-kit/cli';
 import { INIT_BODY, MCP_HEADERS } from '@mcp-lab/test-kit/mcp-messages';
 
 
-const PROFILE_NAMES = ['embedded', 'dex', 'keycloak'] as const;
-type ProfileName = (typeof PROFILE_NAMES)[number];
-
-const dexBin = requireDex();
-const keycloakHome = requireKeycloak();
-const READY: Readonly<Record<ProfileName, boolean>> = {
-  embedded: true,
-  dex: dexBin !== undefined,
-  keycloak: keycloakHome !== undefined,
-};
+type ProfileName = LabProfileName;
+const PROVISIONED = provisionedLabs();
+const READY = PROVISIONED.ready;
 
 /** The steps every first sign-in walks through, in this order (registration and tools-list sit in between). */
 const SEQUENCE = ['probe', 'resource-metadata', 'as-metadata', 'authorize', 'callback', 'token', 'initialize', 'tools-call'];
@@ -58,10 +51,8 @@ function labFor(name: ProfileName): Promise<Lab> {
     const sink = captureSink();
     sinks.set(name, sink);
     lab = startLab(loadProfile(name), {
-      // A cold JVM (Keycloak) answers its first JWKS request slowly on a busy 2-core machine; the RS default is 5 s.
-      rsEnv: { MCP_JWKS_TIMEOUT_MS: '20000' },
-      ...(dexBin === undefined ? {} : { dexBin }),
-      ...(keycloakHome === undefined ? {} : { keycloakHome }),
+      rsEnv: PROVISIONED.rsEnv,
+      ...PROVISIONED.paths,
       log: sink.stream,
     });
     starting.set(name, lab);
@@ -84,7 +75,7 @@ const stores: string[] = [];
 
 beforeAll(async () => {
   // Start every available lab at once; each describe below awaits (and reports) its own.
-  const all = PROFILE_NAMES.filter((n) => READY[n]).map((n) => labFor(n).then(() => undefined, (err: unknown) => err));
+  const all = PROVISIONED.profiles.map((n) => labFor(n).then(() => undefined, (err: unknown) => err));
   await Promise.all(all);
 }, 300_000);
 
@@ -155,7 +146,7 @@ function expectedMetadataUrl(profile: Profile, issuer: string): string {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-describe.each(PROFILE_NAMES.filter((n) => READY[n]))('the %s profile, swapped in by configuration only', (name) => {
+describe.each(PROVISIONED.profiles)('the %s profile, swapped in by configuration only', (name) => {
   let lab: Lab;
   let profile: Profile;
 
@@ -227,13 +218,13 @@ async function cliAccessToken(lab: Lab): Promise<string> {
   return entry.access_token;
 }
 
-const PAIRS = PROFILE_NAMES.flatMap((a) => PROFILE_NAMES.filter((b) => b !== a).map((b) => [a, b] as const));
+const PAIRS = LAB_PROFILES.flatMap((a) => LAB_PROFILES.filter((b) => b !== a).map((b) => [a, b] as const));
 
 describe('a token from one IdP is refused by an RS configured with another profile', () => {
   const tokens = new Map<ProfileName, string>();
 
   beforeAll(async () => {
-    for (const name of PROFILE_NAMES.filter((n) => READY[n])) tokens.set(name, await cliAccessToken(await labOrExplain(name)));
+    for (const name of PROVISIONED.profiles) tokens.set(name, await cliAccessToken(await labOrExplain(name)));
   }, 400_000);
 
   for (const [from, to] of PAIRS) {

@@ -6,37 +6,21 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChallenge, parseWwwAuthenticate } from '@mcp-lab/protocol';
 import { freePort } from '@mcp-lab/test-kit/free-port';
 import { keycloakTokens, startKeycloak, type RunningKeycloak } from '@mcp-lab/test-kit/keycloak-server';
 import { requireKeycloak } from './provisioned.ts';
-import { startProcess, type RunningProcess } from '@mcp-lab/test-kit/processes';
+import type { RunningProcess } from '@mcp-lab/test-kit/processes';
+import { startRsProcess } from '@mcp-lab/test-kit/rs-process';
 import { INIT_BODY, MCP_HEADERS } from '@mcp-lab/test-kit/mcp-messages';
 import { toolJson } from '@mcp-lab/test-kit/rs-session';
 
-const RS_MAIN = fileURLToPath(new URL('../mcp-server/src/main.ts', import.meta.url));
 const ok = requireKeycloak() !== undefined;
 
-async function startRs(issuer: string, port: number, env: Record<string, string> = {}): Promise<RunningProcess> {
-  const rsUrl = `http://127.0.0.1:${port}`;
-  return startProcess({
-    command: process.execPath,
-    args: [RS_MAIN],
-    env: {
-      MCP_ISSUER: issuer,
-      MCP_HOST: '127.0.0.1',
-      MCP_PORT: String(port),
-      MCP_PUBLIC_URL: rsUrl,
-      MCP_LOG_LEVEL: process.env.MCP_LOG_LEVEL ?? 'warn',
-      // Keycloak's JVM answers its first metadata/JWKS requests slowly on a busy machine; the RS default is 5 s.
-      MCP_JWKS_TIMEOUT_MS: '20000',
-      ...env,
-    },
-    readyUrl: `${rsUrl}/.well-known/oauth-protected-resource`,
-    name: 'mcp-server',
-  });
+function startRs(issuer: string, port: number, env: Record<string, string> = {}): Promise<RunningProcess> {
+  // Keycloak's JVM answers its first metadata/JWKS requests slowly on a busy machine; the RS default is 5 s.
+  return startRsProcess({ issuer, port, env: { MCP_JWKS_TIMEOUT_MS: '20000', ...env } });
 }
 
 /** Raw JSON-RPC over Streamable HTTP, to see the HTTP status and challenge the SDK would hide. */

@@ -9,10 +9,9 @@ import { Redis } from 'ioredis';
 import { freePort } from '@mcp-lab/test-kit/free-port';
 import { makeKeys, nowS, signJwt, type Keys } from '@mcp-lab/test-kit/keys';
 import { startProcess, type RunningProcess } from '@mcp-lab/test-kit/processes';
+import { startRsProcess } from '@mcp-lab/test-kit/rs-process';
 import { json, serve, type Served } from '@mcp-lab/test-kit/serve';
 import type { SseEvent, SseStream } from '@mcp-lab/test-kit/sse';
-
-const RS_MAIN = fileURLToPath(new URL('../mcp-server/src/main.ts', import.meta.url));
 
 /** What every replica calls itself (RFC 9728 `resource`, the tokens' `aud`); nothing listens there. */
 export const PUBLIC_URL = 'http://mcp.scale.test';
@@ -55,25 +54,14 @@ export async function startScaleStack(redisUrl: string, count: number, db: numbe
   const replicas: Replica[] = [];
   const url = new URL(redisUrl);
   url.pathname = `/${db}`;
-  const start = (i: number, port: number) => {
-    const rsUrl = `http://127.0.0.1:${port}`;
-    return startProcess({
-      command: process.execPath,
-      args: [RS_MAIN],
-      env: {
-        MCP_ISSUER: issuer,
-        MCP_JWKS_URL: `${issuer}/jwks`,
-        MCP_HOST: '127.0.0.1',
-        MCP_PORT: String(port),
-        MCP_PUBLIC_URL: PUBLIC_URL,
-        MCP_REDIS_URL: url.href,
-        MCP_LOG_LEVEL: process.env.MCP_LOG_LEVEL ?? 'warn',
-        ...env,
-      },
-      readyUrl: `${rsUrl}/.well-known/oauth-protected-resource`,
+  const start = (i: number, port: number) =>
+    startRsProcess({
+      issuer,
+      port,
+      publicUrl: PUBLIC_URL,
+      env: { MCP_JWKS_URL: `${issuer}/jwks`, MCP_REDIS_URL: url.href, ...env },
       name: `rs-${i}`,
     });
-  };
   try {
     for (let i = 0; i < count; i++) {
       const port = await freePort();

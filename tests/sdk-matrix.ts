@@ -26,7 +26,8 @@ import {
 } from '@modelcontextprotocol/client';
 import { parseWwwAuthenticate } from '@mcp-lab/protocol';
 import { freePort } from '@mcp-lab/test-kit/free-port';
-import { HeadlessOAuthProvider } from './sdk-oauth-provider.ts';
+import { HeadlessOAuthProvider } from '@mcp-lab/test-kit/sdk-oauth-provider';
+import { recordingFetch, type Exchange } from '@mcp-lab/test-kit/recording-fetch';
 import { loadProfile } from '@mcp-lab/launcher';
 import type { LoginDriverName } from '@mcp-lab/test-kit/login';
 
@@ -70,29 +71,6 @@ export function recordedCell(client: SdkClient, idp: string, transport: Transpor
 export function writeMeasured(cell: CellResult): void {
   mkdirSync(MEASURED_DIR, { recursive: true });
   writeFileSync(`${MEASURED_DIR}/${cell.idp}-${cell.client}-${cell.transport.replace('+', '-')}.json`, `${JSON.stringify(cell, null, 2)}\n`);
-}
-
-/** One HTTP exchange a client made, as the cell needs to judge it. */
-export interface Exchange {
-  readonly method: string;
-  readonly url: string;
-  readonly status: number;
-  readonly wwwAuthenticate: string | null;
-  /** `grant_type` of a token request. */
-  readonly grantType: string | undefined;
-}
-
-function recordingFetch(log: Exchange[]): typeof fetch {
-  return async function recorded(input, init) {
-    const request = new Request(input, init);
-    const type = request.headers.get('content-type') ?? '';
-    const grantType = type.startsWith('application/x-www-form-urlencoded')
-      ? (new URLSearchParams(await request.clone().text()).get('grant_type') ?? undefined)
-      : undefined;
-    const res = await fetch(input, init);
-    log.push({ method: request.method, url: request.url, status: res.status, wwwAuthenticate: res.headers.get('www-authenticate'), grantType });
-    return res;
-  };
 }
 
 interface SdkConnection {

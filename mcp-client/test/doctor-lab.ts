@@ -34,6 +34,22 @@ export type Defect =
   /** Not a defect: server/discover is answered without looking at credentials (public discovery). */
   | 'public-discover';
 
+/** The broken servers of the doctor's issue: each defect must make exactly the check `fails` fail. */
+export const BROKEN_SERVERS: readonly { readonly defect: Defect; readonly fails: string }[] = [
+  { defect: 'wrong-resource', fails: 'prm-resource-identity' },
+  { defect: 'no-resource-metadata', fails: 'challenge-resource-metadata' },
+  { defect: 'unescaped-challenge', fails: 'challenge-grammar' },
+  { defect: 'accepts-query-tokens', fails: 'token-query-refused' },
+  { defect: 'accepts-foreign-audience', fails: 'token-foreign-audience' },
+  { defect: 'accepts-alg-none', fails: 'token-alg-none' },
+  { defect: 'issuer-trailing-slash', fails: 'as-issuer-echo' },
+  { defect: 'no-s256', fails: 'as-pkce-s256' },
+  { defect: 'iss-advertised-not-sent', fails: 'authorization-response-iss' },
+  { defect: 'accepts-expired', fails: 'token-expired' },
+  { defect: 'no-origin-check', fails: 'transport-origin' },
+  { defect: 'malformed-header-500', fails: 'challenge-malformed-header' },
+];
+
 export interface DoctorLabOptions {
   readonly defects?: readonly Defect[];
   /** Where the RS and the AS live (default the example.com names above; loopback origins to serve it over HTTP). */

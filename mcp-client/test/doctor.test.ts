@@ -5,7 +5,7 @@ import { createDoctorContext, type HostProbe } from '../src/doctor/context.ts';
 import { CHECK_DEFINITIONS } from '../src/doctor/registry.ts';
 import { doctorExitCode, runDoctor, type DoctorOptions, type DoctorReport } from '../src/doctor/run.ts';
 import type { StepEvent } from '../src/events.ts';
-import { FOREIGN, MCP, doctorLab, type Defect, type DoctorLabOptions } from './doctor-lab.ts';
+import { BROKEN_SERVERS, FOREIGN, MCP, doctorLab, type Defect, type DoctorLabOptions } from './doctor-lab.ts';
 
 interface Run {
   readonly report: DoctorReport;
@@ -111,24 +111,8 @@ describe('doctor without credentials', () => {
   });
 });
 
-/** The broken servers of the issue: each must make exactly its check fail. */
-const BROKEN: { defect: Defect; fails: string; withToken?: boolean }[] = [
-  { defect: 'wrong-resource', fails: 'prm-resource-identity' },
-  { defect: 'no-resource-metadata', fails: 'challenge-resource-metadata' },
-  { defect: 'unescaped-challenge', fails: 'challenge-grammar' },
-  { defect: 'accepts-query-tokens', fails: 'token-query-refused' },
-  { defect: 'accepts-foreign-audience', fails: 'token-foreign-audience' },
-  { defect: 'accepts-alg-none', fails: 'token-alg-none' },
-  { defect: 'issuer-trailing-slash', fails: 'as-issuer-echo' },
-  { defect: 'no-s256', fails: 'as-pkce-s256' },
-  { defect: 'iss-advertised-not-sent', fails: 'authorization-response-iss' },
-  { defect: 'accepts-expired', fails: 'token-expired' },
-  { defect: 'no-origin-check', fails: 'transport-origin' },
-  { defect: 'malformed-header-500', fails: 'challenge-malformed-header' },
-];
-
 describe('doctor against deliberately broken servers', () => {
-  it.each(BROKEN)('$defect makes exactly $fails fail', async ({ defect, fails }) => {
+  it.each(BROKEN_SERVERS)('$defect makes exactly $fails fail', async ({ defect, fails }) => {
     const run = await doctor({ defects: [defect] });
     expect(run.failed()).toEqual([fails]);
     expect(doctorExitCode(run.report)).toBe(1);

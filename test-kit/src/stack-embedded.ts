@@ -5,6 +5,7 @@
  *   test ──► embedded IdP (node embedded-idp/src/main.ts)   tokens for <rs>, <rs>/mcp and <rs>/sse
  *        └─► resource server (node mcp-server/src/main.ts)  trusts the IdP's issuer, finds its JWKS by RFC 8414
  */
+import { afterAll, beforeAll } from 'vitest';
 import { captureSink, loadProfile, startLab } from '@mcp-lab/launcher';
 
 export interface EmbeddedStackOptions {
@@ -38,4 +39,22 @@ export async function startEmbeddedStack(opts: EmbeddedStackOptions = {}): Promi
   } catch (err) {
     throw new Error(`${(err as Error).message}\n--- output ---\n${sink.text()}`, { cause: err });
   }
+}
+
+/**
+ * One embedded stack for the calling test file (or `describe`): started in `beforeAll`, stopped in `afterAll`.
+ * Returns the accessor the tests read it through once it has started.
+ */
+export function useEmbeddedStack(opts: EmbeddedStackOptions = {}): () => EmbeddedStack {
+  let stack: EmbeddedStack | undefined;
+  beforeAll(async () => {
+    stack = await startEmbeddedStack(opts);
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+  return () => {
+    if (stack === undefined) throw new Error('the embedded stack has not started (use it inside a test)');
+    return stack;
+  };
 }

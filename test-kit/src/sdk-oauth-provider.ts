@@ -5,15 +5,25 @@
  * more: the SDK decides when to authorize, which scope, resource and client to use.
  */
 import { randomBytes } from 'node:crypto';
-import { browserLogin, CookieJar, type LoginDriverName } from '@mcp-lab/test-kit/login';
+import { browserLogin, CookieJar, type LoginDriverName } from './login.ts';
 
 export interface HeadlessProviderOptions {
   readonly redirectUrl: string;
   readonly username: string;
   readonly password: string;
-  readonly driver: LoginDriverName;
-  /** A pre-registered client id (Dex, Keycloak); absent lets the SDK register (DCR). */
+  /** The IdP's login driver; absent, the login detects it. */
+  readonly driver?: LoginDriverName;
+  /** A pre-registered client id (Dex, Keycloak, the embedded IdP's CLI client); absent lets the SDK register (DCR). */
   readonly clientId?: string;
+  /** The issuer a pre-registered client is stamped with (SEP-2352: credentials are bound to their issuer). */
+  readonly clientIssuer?: string;
+  /** Client metadata beyond the defaults (e.g. `application_type`), and `client_name` when it should differ. */
+  readonly clientMetadata?: Json;
+  /**
+   * False: the provider keeps no discovery state, so the SDK discovers the AS again on the callback leg (what an
+   * application that omits the optional methods sees). Default true.
+   */
+  readonly keepDiscoveryState?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -32,11 +42,20 @@ export class HeadlessOAuthProvider {
   readonly authorizations: URL[] = [];
   /** Only for DCR: an SDK never registers when the provider cannot save what it would get. */
   readonly saveClientInformation?: (info: Json) => void;
+  /** Optional in both SDKs; absent when `keepDiscoveryState` is false. */
+  readonly saveDiscoveryState?: (state: Json) => void;
+  readonly discoveryState?: () => Json | undefined;
 
   constructor(opts: HeadlessProviderOptions) {
     this.#opts = opts;
-    if (opts.clientId !== undefined) this.#client = { client_id: opts.clientId };
-    else this.saveClientInformation = (info) => void (this.#client = info);
+    if (opts.clientId !== undefined) {
+      this.#client = { client_id: opts.clientId, ...(opts.clientIssuer === undefined ? {} : { issuer: opts.clientIssuer }) };
+    } else this.saveClientInformation = (info) => void (this.#client = info);
+    if (opts.keepDiscoveryState !== false) {
+      // Kept next to the code verifier, as the SDKs ask, so the callback leg is bound to the same authorization server.
+      this.saveDiscoveryState = (state) => void (this.#discovery = state);
+      this.discoveryState = () => this.#discovery;
+    }
   }
 
   get redirectUrl(): string {
@@ -50,6 +69,7 @@ export class HeadlessOAuthProvider {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'none',
+      ...this.#opts.clientMetadata,
     };
   }
 
@@ -83,7 +103,7 @@ export class HeadlessOAuthProvider {
       redirectUri: this.#opts.redirectUrl,
       username: this.#opts.username,
       password: this.#opts.password,
-      driver: this.#opts.driver,
+      ...(this.#opts.driver === undefined ? {} : { driver: this.#opts.driver }),
       jar: this.#jar,
     });
     if (outcome.kind !== 'redirect') throw new Error(`the IdP did not redirect back (HTTP ${outcome.status}: ${outcome.reason})`);
@@ -102,15 +122,6 @@ export class HeadlessOAuthProvider {
     if (params.has('error')) throw new Error(`the IdP answered ${params.get('error')}: ${params.get('error_description') ?? ''}`);
     if (params.get('state') !== this.#state) throw new Error('state mismatch in the authorization response');
     return params;
-  }
-
-  /** Kept next to the code verifier, as the SDKs ask, so the callback leg is bound to the same authorization server. */
-  saveDiscoveryState(state: Json): void {
-    this.#discovery = state;
-  }
-
-  discoveryState(): Json | undefined {
-    return this.#discovery;
   }
 
   saveCodeVerifier(codeVerifier: string): void {
