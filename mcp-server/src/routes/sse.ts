@@ -4,7 +4,6 @@
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import fp from 'fastify-plugin';
 import { requireCredential, requirePrincipal } from '../auth/authenticate.ts';
 import { forgetBearerToken } from '../auth/credentials.ts';
 import { rejectForeignOrigin } from '../auth/origin.ts';
@@ -70,7 +69,7 @@ async function openStream(app: FastifyInstance, options: SseRouteOptions, reques
   transport.open(hijackHeaders(reply));
 }
 
-const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(app, options) {
+export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(app, options) {
   const { config, notes, sessions, state } = options;
   const originGuard = rejectForeignOrigin(config);
   const routeConfig = { resourcePath: '/sse' as const };
@@ -142,4 +141,3 @@ const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(
   });
 };
 
-export default fp(sseRoutes, { name: 'mcp-lab-sse', fastify: '5.x', dependencies: ['mcp-lab-auth'] });

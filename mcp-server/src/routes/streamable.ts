@@ -12,7 +12,6 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import fp from 'fastify-plugin';
 import { requireCredential, requirePrincipal } from '../auth/authenticate.ts';
 import { rejectForeignOrigin } from '../auth/origin.ts';
 import { principalKey } from '../auth/principal.ts';
@@ -99,7 +98,7 @@ async function openLegacySession(
   await transport.handleRequest(withAuth(request, principal), reply.raw, body);
 }
 
-const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async function streamableRoutes(app, options) {
+export const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async function streamableRoutes(app, options) {
   const { config, notes, sessions, state, modern } = options;
 
   /**
@@ -170,4 +169,3 @@ const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async funct
   });
 };
 
-export default fp(streamableRoutes, { name: 'mcp-lab-streamable', fastify: '5.x', dependencies: ['mcp-lab-auth'] });
