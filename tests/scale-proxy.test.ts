@@ -5,7 +5,7 @@
  * from the `Mcp-Session-Id` response header; legacy HTTP+SSE POSTs go round-robin and are relayed over Redis to
  * the replica holding the stream. Which replica answered is read from the replicas' own request logs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import { connectSseWithBearer, connectStreamable, MCP_HEADERS, toolJson } from '@mcp-lab/test-kit/rs-session';
 import type { RunningProcess } from '@mcp-lab/test-kit/processes';
@@ -36,26 +36,48 @@ function served(replicas: readonly { process: RunningProcess }[], method: string
   );
 }
 
+/**
+ * The requests each replica logged for `path` since `before`, once at least `atLeast` of them have arrived in all:
+ * a replica's log lines reach this process over a pipe, which may lag behind the HTTP answers on a loaded machine.
+ */
+async function servedSince(replicas: readonly { process: RunningProcess }[], before: readonly number[], path: string, atLeast: number): Promise<number[]> {
+  const delta = () => served(replicas, 'POST', path).map((n, i) => n - before[i]!);
+  await vi.waitFor(() => expect(delta().reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(atLeast), { timeout: 10_000, interval: 50 });
+  return delta();
+}
+
+/** What the proxy tests share: the replicas, HAProxy in front of them, and the two users' tokens. */
+interface ProxySuite {
+  stack: ScaleStack;
+  proxy: { url: string; process: RunningProcess };
+  alice: string;
+  bob: string;
+}
+
 describe.runIf(ok)('three replicas behind HAProxy (docker/scale/haproxy.cfg)', () => {
-  let stack: ScaleStack;
-  let proxy: { url: string; process: RunningProcess };
-  let alice: string;
-  let bob: string;
+  const suite = {} as ProxySuite;
 
   beforeAll(async () => {
-    stack = await startScaleStack(redisUrl!, 3, 13, { MCP_LOG_LEVEL: 'info' });
-    proxy = await startProxy(stack.replicas.map((r) => r.url));
-    alice = await stack.token('alice');
-    bob = await stack.token('bob');
+    suite.stack = await startScaleStack(redisUrl!, 3, 13, { MCP_LOG_LEVEL: 'info' });
+    suite.proxy = await startProxy(suite.stack.replicas.map((r) => r.url));
+    suite.alice = await suite.stack.token('alice');
+    suite.bob = await suite.stack.token('bob');
   });
   afterAll(async () => {
-    await proxy?.process.stop();
-    await stack?.close();
+    await suite.proxy?.process.stop();
+    await suite.stack?.close();
   });
 
+  streamableAffinityTests(suite);
+  legacySseTests(suite);
+  sessionRefusalTests(suite);
+});
+
+/** Streamable HTTP: a session stays on its replica, new sessions are spread over all of them. */
+function streamableAffinityTests(suite: ProxySuite): void {
   it('the SDK client over Streamable HTTP stays on the replica that opened its session', async () => {
-    const before = served(stack.replicas, 'POST', '/mcp');
-    const { client } = await connectStreamable(proxy.url, alice);
+    const before = served(suite.stack.replicas, 'POST', '/mcp');
+    const { client } = await connectStreamable(suite.proxy.url, suite.alice);
     try {
       for (let i = 0; i < 6; i++) {
         expect(toolJson<{ sub: string }>(await client.callTool({ name: 'whoami', arguments: {} })).sub).toBe('alice');
@@ -63,7 +85,7 @@ describe.runIf(ok)('three replicas behind HAProxy (docker/scale/haproxy.cfg)', (
     } finally {
       await client.close();
     }
-    const delta = served(stack.replicas, 'POST', '/mcp').map((n, i) => n - before[i]!);
+    const delta = await servedSince(suite.stack.replicas, before, '/mcp', 7);
     // initialize and the six calls (at least): all on one replica.
     expect(delta.filter((n) => n > 0)).toHaveLength(1);
     expect(Math.max(...delta)).toBeGreaterThanOrEqual(7);
@@ -75,9 +97,9 @@ describe.runIf(ok)('three replicas behind HAProxy (docker/scale/haproxy.cfg)', (
     try {
       const holders = new Set<string>();
       for (let i = 0; i < 3; i++) {
-        const res = await fetch(`${proxy.url}/mcp`, {
+        const res = await fetch(`${suite.proxy.url}/mcp`, {
           method: 'POST',
-          headers: { ...MCP_HEADERS, authorization: `Bearer ${alice}` },
+          headers: { ...MCP_HEADERS, authorization: `Bearer ${suite.alice}` },
           body: JSON.stringify({ ...INITIALIZE, params: { ...INITIALIZE.params, protocolVersion: '2025-06-18' } }),
         });
         expect(res.status).toBe(200);
@@ -90,10 +112,13 @@ describe.runIf(ok)('three replicas behind HAProxy (docker/scale/haproxy.cfg)', (
       await redis.quit();
     }
   });
+}
 
+/** Legacy HTTP+SSE: POSTs go round-robin and reach the stream through the relay. */
+function legacySseTests(suite: ProxySuite): void {
   it('the SDK client over legacy HTTP+SSE works while its POSTs land on every replica', async () => {
-    const before = served(stack.replicas, 'POST', '/messages');
-    const client = await connectSseWithBearer(proxy.url, alice);
+    const before = served(suite.stack.replicas, 'POST', '/messages');
+    const client = await connectSseWithBearer(suite.proxy.url, suite.alice);
     try {
       for (let i = 0; i < 6; i++) {
         expect(toolJson<{ sub: string }>(await client.callTool({ name: 'whoami', arguments: {} })).sub).toBe('alice');
@@ -101,16 +126,19 @@ describe.runIf(ok)('three replicas behind HAProxy (docker/scale/haproxy.cfg)', (
     } finally {
       await client.close();
     }
-    const delta = served(stack.replicas, 'POST', '/messages').map((n, i) => n - before[i]!);
+    const delta = await servedSince(suite.stack.replicas, before, '/messages', 6);
     expect(delta.every((n) => n > 0), `POST /messages per replica: ${delta.join(', ')}`).toBe(true);
   });
+}
 
+/** Another user's session is refused through the proxy too. */
+function sessionRefusalTests(suite: ProxySuite): void {
   it("another user presenting alice's Streamable HTTP session through the proxy is refused (403)", async () => {
-    const { client, transport } = await connectStreamable(proxy.url, alice);
+    const { client, transport } = await connectStreamable(suite.proxy.url, suite.alice);
     try {
-      const res = await fetch(`${proxy.url}/mcp`, {
+      const res = await fetch(`${suite.proxy.url}/mcp`, {
         method: 'POST',
-        headers: { ...MCP_HEADERS, authorization: `Bearer ${bob}`, 'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': '2025-06-18' },
+        headers: { ...MCP_HEADERS, authorization: `Bearer ${suite.bob}`, 'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': '2025-06-18' },
         body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'whoami', arguments: {} } }),
       });
       expect(res.status).toBe(403);
@@ -121,7 +149,7 @@ describe.runIf(ok)('three replicas behind HAProxy (docker/scale/haproxy.cfg)', (
       await client.close();
     }
   });
-});
+}
 
 /** A 2026-07-28 stateless tools/call (whoami): the per-request `_meta` envelope and the mirrored headers. */
 const MODERN_WHOAMI = JSON.stringify({

@@ -39,86 +39,100 @@ async function eventually(check: () => boolean, ms = 2_000): Promise<void> {
   }
 }
 
+/** What the two-replica tests share: the fake clock both states read, the two states and an admin connection. */
+interface StateSuite {
+  clock: number;
+  a: SharedState;
+  b: SharedState;
+  admin: Redis;
+}
+
 describe.runIf(ok)('shared state in Redis (two replicas)', () => {
-  let clock = Date.now();
-  const now = () => clock;
-  let a: SharedState;
-  let b: SharedState;
-  let admin: Redis;
+  const suite = { clock: Date.now() } as StateSuite;
+  const now = () => suite.clock;
 
   beforeAll(async () => {
-    admin = new Redis(dbUrl());
-    await admin.flushdb();
-    a = await createRedisState({ url: dbUrl(), now, limits: LIMITS });
-    b = await createRedisState({ url: dbUrl(), now, limits: LIMITS });
+    suite.admin = new Redis(dbUrl());
+    await suite.admin.flushdb();
+    suite.a = await createRedisState({ url: dbUrl(), now, limits: LIMITS });
+    suite.b = await createRedisState({ url: dbUrl(), now, limits: LIMITS });
   });
   afterEach(async () => {
-    await admin.flushdb();
-    clock = Date.now();
+    await suite.admin.flushdb();
+    suite.clock = Date.now();
   });
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await admin?.quit();
+    await suite.a?.close();
+    await suite.b?.close();
+    await suite.admin?.quit();
   });
 
+  cookieSessionTests(suite);
+  directoryAndBusTests(suite);
+});
+
+/** The cookie-session store's rules hold across replicas. */
+function cookieSessionTests(suite: StateSuite): void {
   it('a cookie session made on one replica is found on the other, and a logout there is heard on both', async () => {
     const endsA: string[] = [];
     const endsB: string[] = [];
-    a.cookieSessions.onEnd((id, why) => endsA.push(`${id}:${why}`));
-    b.cookieSessions.onEnd((id, why) => endsB.push(`${id}:${why}`));
-    const { id } = await a.cookieSessions.create(principal('alice'));
-    expect((await b.cookieSessions.get(id))?.sub).toBe('alice');
-    await b.cookieSessions.delete(id);
-    expect(await a.cookieSessions.get(id)).toBeUndefined();
+    suite.a.cookieSessions.onEnd((id, why) => endsA.push(`${id}:${why}`));
+    suite.b.cookieSessions.onEnd((id, why) => endsB.push(`${id}:${why}`));
+    const { id } = await suite.a.cookieSessions.create(principal('alice'));
+    expect((await suite.b.cookieSessions.get(id))?.sub).toBe('alice');
+    await suite.b.cookieSessions.delete(id);
+    expect(await suite.a.cookieSessions.get(id)).toBeUndefined();
     await eventually(() => endsA.length === 1 && endsB.length === 1);
     expect(endsA).toEqual([`${id}:logged_out`]);
     expect(endsB).toEqual([`${id}:logged_out`]);
   });
 
   it("a subject's newest cookie session replaces its own oldest, whichever replica made them", async () => {
-    const first = await a.cookieSessions.create(principal('alice'));
-    const second = await b.cookieSessions.create(principal('alice'));
-    const bobs = await a.cookieSessions.create(principal('bob'));
-    const third = await a.cookieSessions.create(principal('alice'));
-    expect(await b.cookieSessions.get(first.id)).toBeUndefined();
-    expect(await b.cookieSessions.get(second.id)).toBeDefined();
-    expect(await b.cookieSessions.get(third.id)).toBeDefined();
-    expect(await b.cookieSessions.get(bobs.id)).toBeDefined();
-    expect(await a.cookieSessions.countOf(principal('alice'))).toBe(2);
+    const first = await suite.a.cookieSessions.create(principal('alice'));
+    const second = await suite.b.cookieSessions.create(principal('alice'));
+    const bobs = await suite.a.cookieSessions.create(principal('bob'));
+    const third = await suite.a.cookieSessions.create(principal('alice'));
+    expect(await suite.b.cookieSessions.get(first.id)).toBeUndefined();
+    expect(await suite.b.cookieSessions.get(second.id)).toBeDefined();
+    expect(await suite.b.cookieSessions.get(third.id)).toBeDefined();
+    expect(await suite.b.cookieSessions.get(bobs.id)).toBeDefined();
+    expect(await suite.a.cookieSessions.countOf(principal('alice'))).toBe(2);
   });
 
   it('the store-wide cap refuses a new cookie session with 503 cookie_sessions_full', async () => {
-    for (const sub of ['u1', 'u2', 'u3', 'u4']) await a.cookieSessions.create(principal(sub));
-    await expect(b.cookieSessions.create(principal('u5'))).rejects.toMatchObject({ code: 'cookie_sessions_full', status: 503 });
+    for (const sub of ['u1', 'u2', 'u3', 'u4']) await suite.a.cookieSessions.create(principal(sub));
+    await expect(suite.b.cookieSessions.create(principal('u5'))).rejects.toMatchObject({ code: 'cookie_sessions_full', status: 503 });
   });
 
   it('an expired cookie session is refused, and the sweep of both replicas announces it once', async () => {
     const ends: string[] = [];
-    a.cookieSessions.onEnd((id, why) => ends.push(`${id}:${why}`));
-    const { id } = await a.cookieSessions.create(principal('alice', Math.floor(clock / 1000) + 5));
-    clock += 10_000;
-    await Promise.all([a.cookieSessions.sweep(), b.cookieSessions.sweep()]);
-    expect(await b.cookieSessions.get(id)).toBeUndefined();
+    suite.a.cookieSessions.onEnd((id, why) => ends.push(`${id}:${why}`));
+    const { id } = await suite.a.cookieSessions.create(principal('alice', Math.floor(suite.clock / 1000) + 5));
+    suite.clock += 10_000;
+    await Promise.all([suite.a.cookieSessions.sweep(), suite.b.cookieSessions.sweep()]);
+    expect(await suite.b.cookieSessions.get(id)).toBeUndefined();
     await new Promise((r) => setTimeout(r, 100));
     expect(ends.filter((e) => e === `${id}:expired`)).toHaveLength(1);
   });
+}
 
+/** The session directory and the bus behave as the routes rely on. */
+function directoryAndBusTests(suite: StateSuite): void {
   it("the session directory gives every replica the owner and holder; forgotten, it is gone for all", async () => {
-    await a.sessions.record('sse', 's-1', 'owner-1', 60_000);
-    expect(await b.sessions.lookup('sse', 's-1')).toEqual({ owner: 'owner-1', replica: a.replica });
-    expect(await b.sessions.lookup('streamable', 's-1')).toBeUndefined();
-    await a.sessions.forget('sse', 's-1');
-    expect(await b.sessions.lookup('sse', 's-1')).toBeUndefined();
+    await suite.a.sessions.record('sse', 's-1', 'owner-1', 60_000);
+    expect(await suite.b.sessions.lookup('sse', 's-1')).toEqual({ owner: 'owner-1', replica: suite.a.replica });
+    expect(await suite.b.sessions.lookup('streamable', 's-1')).toBeUndefined();
+    await suite.a.sessions.forget('sse', 's-1');
+    expect(await suite.b.sessions.lookup('sse', 's-1')).toBeUndefined();
   });
 
   it('publish reaches the subscribed replica and counts it; after unsubscribing it counts none', async () => {
     const got: string[] = [];
-    const stop = await a.bus.subscribe('mcp-lab:test-channel', (m) => got.push(m));
-    expect(await b.bus.publish('mcp-lab:test-channel', 'hello')).toBe(1);
+    const stop = await suite.a.bus.subscribe('mcp-lab:test-channel', (m) => got.push(m));
+    expect(await suite.b.bus.publish('mcp-lab:test-channel', 'hello')).toBe(1);
     await eventually(() => got.length === 1);
     expect(got).toEqual(['hello']);
     await stop();
-    expect(await b.bus.publish('mcp-lab:test-channel', 'again')).toBe(0);
+    expect(await suite.b.bus.publish('mcp-lab:test-channel', 'again')).toBe(0);
   });
-});
+}

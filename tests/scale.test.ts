@@ -41,42 +41,53 @@ function whoamiSub(message: Record<string, any>): string {
   return JSON.parse(message.result.content[0].text).sub;
 }
 
+/** What the replicas' tests share: the stack, the two users' tokens and every stream opened (closed at the end). */
+interface ScaleSuite {
+  stack: ScaleStack;
+  alice: string;
+  bob: string;
+  readonly streams: SseStream[];
+}
+
 describe.runIf(ok)('three replicas sharing Redis, no proxy', () => {
-  let stack: ScaleStack;
-  let alice: string;
-  let bob: string;
-  const streams: SseStream[] = [];
+  const suite = { streams: [] as SseStream[] } as ScaleSuite;
 
   beforeAll(async () => {
-    stack = await startScaleStack(redisUrl!, 3, 11);
-    alice = await stack.token('alice');
-    bob = await stack.token('bob');
+    suite.stack = await startScaleStack(redisUrl!, 3, 11);
+    suite.alice = await suite.stack.token('alice');
+    suite.bob = await suite.stack.token('bob');
   });
   afterAll(async () => {
-    for (const s of streams) s.close();
-    await stack?.close();
+    for (const s of suite.streams) s.close();
+    await suite.stack?.close();
   });
 
+  crossReplicaTests(suite);
+  foreignSessionTests(suite);
+});
+
+/** A stream and a cookie session keep working wherever their requests land. */
+function crossReplicaTests(suite: ScaleSuite): void {
   it('a legacy SSE stream held by replica 0 answers messages POSTed to replicas 1 and 2', async () => {
-    const [r0, r1, r2] = stack.replicas.map((r) => r.url) as [string, string, string];
-    const stream = await openInitialized(r0, bearer(alice), r1);
-    streams.push(stream);
-    expect((await postMessage(r2, stream.endpoint, whoami(2), bearer(alice))).status).toBe(202);
+    const [r0, r1, r2] = suite.stack.replicas.map((r) => r.url) as [string, string, string];
+    const stream = await openInitialized(r0, bearer(suite.alice), r1);
+    suite.streams.push(stream);
+    expect((await postMessage(r2, stream.endpoint, whoami(2), bearer(suite.alice))).status).toBe(202);
     expect(whoamiSub(await responseTo(stream, 2))).toBe('alice');
     // The holder itself still answers its own POSTs.
-    expect((await postMessage(r0, stream.endpoint, whoami(3), bearer(alice))).status).toBe(202);
+    expect((await postMessage(r0, stream.endpoint, whoami(3), bearer(suite.alice))).status).toBe(202);
     expect(whoamiSub(await responseTo(stream, 3))).toBe('alice');
   });
 
   it('a cookie session made on replica 0 authenticates on replicas 1 and 2, and a logout on 2 ends its stream on 1', async () => {
-    const [r0, r1, r2] = stack.replicas.map((r) => r.url) as [string, string, string];
-    const made = await fetch(`${r0}/session`, { method: 'POST', headers: bearer(alice) });
+    const [r0, r1, r2] = suite.stack.replicas.map((r) => r.url) as [string, string, string];
+    const made = await fetch(`${r0}/session`, { method: 'POST', headers: bearer(suite.alice) });
     expect(made.status).toBe(204);
     const cookie = made.headers.get('set-cookie')!.split(';', 1)[0]!;
     // State-changing cookie requests need an allowed Origin (CSRF rule); the stream GET does not.
     const cookieHeaders = { cookie, origin: PUBLIC_URL };
     const stream = await openSse(`${r1}/sse`, { cookie });
-    streams.push(stream);
+    suite.streams.push(stream);
     expect((await postMessage(r2, stream.endpoint, INITIALIZE, cookieHeaders)).status).toBe(202);
     expect((await responseTo(stream, 1)).result?.serverInfo).toBeDefined();
     expect((await postMessage(r0, stream.endpoint, INITIALIZED, cookieHeaders)).status).toBe(202);
@@ -93,14 +104,17 @@ describe.runIf(ok)('three replicas sharing Redis, no proxy', () => {
       expect(res.status, r).toBe(401);
     }
   });
+}
 
+/** Another user's or an unknown session is refused the same way on every replica. */
+function foreignSessionTests(suite: ScaleSuite): void {
   it('another user is refused an SSE session on every replica exactly as on the one holding it', async () => {
-    const [r0, r1] = stack.replicas.map((r) => r.url) as [string, string, string];
-    const stream = await openInitialized(r0, bearer(alice), r1);
-    streams.push(stream);
+    const [r0, r1] = suite.stack.replicas.map((r) => r.url) as [string, string, string];
+    const stream = await openInitialized(r0, bearer(suite.alice), r1);
+    suite.streams.push(stream);
     const answers = await Promise.all(
-      stack.replicas.map(async (r) => {
-        const res = await postMessage(r.url, stream.endpoint, whoami(9), bearer(bob));
+      suite.stack.replicas.map(async (r) => {
+        const res = await postMessage(r.url, stream.endpoint, whoami(9), bearer(suite.bob));
         return { status: res.status, challenge: res.headers.get('www-authenticate'), body: await res.text() };
       }),
     );
@@ -110,25 +124,25 @@ describe.runIf(ok)('three replicas sharing Redis, no proxy', () => {
     expect(JSON.parse(answers[0]!.body).error.code).toBe(-31403);
     for (const a of answers) expect(a).toEqual(answers[0]);
     // Nothing reached alice's stream: her next own request is the next event.
-    expect((await postMessage(r1, stream.endpoint, whoami(10), bearer(alice))).status).toBe(202);
+    expect((await postMessage(r1, stream.endpoint, whoami(10), bearer(suite.alice))).status).toBe(202);
     expect(whoamiSub(await responseTo(stream, 10))).toBe('alice');
   });
 
   it('another user is refused a Streamable HTTP session on every replica exactly as on its owner', async () => {
-    const r0 = stack.replicas[0]!.url;
+    const r0 = suite.stack.replicas[0]!.url;
     const init = await fetch(`${r0}/mcp`, {
       method: 'POST',
-      headers: { ...MCP_HEADERS, ...bearer(alice) },
+      headers: { ...MCP_HEADERS, ...bearer(suite.alice) },
       body: JSON.stringify({ ...INITIALIZE, params: { ...INITIALIZE.params, protocolVersion: '2025-06-18' } }),
     });
     expect(init.status).toBe(200);
     const sessionId = init.headers.get('mcp-session-id')!;
     await init.text();
     const answers = await Promise.all(
-      stack.replicas.map(async (r) => {
+      suite.stack.replicas.map(async (r) => {
         const res = await fetch(`${r.url}/mcp`, {
           method: 'POST',
-          headers: { ...MCP_HEADERS, ...bearer(bob), 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' },
+          headers: { ...MCP_HEADERS, ...bearer(suite.bob), 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' },
           body: JSON.stringify(whoami(2)),
         });
         return { status: res.status, challenge: res.headers.get('www-authenticate'), body: await res.text() };
@@ -139,12 +153,12 @@ describe.runIf(ok)('three replicas sharing Redis, no proxy', () => {
   });
 
   it('an unknown session id is 404 on every replica', async () => {
-    for (const r of stack.replicas) {
-      const res = await postMessage(r.url, new URL('/messages?sessionId=00000000-0000-4000-8000-000000000000', r.url), whoami(1), bearer(alice));
+    for (const r of suite.stack.replicas) {
+      const res = await postMessage(r.url, new URL('/messages?sessionId=00000000-0000-4000-8000-000000000000', r.url), whoami(1), bearer(suite.alice));
       expect(res.status, r.url).toBe(404);
     }
   });
-});
+}
 
 describe.runIf(ok)('killing one replica', () => {
   let stack: ScaleStack;

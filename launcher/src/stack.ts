@@ -3,7 +3,7 @@
  * integration tests bring the stack up through this one function, so what is tested is what users run.
  */
 import { freePort } from './free-port.ts';
-import { startService, type Service } from './children.ts';
+import { startService, type Service, type ServiceSpec } from './children.ts';
 import { dexClientIds, findDexBinary, startDex } from './idp/dex.ts';
 import { startEmbedded } from './idp/embedded.ts';
 import { startKeycloakIdp } from './idp/keycloak.ts';
@@ -146,6 +146,56 @@ function definedEnv(env: Readonly<Record<string, string | undefined>>): Record<s
   return out;
 }
 
+/** Where the RS is reached and listens, and what it trusts; decided by startLab before the RS starts. */
+interface RsPlacement {
+  readonly issuer: string;
+  readonly rsUrl: string;
+  readonly webUrl: string | undefined;
+  /** The RS's own port: the public one, or a private one behind the RS quirk layer. */
+  readonly listenPort: number;
+}
+
+/** The RS child process: the profile's environment, then the caller's, then the launcher's own placement. */
+function rsServiceSpec(profile: Profile, opts: LabOptions, at: RsPlacement): ServiceSpec {
+  const { issuer, rsUrl, webUrl, listenPort } = at;
+  return {
+    name: 'mcp-server',
+    command: process.execPath,
+    args: [RS_MAIN],
+    env: definedEnv({
+      MCP_LOG_LEVEL: process.env.MCP_LOG_LEVEL ?? 'warn',
+      ...profileRsEnv(profile, issuer, rsUrl),
+      // The page's origin may make cookie requests (CSRF rule) and open MCP sessions (Origin validation).
+      ...(webUrl === undefined ? {} : { MCP_ALLOWED_ORIGINS: `${rsUrl},${webUrl}` }),
+      ...opts.rsEnv,
+      MCP_HOST: '127.0.0.1',
+      MCP_PORT: String(listenPort),
+      MCP_PUBLIC_URL: rsUrl,
+    }),
+    readyUrl: `http://127.0.0.1:${listenPort}/.well-known/oauth-protected-resource`,
+  };
+}
+
+/** The browser client's child process, serving webUrl against the RS at rsUrl. */
+function webServiceSpec(profile: Profile, webUrl: string, rsUrl: string): ServiceSpec {
+  return {
+    name: 'web',
+    command: process.execPath,
+    args: [WEB_MAIN],
+    env: {
+      WEB_HOST: '127.0.0.1',
+      WEB_PORT: new URL(webUrl).port,
+      WEB_PUBLIC_URL: webUrl,
+      WEB_RS_URL: rsUrl,
+      WEB_LOG_LEVEL: process.env.WEB_LOG_LEVEL ?? 'warn',
+      ...profileWebEnv(profile),
+    },
+    readyUrl: `${webUrl}/lab.json`,
+    // The page's bundle is built at start (esbuild, a few seconds on a busy machine).
+    readyTimeoutMs: 120_000,
+  };
+}
+
 /** Starts the profile's IdP (unless external) and the RS trusting it; resolves once both answer HTTP. */
 export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab> {
   const rsPort = opts.rsPort || (await freePort());
@@ -161,25 +211,7 @@ export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab>
   let rs: Service;
   let rsFront: Service | undefined;
   try {
-    rs = await startService(
-      {
-        name: 'mcp-server',
-        command: process.execPath,
-        args: [RS_MAIN],
-        env: definedEnv({
-          MCP_LOG_LEVEL: process.env.MCP_LOG_LEVEL ?? 'warn',
-          ...profileRsEnv(profile, issuer, rsUrl),
-          // The page's origin may make cookie requests (CSRF rule) and open MCP sessions (Origin validation).
-          ...(webUrl === undefined ? {} : { MCP_ALLOWED_ORIGINS: `${rsUrl},${webUrl}` }),
-          ...opts.rsEnv,
-          MCP_HOST: '127.0.0.1',
-          MCP_PORT: String(rsListenPort),
-          MCP_PUBLIC_URL: rsUrl,
-        }),
-        readyUrl: `http://127.0.0.1:${rsListenPort}/.well-known/oauth-protected-resource`,
-      },
-      opts.log,
-    );
+    rs = await startService(rsServiceSpec(profile, opts, { issuer, rsUrl, webUrl, listenPort: rsListenPort }), opts.log);
   } catch (err) {
     await idp.stop();
     throw err;
@@ -196,25 +228,7 @@ export async function startLab(profile: Profile, opts: LabOptions): Promise<Lab>
   let web: Service | undefined;
   if (webUrl !== undefined) {
     try {
-      web = await startService(
-        {
-          name: 'web',
-          command: process.execPath,
-          args: [WEB_MAIN],
-          env: {
-            WEB_HOST: '127.0.0.1',
-            WEB_PORT: new URL(webUrl).port,
-            WEB_PUBLIC_URL: webUrl,
-            WEB_RS_URL: rsUrl,
-            WEB_LOG_LEVEL: process.env.WEB_LOG_LEVEL ?? 'warn',
-            ...profileWebEnv(profile),
-          },
-          readyUrl: `${webUrl}/lab.json`,
-          // The page's bundle is built at start (esbuild, a few seconds on a busy machine).
-          readyTimeoutMs: 120_000,
-        },
-        opts.log,
-      );
+      web = await startService(webServiceSpec(profile, webUrl, rsUrl), opts.log);
     } catch (err) {
       await rsFront?.stop();
       await rs.stop();

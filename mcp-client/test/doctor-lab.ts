@@ -68,26 +68,20 @@ export interface DoctorLab {
   userAgent(): UserAgent;
 }
 
-export async function doctorLab(opts: DoctorLabOptions = {}): Promise<DoctorLab> {
-  const RS = opts.origins?.rs ?? RS_DEFAULT;
-  const MCP = `${RS}/mcp`;
-  const ISSUER = opts.origins?.issuer ?? ISSUER_DEFAULT;
-  const CHALLENGE = `Bearer resource_metadata="${RS}/.well-known/oauth-protected-resource/mcp", scope="notes:read"`;
-  const has = (d: Defect) => opts.defects?.includes(d) ?? false;
-  const eras = opts.eras ?? ['2026-07-28', '2025'];
-  const net = fakeNetwork();
-  const keys = await makeKeys('k1');
-  const publicKey = await importJWK(keys.publicJwk, 'RS256');
+/** What the parts of a doctor lab share: its origins, defects, key and eras. */
+interface LabShape {
+  readonly RS: string;
+  readonly MCP: string;
+  readonly ISSUER: string;
+  readonly CHALLENGE: string;
+  readonly has: (d: Defect) => boolean;
+  readonly eras: readonly string[];
+  readonly publicKey: Awaited<ReturnType<typeof importJWK>>;
+}
 
-  const mint = (aud: string, expiresInS = 600) =>
-    signJwt(keys, { iss: ISSUER, sub: 'alice', aud, scope: 'notes:read', client_id: 'doctor-client', iat: nowS() - 1200, exp: nowS() + expiresInS });
-
-  // --- Protected Resource Metadata
-  const resource = has('wrong-resource') ? 'https://elsewhere.example.com/mcp' : MCP;
-  net.on('GET', `${RS}/.well-known/oauth-protected-resource/mcp`, json({ resource, authorization_servers: [ISSUER], scopes_supported: ['notes:read'] }));
-  net.on('GET', `${RS}/.well-known/oauth-protected-resource`, json({ resource: RS, authorization_servers: [ISSUER], scopes_supported: ['notes:read'] }));
-
-  // --- Authorization server: the kit's fake issuer, its metadata and authorization response bent by the defects.
+/** The authorization server: the kit's fake issuer, its metadata and authorization response bent by the defects. */
+function mountFakeAs(net: FakeNetwork, lab: LabShape, keys: Awaited<ReturnType<typeof makeKeys>>, mint: (aud: string) => Promise<string>) {
+  const { ISSUER, has } = lab;
   const as = createFakeIssuer({
     issuer: ISSUER,
     scopes: ['notes:read'],
@@ -114,55 +108,68 @@ export async function doctorLab(opts: DoctorLabOptions = {}): Promise<DoctorLab>
     const aud = grant.scope.includes('notes:read') ? grant.resource : grant.clientId;
     return json({ ...body, access_token: await mint(aud) });
   });
+  return as;
+}
 
-  // --- The MCP endpoint
-  async function verify(token: string): Promise<boolean> {
-    if (has('accepts-alg-none') && decodeProtectedHeader(token).alg === 'none') return true;
-    try {
-      await jwtVerify(token, publicKey, {
-        issuer: ISSUER,
-        algorithms: ['RS256'],
-        ...(has('accepts-foreign-audience') ? {} : { audience: [MCP, RS] }),
-        // Ten years of "clock skew": exp is never enforced.
-        ...(has('accepts-expired') ? { clockTolerance: 10 * 365 * 86_400 } : {}),
-      });
-      return true;
-    } catch {
-      return false;
+/** Whether the fake RS accepts `token` (its defects decide how loosely). */
+async function verifyAtFakeRs(lab: LabShape, token: string): Promise<boolean> {
+  const { has } = lab;
+  if (has('accepts-alg-none') && decodeProtectedHeader(token).alg === 'none') return true;
+  try {
+    await jwtVerify(token, lab.publicKey, {
+      issuer: lab.ISSUER,
+      algorithms: ['RS256'],
+      ...(has('accepts-foreign-audience') ? {} : { audience: [lab.MCP, lab.RS] }),
+      // Ten years of "clock skew": exp is never enforced.
+      ...(has('accepts-expired') ? { clockTolerance: 10 * 365 * 86_400 } : {}),
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The fake RS's WWW-Authenticate challenge, as its defects write it. */
+function challengeFor(lab: LabShape, error?: string): string {
+  if (lab.has('unescaped-challenge')) return `Bearer resource_metadata="${lab.RS}/.well-known/oauth-protected-resource/mcp", error_description="say "hello""`;
+  if (lab.has('no-resource-metadata')) return `Bearer scope="notes:read"${error ? `, error="${error}"` : ''}`;
+  return error ? `${lab.CHALLENGE}, error="${error}"` : lab.CHALLENGE;
+}
+
+/** The bearer token of a request (header or, where a defect allows it, the query), or the refusal to answer. */
+function fakeRsToken(lab: LabShape, req: SeenRequest): { token?: string; refusal?: Response } {
+  const query = new URL(req.url).searchParams.get('access_token');
+  let token: string | undefined;
+  if (query !== null) {
+    if (!lab.has('accepts-query-tokens')) return { refusal: json({ error: 'invalid_request' }, 400, { 'www-authenticate': challengeFor(lab, 'invalid_request') }) };
+    token = query;
+  }
+  const auth = req.headers.get('authorization');
+  if (auth !== null) {
+    const m = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(auth);
+    if (!m) {
+      if (lab.has('malformed-header-500')) return { refusal: json({ error: 'server_error' }, 500) };
+      return { refusal: json({ error: 'invalid_request' }, 400, { 'www-authenticate': challengeFor(lab, 'invalid_request') }) };
     }
+    token = m[1];
   }
+  return token === undefined ? {} : { token };
+}
 
-  function challengeFor(error?: string): string {
-    if (has('unescaped-challenge')) return `Bearer resource_metadata="${RS}/.well-known/oauth-protected-resource/mcp", error_description="say "hello""`;
-    if (has('no-resource-metadata')) return `Bearer scope="notes:read"${error ? `, error="${error}"` : ''}`;
-    return error ? `${CHALLENGE}, error="${error}"` : CHALLENGE;
-  }
-
-  async function mcp(req: SeenRequest): Promise<Response> {
-    const url = new URL(req.url);
+/** The fake RS's MCP endpoint: Origin, credentials and the era answers, each bent by the defects. */
+function fakeMcpEndpoint(lab: LabShape) {
+  const { has, RS, eras } = lab;
+  return async function mcp(req: SeenRequest): Promise<Response> {
     const origin = req.headers.get('origin');
     if (origin !== null && origin !== RS && !has('no-origin-check')) return json({ error: 'forbidden_origin' }, 403);
     const early = JSON.parse(req.body || '{}') as { id?: number | string; method?: string };
     if (has('public-discover') && early.method === 'server/discover') {
       return json({ jsonrpc: '2.0', id: early.id, result: { resultType: 'complete', supportedVersions: ['2026-07-28'], capabilities: {}, serverInfo: { name: 'fake', version: '1' } } });
     }
-    const auth = req.headers.get('authorization');
-    let token: string | undefined;
-    const query = url.searchParams.get('access_token');
-    if (query !== null) {
-      if (!has('accepts-query-tokens')) return json({ error: 'invalid_request' }, 400, { 'www-authenticate': challengeFor('invalid_request') });
-      token = query;
-    }
-    if (auth !== null) {
-      const m = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(auth);
-      if (!m) {
-        if (has('malformed-header-500')) return json({ error: 'server_error' }, 500);
-        return json({ error: 'invalid_request' }, 400, { 'www-authenticate': challengeFor('invalid_request') });
-      }
-      token = m[1];
-    }
-    if (token === undefined) return json({ error: 'unauthorized' }, 401, { 'www-authenticate': challengeFor(has('error-without-credentials') ? 'invalid_token' : undefined) });
-    if (!(await verify(token))) return json({ error: 'invalid_token' }, 401, { 'www-authenticate': challengeFor('invalid_token') });
+    const { token, refusal } = fakeRsToken(lab, req);
+    if (refusal) return refusal;
+    if (token === undefined) return json({ error: 'unauthorized' }, 401, { 'www-authenticate': challengeFor(lab, has('error-without-credentials') ? 'invalid_token' : undefined) });
+    if (!(await verifyAtFakeRs(lab, token))) return json({ error: 'invalid_token' }, 401, { 'www-authenticate': challengeFor(lab, 'invalid_token') });
     const msg = JSON.parse(req.body) as { id?: number | string; method: string };
     if (msg.method === 'server/discover' && eras.includes('2026-07-28')) {
       return json({ jsonrpc: '2.0', id: msg.id, result: { resultType: 'complete', supportedVersions: ['2026-07-28'], capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } } });
@@ -171,8 +178,34 @@ export async function doctorLab(opts: DoctorLabOptions = {}): Promise<DoctorLab>
       return json({ jsonrpc: '2.0', id: msg.id, result: { protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } } }, 200, { 'mcp-session-id': 'sess-1' });
     }
     return json({ jsonrpc: '2.0', id: msg.id ?? null, error: { code: -32601, message: 'method not found' } }, 400);
-  }
-  net.on('POST', MCP, mcp);
+  };
+}
+
+export async function doctorLab(opts: DoctorLabOptions = {}): Promise<DoctorLab> {
+  const RS = opts.origins?.rs ?? RS_DEFAULT;
+  const MCP = `${RS}/mcp`;
+  const ISSUER = opts.origins?.issuer ?? ISSUER_DEFAULT;
+  const keys = await makeKeys('k1');
+  const lab: LabShape = {
+    RS,
+    MCP,
+    ISSUER,
+    CHALLENGE: `Bearer resource_metadata="${RS}/.well-known/oauth-protected-resource/mcp", scope="notes:read"`,
+    has: (d: Defect) => opts.defects?.includes(d) ?? false,
+    eras: opts.eras ?? ['2026-07-28', '2025'],
+    publicKey: await importJWK(keys.publicJwk, 'RS256'),
+  };
+  const net = fakeNetwork();
+  const mint = (aud: string, expiresInS = 600) =>
+    signJwt(keys, { iss: ISSUER, sub: 'alice', aud, scope: 'notes:read', client_id: 'doctor-client', iat: nowS() - 1200, exp: nowS() + expiresInS });
+
+  // --- Protected Resource Metadata
+  const resource = lab.has('wrong-resource') ? 'https://elsewhere.example.com/mcp' : MCP;
+  net.on('GET', `${RS}/.well-known/oauth-protected-resource/mcp`, json({ resource, authorization_servers: [ISSUER], scopes_supported: ['notes:read'] }));
+  net.on('GET', `${RS}/.well-known/oauth-protected-resource`, json({ resource: RS, authorization_servers: [ISSUER], scopes_supported: ['notes:read'] }));
+
+  const as = mountFakeAs(net, lab, keys, (aud) => mint(aud));
+  net.on('POST', MCP, fakeMcpEndpoint(lab));
   net.on('DELETE', MCP, new Response(null, { status: 204 }));
 
   return {

@@ -24,11 +24,11 @@ import type { SessionEndReason } from './mcp/sessions.ts';
 import type { SseStreamTransport } from './mcp/sse-transport.ts';
 import { openNotesStore } from './notes/store.ts';
 import type { NotesStore } from './notes/store.ts';
-import prmRoutes from './routes/prm.ts';
+import { prmRoutes } from './routes/prm.ts';
 import './routes/route-config.ts';
-import sessionRoutes from './routes/session.ts';
-import sseRoutes from './routes/sse.ts';
-import streamableRoutes from './routes/streamable.ts';
+import { sessionRoutes } from './routes/session.ts';
+import { sseRoutes } from './routes/sse.ts';
+import { streamableRoutes } from './routes/streamable.ts';
 import { openSharedState } from './state/open.ts';
 import type { SharedState } from './state/types.ts';
 
@@ -182,6 +182,7 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   await registerCors(app, config);
   const rateLimiter = createSubjectRateLimiter(limits.rateLimitPerS, limits.rateLimitBurst, now);
   await app.register(authPlugin, { config, verifyToken, cookieSessions, rateLimiter });
+  // Route plugins are encapsulated (not fastify-plugin): their hooks and routes stay in their own context.
   await app.register(prmRoutes, { config });
   await app.register(sessionRoutes, { config, cookieSessions });
   await app.register(streamableRoutes, {

@@ -142,6 +142,103 @@ function reportIss(ctx: DoctorContext, as: oauth.AuthorizationServer, callbackUr
   }
 }
 
+type ModuleContext = Parameters<CheckModule['run']>[0];
+
+/** The cases that need no login (a token given, no credentials, no authorization server named); true when handled. */
+function withoutLogin(creds: DoctorCredentials, ctx: ModuleContext): boolean {
+  const f = ctx.facts;
+  if (creds.token !== undefined) {
+    f.token = { accessToken: creds.token, source: 'option' };
+    ctx.report(AUTHORIZATION_RESPONSE_ISS, 'not-applicable', 'the token was given with --token; no authorization was made');
+    if (!f.foreignToken) f.noForeignTokenReason = 'no token for another audience: pass --foreign-token, or --login with --foreign-resource';
+    return true;
+  }
+  let reason: string | undefined;
+  if (!creds.login && !creds.userAgent) reason = 'no credentials: run with --login user:password or --token T';
+  else if (f.prm?.issuer === undefined) reason = 'cannot log in: the resource names no authorization server';
+  if (reason === undefined) return false;
+  f.noTokenReason = reason;
+  f.noForeignTokenReason = reason;
+  ctx.report(AUTHORIZATION_RESPONSE_ISS, 'not-applicable', reason);
+  return true;
+}
+
+/** Asks the AS for a token for a second audience (the foreign-audience check), or says why there is none. */
+async function foreignToken(
+  run: LoginRun,
+  recorder: HttpRecorder,
+  session: Session,
+  creds: DoctorCredentials,
+  ctx: ModuleContext,
+  scopes: readonly string[],
+): Promise<void> {
+  const f = ctx.facts;
+  if (f.foreignToken) return;
+  if (!creds.foreignResource && !creds.foreignScope?.length) {
+    f.noForeignTokenReason = 'no second audience to ask for: pass --foreign-resource URL (a resource this AS issues tokens for) or --foreign-scope (scopes whose token is not for this server)';
+    return;
+  }
+  const resource = creds.foreignResource ?? canonicalResource(ctx.serverUrl);
+  const foreignScopes = creds.foreignScope?.length ? creds.foreignScope : scopes;
+  try {
+    f.foreignToken = await authorizeFor(run, recorder, session, creds, resource, [...foreignScopes], () => undefined);
+  } catch (err) {
+    f.noForeignTokenReason = `the authorization server issued no token for ${resource} with scope "${foreignScopes.join(' ')}": ${messageOf(err)}`;
+  }
+}
+
+/** AS metadata and registration for the login, as the client's own steps. */
+async function loginSession(run: LoginRun, recorder: HttpRecorder, creds: DoctorCredentials, issuer: string, storeDir: string): Promise<Session> {
+  const asm = await step(run, recorder, 'as-metadata', async (c) => {
+    const r = await discoverAuthorizationServer(c, issuer);
+    return [r, { url: r.url, issuer: r.as.issuer }];
+  });
+  const client = await step(run, recorder, 'registration', async (c) => {
+    const r = await register(c, asm.as, new TokenStore(storeDir), {
+      ...(creds.clientId !== undefined ? { clientId: creds.clientId } : {}),
+      ...(creds.clientSecret !== undefined ? { clientSecret: creds.clientSecret } : {}),
+      ...(creds.clientMetadataUrl !== undefined ? { clientMetadataUrl: creds.clientMetadataUrl } : {}),
+      redirectUri: REGISTERED_REDIRECT_URI,
+      clientName: 'mcp-lab-client doctor',
+    });
+    return [r, { method: r.method, client_id: r.client_id }];
+  });
+  return { as: asm.as, client, jar: new CookieJar() };
+}
+
+/** Logs in with the client's own steps and sets facts.token (and the foreign token); reports the response's iss. */
+async function loginForTokens(creds: DoctorCredentials, fetch: FetchLike, onStep: (event: StepEvent) => void, ctx: ModuleContext, issuer: string): Promise<void> {
+  const f = ctx.facts;
+  const recorder = new HttpRecorder();
+  const run: LoginRun = { fetch: recorder.wrap(fetch), onStep, onDiagnostic: (m, l) => ctx.diagnostic(m, l) };
+  const storeDir = await mkdtemp(join(tmpdir(), 'mcp-lab-doctor-'));
+  let issReported = false;
+  try {
+    ctx.diagnostic(`logging in at ${issuer} to test the server with real tokens …`);
+    const session = await loginSession(run, recorder, creds, issuer, storeDir);
+    const choice = selectScopes({
+      ...(creds.scope?.length ? { override: creds.scope } : {}),
+      ...(f.probe?.challenge?.params.scope ? { challenge: splitScope(f.probe.challenge.params.scope) } : {}),
+      ...(f.prm?.metadata.scopes_supported ? { prmSupported: f.prm.metadata.scopes_supported } : {}),
+    });
+    const scopes = choice.scopes;
+    const token = await authorizeFor(run, recorder, session, creds, canonicalResource(ctx.serverUrl), scopes, (url) => {
+      issReported = true;
+      reportIss(ctx, session.as, url);
+    });
+    f.token = { accessToken: token, source: 'login' };
+    await foreignToken(run, recorder, session, creds, ctx, scopes);
+  } catch (err) {
+    const where = err instanceof FlowError && err.step ? ` at step ${err.step}` : '';
+    f.noTokenReason = `the login failed${where}: ${messageOf(err)}`;
+    f.noForeignTokenReason ??= f.noTokenReason;
+    ctx.diagnostic(f.noTokenReason, 'warn');
+    if (!issReported) ctx.report(AUTHORIZATION_RESPONSE_ISS, 'not-applicable', f.noTokenReason);
+  } finally {
+    await rm(storeDir, { recursive: true, force: true });
+  }
+}
+
 /**
  * The credentials module: sets `facts.token` (and the foreign and expired tokens) and reports
  * authorization-response-iss. Step events of a login go to `onStep` (the trace export).
@@ -154,77 +251,8 @@ export function credentialsModule(creds: DoctorCredentials, fetch: FetchLike, on
       const f = ctx.facts;
       if (creds.expiredToken) f.expiredToken = creds.expiredToken;
       if (creds.foreignToken) f.foreignToken = creds.foreignToken;
-      if (creds.token !== undefined) {
-        f.token = { accessToken: creds.token, source: 'option' };
-        ctx.report(AUTHORIZATION_RESPONSE_ISS, 'not-applicable', 'the token was given with --token; no authorization was made');
-        if (!f.foreignToken) f.noForeignTokenReason = 'no token for another audience: pass --foreign-token, or --login with --foreign-resource';
-        return;
-      }
-      if (!creds.login && !creds.userAgent) {
-        f.noTokenReason = 'no credentials: run with --login user:password or --token T';
-        f.noForeignTokenReason = f.noTokenReason;
-        ctx.report(AUTHORIZATION_RESPONSE_ISS, 'not-applicable', f.noTokenReason);
-        return;
-      }
-      const issuer = f.prm?.issuer;
-      if (issuer === undefined) {
-        f.noTokenReason = 'cannot log in: the resource names no authorization server';
-        f.noForeignTokenReason = f.noTokenReason;
-        ctx.report(AUTHORIZATION_RESPONSE_ISS, 'not-applicable', f.noTokenReason);
-        return;
-      }
-      const recorder = new HttpRecorder();
-      const run: LoginRun = { fetch: recorder.wrap(fetch), onStep, onDiagnostic: (m, l) => ctx.diagnostic(m, l) };
-      const storeDir = await mkdtemp(join(tmpdir(), 'mcp-lab-doctor-'));
-      let issReported = false;
-      try {
-        ctx.diagnostic(`logging in at ${issuer} to test the server with real tokens …`);
-        const asm = await step(run, recorder, 'as-metadata', async (c) => {
-          const r = await discoverAuthorizationServer(c, issuer);
-          return [r, { url: r.url, issuer: r.as.issuer }];
-        });
-        const client = await step(run, recorder, 'registration', async (c) => {
-          const r = await register(c, asm.as, new TokenStore(storeDir), {
-            ...(creds.clientId !== undefined ? { clientId: creds.clientId } : {}),
-            ...(creds.clientSecret !== undefined ? { clientSecret: creds.clientSecret } : {}),
-            ...(creds.clientMetadataUrl !== undefined ? { clientMetadataUrl: creds.clientMetadataUrl } : {}),
-            redirectUri: REGISTERED_REDIRECT_URI,
-            clientName: 'mcp-lab-client doctor',
-          });
-          return [r, { method: r.method, client_id: r.client_id }];
-        });
-        const session: Session = { as: asm.as, client, jar: new CookieJar() };
-        const choice = selectScopes({
-          ...(creds.scope?.length ? { override: creds.scope } : {}),
-          ...(f.probe?.challenge?.params.scope ? { challenge: splitScope(f.probe.challenge.params.scope) } : {}),
-          ...(f.prm?.metadata.scopes_supported ? { prmSupported: f.prm.metadata.scopes_supported } : {}),
-        });
-        const scopes = choice.scopes;
-        const token = await authorizeFor(run, recorder, session, creds, canonicalResource(ctx.serverUrl), scopes, (url) => {
-          issReported = true;
-          reportIss(ctx, asm.as, url);
-        });
-        f.token = { accessToken: token, source: 'login' };
-        if (!f.foreignToken && (creds.foreignResource || creds.foreignScope?.length)) {
-          const resource = creds.foreignResource ?? canonicalResource(ctx.serverUrl);
-          const foreignScopes = creds.foreignScope?.length ? creds.foreignScope : scopes;
-          try {
-            f.foreignToken = await authorizeFor(run, recorder, session, creds, resource, foreignScopes, () => undefined);
-          } catch (err) {
-            f.noForeignTokenReason = `the authorization server issued no token for ${resource} with scope "${foreignScopes.join(' ')}": ${messageOf(err)}`;
-          }
-        } else if (!f.foreignToken) {
-          f.noForeignTokenReason = 'no second audience to ask for: pass --foreign-resource URL (a resource this AS issues tokens for) or --foreign-scope (scopes whose token is not for this server)';
-        }
-      } catch (err) {
-        const where = err instanceof FlowError && err.step ? ` at step ${err.step}` : '';
-        f.noTokenReason = `the login failed${where}: ${messageOf(err)}`;
-        f.noForeignTokenReason ??= f.noTokenReason;
-        ctx.diagnostic(f.noTokenReason, 'warn');
-        if (!issReported) ctx.report(AUTHORIZATION_RESPONSE_ISS, 'not-applicable', f.noTokenReason);
-      } finally {
-        await rm(storeDir, { recursive: true, force: true });
-      }
+      if (withoutLogin(creds, ctx)) return;
+      await loginForTokens(creds, fetch, onStep, ctx, f.prm!.issuer!);
     },
   };
 }

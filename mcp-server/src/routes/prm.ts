@@ -5,7 +5,6 @@
 import { canonicalResource } from '@mcp-lab/protocol';
 import type { ProtectedResourceMetadata } from '@mcp-lab/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import fp from 'fastify-plugin';
 import type { RsConfig } from '../config.ts';
 
 export interface PrmRouteOptions {
@@ -23,7 +22,7 @@ export function protectedResourceMetadata(config: PrmRouteOptions['config'], pat
   };
 }
 
-const prmRoutes: FastifyPluginAsync<PrmRouteOptions> = async function prmRoutes(app, { config }) {
+export const prmRoutes: FastifyPluginAsync<PrmRouteOptions> = async function prmRoutes(app, { config }) {
   for (const path of ['', '/mcp', '/sse'] as const) {
     const doc = protectedResourceMetadata(config, path);
     app.get(`/.well-known/oauth-protected-resource${path}`, async function getProtectedResourceMetadata(_request, reply) {
@@ -33,4 +32,3 @@ const prmRoutes: FastifyPluginAsync<PrmRouteOptions> = async function prmRoutes(
   }
 };
 
-export default fp(prmRoutes, { name: 'mcp-lab-prm', fastify: '5.x' });

@@ -3,7 +3,6 @@
  * an opaque id (the token stays with the client); DELETE /session forgets it.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import fp from 'fastify-plugin';
 import { requirePrincipal } from '../auth/authenticate.ts';
 import type { CookieSessionStore } from '../auth/cookie-sessions.ts';
 import { SESSION_COOKIE } from '../auth/credentials.ts';
@@ -15,7 +14,7 @@ export interface SessionRouteOptions {
   readonly cookieSessions: CookieSessionStore;
 }
 
-const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async function sessionRoutes(app, { config, cookieSessions }) {
+export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async function sessionRoutes(app, { config, cookieSessions }) {
   const secure = config.publicUrl.startsWith('https:');
 
   const originGuard = rejectForeignOrigin(config);
@@ -52,4 +51,3 @@ const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async function se
   );
 };
 
-export default fp(sessionRoutes, { name: 'mcp-lab-session', fastify: '5.x', dependencies: ['mcp-lab-auth', '@fastify/cookie'] });

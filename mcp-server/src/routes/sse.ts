@@ -3,8 +3,7 @@
  * `/messages?sessionId=…`; POSTs there carry the client's messages. Each stream is owned by its opener.
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import fp from 'fastify-plugin';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { requireCredential, requirePrincipal } from '../auth/authenticate.ts';
 import { forgetBearerToken } from '../auth/credentials.ts';
 import { rejectForeignOrigin } from '../auth/origin.ts';
@@ -40,7 +39,37 @@ function isPlainJson(contentType: string | undefined): boolean {
   return contentType !== undefined && /^application\/json(?:; ?charset=utf-8)?$/i.test(contentType);
 }
 
-const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(app, options) {
+/**
+ * Opens one GET /sse stream: reserves its place, records it in the shared state and announces its endpoint (its
+ * own function so that the plugin reads as the wiring of its routes).
+ */
+async function openStream(app: FastifyInstance, options: SseRouteOptions, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const { config, sessions, state } = options;
+  const credential = requireCredential(request);
+  // Refused (429) when the caller holds its maximum of streams; nobody else's stream is touched.
+  const release = sessions.reserve(credential);
+  // The stream outlives the request by hours; the verified principal is all it needs of the credentials.
+  forgetBearerToken(request.raw);
+  const transport = new SseStreamTransport('/messages', reply.raw);
+  const id = transport.sessionId;
+  const owner = principalKey(credential.principal);
+  sessions.add(id, { transport, server: undefined, owner, endStream: (reason) => transport.announceEnd(reason) }, credential);
+  release();
+  transport.onclose = function forgetSession() {
+    sessions.remove(id);
+    state.sessions.forget('sse', id).catch((err: unknown) => app.log.warn({ err }, 'could not forget an ended SSE stream in the shared state'));
+  };
+  // Recorded before the endpoint event names the session, so that a POST to any replica finds it.
+  try {
+    await state.sessions.record('sse', id, owner, config.limits.sessionMaxLifetimeMs);
+  } catch (err) {
+    sessions.remove(id);
+    throw err;
+  }
+  transport.open(hijackHeaders(reply));
+}
+
+export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(app, options) {
   const { config, notes, sessions, state } = options;
   const originGuard = rejectForeignOrigin(config);
   const routeConfig = { resourcePath: '/sse' as const };
@@ -49,28 +78,7 @@ const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(
   const postOptions = { onRequest: [originGuard], preValidation: [app.authenticate], config: routeConfig };
 
   app.get('/sse', routeOptions, async function openSseStream(request, reply) {
-    const credential = requireCredential(request);
-    // Refused (429) when the caller holds its maximum of streams; nobody else's stream is touched.
-    const release = sessions.reserve(credential);
-    // The stream outlives the request by hours; the verified principal is all it needs of the credentials.
-    forgetBearerToken(request.raw);
-    const transport = new SseStreamTransport('/messages', reply.raw);
-    const id = transport.sessionId;
-    const owner = principalKey(credential.principal);
-    sessions.add(id, { transport, server: undefined, owner, endStream: (reason) => transport.announceEnd(reason) }, credential);
-    release();
-    transport.onclose = function forgetSession() {
-      sessions.remove(id);
-      state.sessions.forget('sse', id).catch((err: unknown) => app.log.warn({ err }, 'could not forget an ended SSE stream in the shared state'));
-    };
-    // Recorded before the endpoint event names the session, so that a POST to any replica finds it.
-    try {
-      await state.sessions.record('sse', id, owner, config.limits.sessionMaxLifetimeMs);
-    } catch (err) {
-      sessions.remove(id);
-      throw err;
-    }
-    transport.open(hijackHeaders(reply));
+    await openStream(app, options, request, reply);
   });
 
   /** Connects the session's MCP server on its first message (once, however many arrive together). */
@@ -133,4 +141,3 @@ const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(
   });
 };
 
-export default fp(sseRoutes, { name: 'mcp-lab-sse', fastify: '5.x', dependencies: ['mcp-lab-auth'] });

@@ -12,7 +12,6 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import fp from 'fastify-plugin';
 import { requireCredential, requirePrincipal } from '../auth/authenticate.ts';
 import { rejectForeignOrigin } from '../auth/origin.ts';
 import { principalKey } from '../auth/principal.ts';
@@ -50,8 +49,57 @@ function sessionIdOf(request: FastifyRequest): string | undefined {
   return typeof v === 'string' && v ? v : undefined;
 }
 
-const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async function streamableRoutes(app, options) {
-  const { config, notes, sessions, state, modern, extraLegacyTools } = options;
+/** What opening a 2025 session needs of the plugin: its options and how it forgets an ended session. */
+interface LegacyOpenContext {
+  readonly options: StreamableRouteOptions;
+  readonly forget: (id: string) => void;
+}
+
+/**
+ * Opens a 2025-11-25 session for an initialize request without Mcp-Session-Id (its own function so that the
+ * route handler reads as the era / session dispatch it is).
+ */
+async function openLegacySession(
+  ctx: LegacyOpenContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  principal: Principal,
+  body: ReturnType<typeof parseJsonRpcBody>,
+): Promise<void> {
+  const { config, notes, sessions, state, extraLegacyTools } = ctx.options;
+  const { forget } = ctx;
+  assertPermissions(principal, requiredPermissions(body));
+  // Refused (429) when the caller holds its maximum of sessions; nobody else's session is touched. The place is
+  // taken by the session, or given back when this response ends without one.
+  const credential = requireCredential(request);
+  const release = sessions.reserve(credential);
+  reply.raw.once('close', release);
+  const server = createMcpServer(notes, extraLegacyTools);
+  const owner = principalKey(principal);
+  const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+    sessionIdGenerator: () => randomUUID(),
+    onsessioninitialized: async (id) => {
+      sessions.add(id, { transport, server, owner }, credential);
+      release();
+      await state.sessions.record('streamable', id, owner, config.limits.sessionMaxLifetimeMs);
+    },
+    onsessionclosed: (id) => {
+      sessions.remove(id);
+      forget(id);
+    },
+  });
+  transport.onclose = function forgetSession() {
+    if (!transport.sessionId) return;
+    sessions.remove(transport.sessionId);
+    forget(transport.sessionId);
+  };
+  await server.connect(transport);
+  hijack(reply);
+  await transport.handleRequest(withAuth(request, principal), reply.raw, body);
+}
+
+export const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async function streamableRoutes(app, options) {
+  const { config, notes, sessions, state, modern } = options;
 
   /**
    * The session named by the request, held here. One held by another replica cannot be served here (its SDK
@@ -99,34 +147,7 @@ const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async funct
         data: { supportedVersions: SUPPORTED_VERSIONS },
       });
     }
-    assertPermissions(principal, requiredPermissions(body));
-    // Refused (429) when the caller holds its maximum of sessions; nobody else's session is touched. The place is
-    // taken by the session, or given back when this response ends without one.
-    const credential = requireCredential(request);
-    const release = sessions.reserve(credential);
-    reply.raw.once('close', release);
-    const server = createMcpServer(notes, extraLegacyTools);
-    const owner = principalKey(principal);
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: async (id) => {
-        sessions.add(id, { transport, server, owner }, credential);
-        release();
-        await state.sessions.record('streamable', id, owner, config.limits.sessionMaxLifetimeMs);
-      },
-      onsessionclosed: (id) => {
-        sessions.remove(id);
-        forget(id);
-      },
-    });
-    transport.onclose = function forgetSession() {
-      if (!transport.sessionId) return;
-      sessions.remove(transport.sessionId);
-      forget(transport.sessionId);
-    };
-    await server.connect(transport);
-    hijack(reply);
-    await transport.handleRequest(withAuth(request, principal), reply.raw, body);
+    await openLegacySession({ options, forget }, request, reply, principal, body);
   });
 
   async function existingSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -148,4 +169,3 @@ const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = async funct
   });
 };
 
-export default fp(streamableRoutes, { name: 'mcp-lab-streamable', fastify: '5.x', dependencies: ['mcp-lab-auth'] });

@@ -36,6 +36,38 @@ function isCookieSessionEnd(v: unknown): v is CookieSessionEnd {
   return v === 'logged_out' || v === 'replaced' || v === 'expired';
 }
 
+/**
+ * An end announced on the bus, or undefined for a message that is not one (a bus is shared; a malformed message
+ * is ignored rather than thrown inside the subscriber).
+ */
+function parseCookieEnd(message: string): { readonly id: string; readonly why: CookieSessionEnd } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message);
+  } catch {
+    return undefined;
+  }
+  const { id, why } = (parsed ?? {}) as { id?: unknown; why?: unknown };
+  if (typeof id !== 'string' || !isCookieSessionEnd(why)) return undefined;
+  return { id, why };
+}
+
+/** Writes a new session and its two index entries in one transaction, so that no replica sees half of it. */
+async function writeSession(
+  redis: Redis,
+  id: string,
+  stored: StoredSession,
+  timing: { readonly order: number; readonly ttlMs: number; readonly ownerTtlMs: number },
+): Promise<void> {
+  await redis
+    .multi()
+    .set(sessionKey(id), JSON.stringify(stored), 'PX', timing.ttlMs)
+    .zadd(ALL, stored.expiresAtMs, id)
+    .zadd(ownerKey(stored.owner), timing.order, id)
+    .pexpire(ownerKey(stored.owner), timing.ownerTtlMs)
+    .exec();
+}
+
 /** A Redis-backed store; `bus` carries the ends to every replica's listeners . */
 export async function createRedisCookieSessionStore(
   redis: Redis,
@@ -47,15 +79,8 @@ export async function createRedisCookieSessionStore(
 ): Promise<CookieSessionStore & { readonly unsubscribe: () => Promise<void> }> {
   const listeners: Array<(id: string, why: CookieSessionEnd) => void> = [];
   const unsubscribe = await bus.subscribe(endChannel, function onCookieEnd(message) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(message);
-    } catch {
-      return;
-    }
-    const { id, why } = (parsed ?? {}) as { id?: unknown; why?: unknown };
-    if (typeof id !== 'string' || !isCookieSessionEnd(why)) return;
-    for (const listener of listeners) listener(id, why);
+    const end = parseCookieEnd(message);
+    if (end) for (const listener of listeners) listener(end.id, end.why);
   });
 
   async function read(id: string): Promise<StoredSession | undefined> {
@@ -94,13 +119,7 @@ export async function createRedisCookieSessionStore(
       const expiresAtMs = Math.min(principal.exp * 1000, t + limits.cookieSessionMaxLifetimeMs);
       const stored: StoredSession = { principal, owner, expiresAtMs };
       const order = await redis.incr(SEQUENCE);
-      await redis
-        .multi()
-        .set(sessionKey(id), JSON.stringify(stored), 'PX', Math.max(1, expiresAtMs - t))
-        .zadd(ALL, expiresAtMs, id)
-        .zadd(ownerKey(owner), order, id)
-        .pexpire(ownerKey(owner), limits.cookieSessionMaxLifetimeMs)
-        .exec();
+      await writeSession(redis, id, stored, { order, ttlMs: Math.max(1, expiresAtMs - t), ownerTtlMs: limits.cookieSessionMaxLifetimeMs });
       return { id, expiresAtMs };
     },
     async get(id) {
