@@ -10,29 +10,33 @@ function unauthorized(header: string | undefined): Response {
   return json({ error: 'unauthorized' }, 401, header === undefined ? {} : { 'www-authenticate': header });
 }
 
-describe('probe: WWW-Authenticate parsing', () => {
-  it.each([
-    {
-      name: 'quoted resource_metadata and scope',
-      header: 'Bearer resource_metadata="https://rs.example.com/.well-known/oauth-protected-resource/mcp", scope="notes:read"',
-      prm: 'https://rs.example.com/.well-known/oauth-protected-resource/mcp',
-      scope: ['notes:read'],
-    },
-    {
-      name: 'scheme in another case and a second scheme before it',
-      header: 'Basic realm="x", bearer resource_metadata="https://rs.example.com/prm", scope="a b"',
-      prm: 'https://rs.example.com/prm',
-      scope: ['a', 'b'],
-    },
-    {
-      name: 'token (unquoted) value and an escaped quote elsewhere',
-      header: 'Bearer realm="a \\"q\\"", error=invalid_token, resource_metadata="https://rs.example.com/prm"',
-      prm: 'https://rs.example.com/prm',
-      scope: undefined,
-    },
-    { name: 'Bearer without parameters', header: 'Bearer', prm: undefined, scope: undefined },
-    { name: 'no WWW-Authenticate at all', header: undefined, prm: undefined, scope: undefined },
-  ])('$name', async ({ header, prm, scope }) => {
+/** The challenge table: what the probe reads from each WWW-Authenticate. */
+const CHALLENGES = [
+  {
+    name: 'quoted resource_metadata and scope',
+    header: 'Bearer resource_metadata="https://rs.example.com/.well-known/oauth-protected-resource/mcp", scope="notes:read"',
+    prm: 'https://rs.example.com/.well-known/oauth-protected-resource/mcp',
+    scope: ['notes:read'],
+  },
+  {
+    name: 'scheme in another case and a second scheme before it',
+    header: 'Basic realm="x", bearer resource_metadata="https://rs.example.com/prm", scope="a b"',
+    prm: 'https://rs.example.com/prm',
+    scope: ['a', 'b'],
+  },
+  {
+    name: 'token (unquoted) value and an escaped quote elsewhere',
+    header: 'Bearer realm="a \\"q\\"", error=invalid_token, resource_metadata="https://rs.example.com/prm"',
+    prm: 'https://rs.example.com/prm',
+    scope: undefined,
+  },
+  { name: 'Bearer without parameters', header: 'Bearer', prm: undefined, scope: undefined },
+  { name: 'no WWW-Authenticate at all', header: undefined, prm: undefined, scope: undefined },
+];
+
+/** Parsing the challenge of the unauthenticated request. */
+function challengeTests(): void {
+  it.each(CHALLENGES)('$name', async ({ header, prm, scope }) => {
     const net = fakeNetwork();
     net.on('POST', MCP, unauthorized(header));
     const ctx = createStepContext(net.fetch);
@@ -48,6 +52,10 @@ describe('probe: WWW-Authenticate parsing', () => {
     await expect(probe(createStepContext(net.fetch), MCP, 'http')).rejects.toThrow(/WWW-Authenticate header is malformed/);
   });
 
+}
+
+/** What the probe sends, per transport and era, and how it reads answers other than a 401. */
+function requestAndAnswerTests(): void {
   it('sends an MCP initialize POST without credentials for the http transport', async () => {
     const net = fakeNetwork();
     net.on('POST', MCP, unauthorized('Bearer'));
@@ -108,4 +116,9 @@ describe('probe: WWW-Authenticate parsing', () => {
     expect(err).toBeInstanceOf(FlowError);
     expect(ctx.checks.at(-1)).toMatchObject({ name: 'unauthenticated request answered 401', ok: false, detail: 'HTTP 404' });
   });
+}
+
+describe('probe: WWW-Authenticate parsing', () => {
+  challengeTests();
+  requestAndAnswerTests();
 });
