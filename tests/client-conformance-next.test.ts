@@ -6,17 +6,15 @@
  * Scenarios the suite runs but does not score at a level (extensions, added after the release) are listed by the
  * suite and left out here. The scored scenarios are named, so a regression shows which one.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONFORMANCE_CLI, LAB_CLIENT_COMMAND, runConformance } from '@mcp-lab/test-kit/conformance';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SUITE_CLI = join(ROOT, 'node_modules', 'conformance-next', 'dist', 'index.js');
-const CLIENT = `${process.execPath} ${join(ROOT, 'mcp-client', 'bin.ts')}`;
+const SUITE_CLI = CONFORMANCE_CLI.next;
+const CLIENT = LAB_CLIENT_COMMAND;
 
 /** The authorization scenarios both levels score. */
 const AUTH_2025 = [
@@ -47,14 +45,7 @@ afterAll(async () => {
 });
 
 function conformance(...args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SUITE_CLI, 'client', '--command', CLIENT, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, output }));
-  });
+  return runConformance(SUITE_CLI, ['client', '--command', CLIENT, ...args], cwd);
 }
 
 /** The suite summary: each scenario's outcome, and the ones the level does not score. */

@@ -5,17 +5,15 @@
  * the default /authorize, /token, /register endpoints), which the client reaches through its deprecated
  * legacy-discovery step — used only when the server publishes no PRM at all. Both must pass fully.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONFORMANCE_CLI, LAB_CLIENT_COMMAND, runConformance } from '@mcp-lab/test-kit/conformance';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SUITE_CLI = join(ROOT, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
-const CLIENT = `${process.execPath} ${join(ROOT, 'mcp-client', 'bin.ts')}`;
+const SUITE_CLI = CONFORMANCE_CLI.stable;
+const CLIENT = LAB_CLIENT_COMMAND;
 
 let cwd: string;
 beforeAll(async () => {
@@ -26,14 +24,7 @@ afterAll(async () => {
 });
 
 function conformance(...args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SUITE_CLI, 'client', '--command', CLIENT, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, output }));
-  });
+  return runConformance(SUITE_CLI, ['client', '--command', CLIENT, ...args], cwd);
 }
 
 function summary(output: string): string {

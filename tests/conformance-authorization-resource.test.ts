@@ -5,16 +5,14 @@
  * including metadata-var2, where only the root document exists and its `resource` is the server's origin (RFC 9728
  * §3.3: the identifier the root well-known URI was built from), which the client must send as is.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAB_CLIENT_COMMAND, runConformance } from '@mcp-lab/test-kit/conformance';
 import { SUITE_NEXT_CLI } from './conformance-authorization.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLIENT = `${process.execPath} ${join(ROOT, 'mcp-client', 'bin.ts')}`;
+const CLIENT = LAB_CLIENT_COMMAND;
 
 let cwd: string;
 beforeAll(async () => {
@@ -32,14 +30,7 @@ interface Check {
 
 async function scenario(name: string): Promise<{ output: string; checks: Check[] }> {
   const out = join(cwd, name.replace('/', '-'));
-  const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [SUITE_NEXT_CLI, 'client', '--command', CLIENT, '--scenario', name, '--timeout', '60000', '-o', out], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
-    child.on('error', reject);
-    child.on('exit', () => resolve(text));
-  });
+  const { output } = await runConformance(SUITE_NEXT_CLI, ['client', '--command', CLIENT, '--scenario', name, '--timeout', '60000', '-o', out], cwd);
   const checks: Check[] = [];
   for (const dir of await readdir(out, { recursive: true })) {
     if (!dir.endsWith('checks.json')) continue;

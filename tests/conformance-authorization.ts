@@ -5,13 +5,11 @@
  * own loopback callback server; the driver signs in and the redirect is delivered there.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CONFORMANCE_CLI } from '@mcp-lab/test-kit/conformance';
 import { freePort } from '@mcp-lab/test-kit/free-port';
 import { browserLogin, type LoginDriverName } from '@mcp-lab/test-kit/login';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const SUITE_NEXT_CLI = join(ROOT, 'node_modules', 'conformance-next', 'dist', 'index.js');
+export const SUITE_NEXT_CLI = CONFORMANCE_CLI.next;
 
 export interface AuthorizationRun {
   readonly code: number | null;

@@ -8,16 +8,16 @@
  * lab does not have (resources, prompts, completions, sampling/elicitation, multi-round-trip input) run too and
  * are listed in the README; they are not asserted here.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureSink, loadProfile, startConformanceLab, type ConformanceLab } from '@mcp-lab/launcher';
+import { CONFORMANCE_CLI, runConformance } from '@mcp-lab/test-kit/conformance';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SUITE_CLI = join(ROOT, 'node_modules', 'conformance-next', 'dist', 'index.js');
+const SUITE_CLI = CONFORMANCE_CLI.next;
 
 /** Scenarios about tools, discovery, headers and errors: each must pass in full. */
 const MUST_PASS: Readonly<Record<'2026-07-28' | '2025-11-25', readonly string[]>> = {
@@ -78,15 +78,7 @@ afterAll(async () => {
 });
 
 function runSuite(requirements: string, dir: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const args = [SUITE_CLI, 'server', '--url', `${lab.frontUrl}/mcp`, '--requirements', requirements, '-o', dir];
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, output }));
-  });
+  return runConformance(SUITE_CLI, ['server', '--url', `${lab.frontUrl}/mcp`, '--requirements', requirements, '-o', dir], ROOT);
 }
 
 /** Every scenario's checks, from the suite's result directories (`server-<scenario>-<timestamp>/checks.json`). */
