@@ -83,9 +83,9 @@ describe('authorization response quirks', () => {
     const lab = await quirkLab('embedded', ['require-audience-param']);
     const run = await connect(lab, await newStore());
     expect(run.code).toBe(1);
-    expect(event(run, 'initialize', 'fail').http.at(-1)?.headers['www-authenticate']).toContain('error="invalid_token"');
+    expect(event(run, 'era', 'fail').http.at(-1)?.headers['www-authenticate']).toContain('error="invalid_token"');
     expect(run.steps.filter((s) => s === 'authorize')).toHaveLength(2);
-    expect(run.events.at(-1)).toMatchObject({ step: 'initialize', status: 'fail', data: { next: 'give-up' } });
+    expect(run.events.at(-1)).toMatchObject({ step: 'era', status: 'fail', data: { next: 'give-up' } });
     expect(run.stderr).toContain('the MCP server still answers 401 after a new authorization');
   });
 
@@ -110,7 +110,7 @@ describe('token lifetime and refresh quirks', () => {
     expect(expiresAt - Date.now()).toBeLessThanOrEqual(20_000);
     const second = await connect(lab, store);
     toolSucceeded(second);
-    expect(second.steps).toEqual(['probe', 'resource-metadata', 'as-metadata', 'registration', 'refresh', 'initialize', 'tools-list', 'tools-call']);
+    expect(second.steps).toEqual(['probe', 'resource-metadata', 'as-metadata', 'registration', 'refresh', 'era', 'tools-list', 'tools-call']);
     expect(event(second, 'refresh').data.source).toBe('refresh');
   });
 
@@ -154,9 +154,9 @@ describe('signing key and clock quirks', () => {
     const lab = await quirkLab('embedded', ['clock-skew']);
     const run = await connect(lab, await newStore());
     expect(run.code).toBe(1);
-    expect(event(run, 'initialize', 'fail').http.at(-1)?.headers['www-authenticate']).toContain('error="invalid_token"');
+    expect(event(run, 'era', 'fail').http.at(-1)?.headers['www-authenticate']).toContain('error="invalid_token"');
     expect(run.steps).toContain('refresh');
-    expect(run.events.at(-1)).toMatchObject({ step: 'initialize', status: 'fail', data: { next: 'give-up' } });
+    expect(run.events.at(-1)).toMatchObject({ step: 'era', status: 'fail', data: { next: 'give-up' } });
     expect(run.stderr).toContain('the MCP server still answers 401 after a new authorization');
   });
 });

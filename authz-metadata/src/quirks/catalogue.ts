@@ -108,7 +108,7 @@ export const QUIRKS = [
     imitates: 'IdPs with 5-minute access tokens (Entra conditional access, Okta policies)',
     effect: 'the layer re-signs access tokens with exp 20 s after iat and answers `expires_in: 20`; the client\'s 30 s margin counts them expired at once',
     correctClient: 'refresh before expiry instead of sending a token that is about to expire',
-    ourCli: 'the next run shows a "refresh" step before initialize (no 401 first); the tool call succeeds',
+    ourCli: 'the next run shows a "refresh" step before its first MCP request (no 401 first); the tool call succeeds',
     doctorChecks: [],
   },
   {
@@ -135,7 +135,7 @@ export const QUIRKS = [
     imitates: 'an IdP whose clock runs 5 minutes ahead (VMs without NTP, container hosts after suspend)',
     effect: 'the layer re-signs access tokens with iat and nbf 300 s in the future',
     correctClient: 'nothing a client can fix: the RS refuses beyond its skew tolerance; report the server\'s error',
-    ourCli: 'initialize 401 invalid_token, refresh and a new authorization, then "the MCP server still answers 401 after a new authorization"',
+    ourCli: 'the first MCP request (era step) gets 401 invalid_token, refresh and a new authorization, then "the MCP server still answers 401 after a new authorization"',
     doctorChecks: ['token-accepted'],
   },
   {
