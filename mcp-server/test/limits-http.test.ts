@@ -94,11 +94,13 @@ describe('request bodies on the MCP endpoint', () => {
   });
 });
 
-/** Writes `chunks` to a raw connection to `rs` and collects what the server sends until it closes (or 5 s). */
-function exchange(rs: ListeningRs, chunks: string[]): Promise<{ data: string; closedAfterMs: number }> {
+/**
+ * Writes `chunks` to a raw connection to `rs` and collects what the server sends until the server closes it; fails
+ * if it is still open after 5 s (a deadline for the test, not a measurement: how long the close took is not asserted).
+ */
+function exchange(rs: ListeningRs, chunks: string[]): Promise<string> {
   const url = new URL(rs.base);
   return new Promise((resolve, reject) => {
-    const started = Date.now();
     let data = '';
     const socket = connect(Number(url.port), url.hostname, () => {
       for (const c of chunks) socket.write(c);
@@ -112,7 +114,7 @@ function exchange(rs: ListeningRs, chunks: string[]): Promise<{ data: string; cl
     socket.on('error', reject);
     socket.on('close', () => {
       clearTimeout(guard);
-      resolve({ data, closedAfterMs: Date.now() - started });
+      resolve(data);
     });
   });
 }
@@ -131,29 +133,35 @@ describe('timeouts on a real socket', () => {
     await rs?.close();
   });
 
+  it('hands the three timeouts to the Node server that enforces them', () => {
+    const server = rs.app.server;
+    expect({ requestTimeout: server.requestTimeout, headersTimeout: server.headersTimeout, keepAliveTimeout: server.keepAliveTimeout }).toEqual({
+      requestTimeout: 600,
+      headersTimeout: 400,
+      keepAliveTimeout: 300,
+    });
+  });
+
   it('cuts a body that arrives too slowly with 408 after MCP_REQUEST_TIMEOUT_MS (with a valid token)', async () => {
     const token = await mint(rs.keys, { aud: `${rs.base}/mcp` });
     const body = JSON.stringify(INIT_BODY);
     const head =
       `POST /mcp HTTP/1.1\r\nHost: ${hostOf(rs)}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\n` +
       `Accept: application/json, text/event-stream\r\nContent-Length: ${body.length}\r\n\r\n`;
-    const { data, closedAfterMs } = await exchange(rs, [head, body.slice(0, 10)]);
+    // The headers are complete, so only the whole-request timeout can cut it; the server closes the connection.
+    const data = await exchange(rs, [head, body.slice(0, 10)]);
     expect(data).toMatch(/^HTTP\/1\.1 408 /);
-    expect(closedAfterMs).toBeGreaterThanOrEqual(500);
-    expect(closedAfterMs).toBeLessThan(2_500);
   });
 
   it('closes a slow body without a token too (never held forever)', async () => {
     const head = `POST /mcp HTTP/1.1\r\nHost: ${hostOf(rs)}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`;
-    const { data, closedAfterMs } = await exchange(rs, [head, '{"jsonrpc"']);
+    const data = await exchange(rs, [head, '{"jsonrpc"']);
     expect(data).toMatch(/^HTTP\/1\.1 (401|408) /);
-    expect(closedAfterMs).toBeLessThan(2_500);
   });
 
   it('cuts headers that arrive too slowly with 408 after MCP_HEADERS_TIMEOUT_MS', async () => {
-    const { data, closedAfterMs } = await exchange(rs, [`GET /.well-known/oauth-protected-resource HTTP/1.1\r\nHost: ${hostOf(rs)}\r\n`]);
+    const data = await exchange(rs, [`GET /.well-known/oauth-protected-resource HTTP/1.1\r\nHost: ${hostOf(rs)}\r\n`]);
     expect(data).toMatch(/^HTTP\/1\.1 408 /);
-    expect(closedAfterMs).toBeLessThan(2_000);
   });
 
   it('keeps an SSE stream open past the request, headers and keep-alive timeouts (they bound requests, not streams)', async () => {
@@ -171,10 +179,11 @@ describe('timeouts on a real socket', () => {
   });
 
   it('closes an idle keep-alive connection after MCP_KEEP_ALIVE_TIMEOUT_MS', async () => {
-    const { data, closedAfterMs } = await exchange(rs, [`GET /.well-known/oauth-protected-resource HTTP/1.1\r\nHost: ${hostOf(rs)}\r\n\r\n`]);
-    expect(data).toMatch(/^HTTP\/1\.1 200 /);
-    expect(data).toMatch(/keep-alive: timeout=0?\d/i);
-    expect(closedAfterMs).toBeGreaterThanOrEqual(250);
-    expect(closedAfterMs).toBeLessThan(2_000);
+    // Two requests on one connection: it is kept alive after the first answer, and the server ends it once idle.
+    const get = `GET /.well-known/oauth-protected-resource HTTP/1.1\r\nHost: ${hostOf(rs)}\r\n\r\n`;
+    const data = await exchange(rs, [get + get]);
+    expect(data.match(/HTTP\/1\.1 200 /g)).toHaveLength(2);
+    expect(data.match(/^keep-alive: timeout=\d+/gim)).toHaveLength(2);
+    expect(data).not.toMatch(/^connection: close/im);
   });
 });
