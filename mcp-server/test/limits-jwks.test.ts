@@ -164,15 +164,19 @@ async function hangingIdpRs(timeoutMs: '1000' | '60000') {
     const res = await app.inject({ method: 'POST', url: '/mcp', headers: { ...req.headers, authorization: `Bearer ${token}` }, payload: req.payload });
     return res.statusCode === 503 ? `503 retry-after=${String(res.headers['retry-after'])}` : String(res.statusCode);
   };
-  return { idp, clock, call };
+  /** One request verified while the IdP answers; then it holds its answers and the key set is past its max age. */
+  const heldPastMaxAge = async () => {
+    expect(await call()).toBe('200');
+    idp.mode = 'hold';
+    clock.t += 600_001;
+  };
+  return { idp, clock, call, heldPastMaxAge };
 }
 
 describe('JWKS: a hanging IdP (fetches counted and held, never timed)', () => {
   it('concurrent requests share the one refresh and wait for it the first time; none is answered before it', async () => {
-    const { idp, clock, call } = await hangingIdpRs('60000');
-    expect(await call()).toBe('200');
-    idp.mode = 'hold';
-    clock.t += 600_001;
+    const { idp, call, heldPastMaxAge } = await hangingIdpRs('60000');
+    await heldPastMaxAge();
     let answered = 0;
     const results = Array.from({ length: 50 }, () => call().finally(() => answered++));
     const refresh = await idp.held(1);
@@ -184,10 +188,8 @@ describe('JWKS: a hanging IdP (fetches counted and held, never timed)', () => {
   });
 
   it('gives up on a fetch the IdP never answers after MCP_JWKS_TIMEOUT_MS: every waiting request gets the last good keys, later ones no fetch', async () => {
-    const { idp, clock, call } = await hangingIdpRs('1000');
-    expect(await call()).toBe('200');
-    idp.mode = 'hold';
-    clock.t += 600_001;
+    const { idp, clock, call, heldPastMaxAge } = await hangingIdpRs('1000');
+    await heldPastMaxAge();
     // Never released: only the RS's own timeout can end the wait.
     expect(await Promise.all(Array.from({ length: 50 }, call))).toEqual(Array(50).fill('200'));
     expect(idp.requests()).toBe(2);
@@ -200,10 +202,8 @@ describe('JWKS: a hanging IdP (fetches counted and held, never timed)', () => {
   });
 
   it('once the outage is noticed, the retry after MCP_JWKS_RETRY_MS runs in the background: requests are answered while it is held', async () => {
-    const { idp, clock, call } = await hangingIdpRs('60000');
-    expect(await call()).toBe('200');
-    idp.mode = 'hold';
-    clock.t += 600_001;
+    const { idp, clock, call, heldPastMaxAge } = await hangingIdpRs('60000');
+    await heldPastMaxAge();
     const first = call();
     (await idp.held(1)).release('down');
     expect(await first).toBe('200');
