@@ -13,6 +13,9 @@ import { runCliOnHost, toolText } from '@mcp-lab/test-kit/cli-run';
 import { composeCommand, dockerStatus, labImages, PORT_TAKEN, run, type CommandResult } from '@mcp-lab/test-kit/docker';
 import { freePort } from '@mcp-lab/test-kit/free-port';
 import { requirePrereq } from '@mcp-lab/test-kit/prereq';
+import { ComposeLab } from './scale-compose-lab.ts';
+import { sdkClientTests } from './scale-compose-sdk.ts';
+import { sessionTests } from './scale-compose-sessions.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const COMPOSE_FILE = join(ROOT, 'docker/scale/compose.yml');
@@ -45,6 +48,9 @@ function composeRun(args: readonly string[], timeoutMs?: number): Promise<Comman
   return run(cmd!, [...pre, '-p', project, '-f', COMPOSE_FILE, ...args], { env, cwd: ROOT, ...(timeoutMs ? { timeoutMs } : {}) });
 }
 
+/** What the blocks in scale-compose-sdk.ts and scale-compose-sessions.ts see of the stack. */
+const lab = new ComposeLab(composeRun);
+
 async function logs(): Promise<string> {
   const r = await composeRun(['logs', '--no-color']);
   return `--- compose logs ---\n${r.stdout.slice(-20_000)}${r.stderr.slice(-4_000)}`;
@@ -63,9 +69,14 @@ describe.runIf(ready)('docker/scale/compose.yml: three replicas behind HAProxy, 
     for (let attempt = 1; ; attempt++) {
       const [rsPort, idpPort] = [await freePort(), await freePort()];
       rsUrl = `http://127.0.0.1:${rsPort}`;
-      env = { ...process.env, MCP_LAB_RS_PORT: String(rsPort), MCP_LAB_IDP_PORT: String(idpPort), APP_IMAGE: images.app };
+      // Log level info: the replicas log every request, which is how the tests tell which replica answered.
+      env = { ...process.env, MCP_LAB_RS_PORT: String(rsPort), MCP_LAB_IDP_PORT: String(idpPort), MCP_LAB_LOG_LEVEL: 'info', APP_IMAGE: images.app };
       const up = await composeRun(['up', '-d'], 600_000);
-      if (up.code === 0) break;
+      if (up.code === 0) {
+        lab.rsUrl = rsUrl;
+        lab.idpIssuer = `http://127.0.0.1:${idpPort}`;
+        break;
+      }
       await composeRun(['down', '-v', '--remove-orphans']);
       if (attempt < 3 && PORT_TAKEN.test(up.stderr)) continue;
       throw new Error(`compose up failed (${up.code}):\n${up.stderr}\n${await logs()}`);
@@ -101,6 +112,9 @@ describe.runIf(ready)('docker/scale/compose.yml: three replicas behind HAProxy, 
     expect(modern.stdout).toContain('"era":"modern"');
     expect(toolText(modern)).toContain('hello through the proxy');
   });
+
+  sdkClientTests(lab);
+  sessionTests(lab);
 
   it('with one replica stopped the proxy routes around it and new sessions still complete', async () => {
     const stop = await composeRun(['stop', 'rs1']);
