@@ -52,6 +52,10 @@ FROM scratch
 ADD rootfs.tar /
 ENV PATH=/usr/local/bin
 USER 10002:10002
+# HAProxy 2.6 (no master-worker) leaves SIGTERM to its default action, which the kernel does not apply to a
+# container's PID 1: `docker stop` would wait out the grace period and SIGKILL it. SIGUSR1 is its soft stop (stop listening, finish what is in flight), as in
+# the official haproxy image.
+STOPSIGNAL SIGUSR1
 # -db: foreground, no daemon. The lab's config (docker/scale/haproxy.cfg) is mounted here.
 CMD ["haproxy", "-db", "-f", "/etc/haproxy/haproxy.cfg"]
 DOCKERFILE
