@@ -15,6 +15,7 @@ import { createSubjectRateLimiter } from './auth/rate-limit.ts';
 import { VerifiedTokenCache } from './auth/token-cache.ts';
 import { createTokenVerifier } from './auth/verify-token.ts';
 import type { RsConfig } from './config.ts';
+import drainPlugin from './http/drain.ts';
 import errorHandler from './http/error-handler.ts';
 import jsonBody from './http/json-body.ts';
 import { registerLegacyFixtures, registerModernFixtures } from './mcp/conformance-fixtures.ts';
@@ -177,6 +178,8 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   const challengeScope = config.permissionsFrom.kind === 'scope' ? ['notes:read'] : [...config.scopesSupported];
 
   await app.register(errorHandler, { config, challengeScope });
+  // First of the request hooks: every request is counted in flight (the drain waits for them) and has its readiness.
+  await app.register(drainPlugin);
   await app.register(jsonBody, { maxDepth: limits.jsonMaxDepth });
   await app.register(cookie);
   await registerCors(app, config);
@@ -195,7 +198,8 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   });
   await app.register(sseRoutes, { config, notes, sessions: sessions.sse, state });
 
-  // Before the server stops accepting: long-lived SSE streams would otherwise keep close() waiting.
+  // The held streams end here, with a final event (after the drain, http/drain.ts, the requests in flight are done):
+  // they would otherwise keep close() waiting.
   app.addHook('preClose', async function closeSessions() {
     clearInterval(cookieSweeper);
     await modern.close();

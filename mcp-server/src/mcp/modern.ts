@@ -118,6 +118,8 @@ export function createModernEra(options: ModernEraOptions): ModernEra {
       reply.raw.once('close', end);
       let expiry: NodeJS.Timeout | undefined;
       if (isListen(body)) {
+        // Ended by the server at shutdown (the SDK's graceful close), so the drain does not wait for it.
+        request.server.drain.hold(reply.raw);
         expiry = setTimeout(end, Math.max(0, principal.exp * 1000 - now()));
         expiry.unref();
         ended.signal.addEventListener('abort', () => clearTimeout(expiry), { once: true });

@@ -67,6 +67,8 @@ async function openStream(app: FastifyInstance, options: SseRouteOptions, reques
     throw err;
   }
   transport.open(hijackHeaders(reply));
+  // Ended by the server at shutdown (session_ended), so the drain does not wait for it.
+  app.drain.hold(reply.raw);
 }
 
 export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(app, options) {

@@ -156,7 +156,10 @@ export const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = asyn
     if (sessionId === undefined) throw new HttpError('invalid_request', 'missing Mcp-Session-Id header');
     const session = await claimHere(sessionId, principal);
     // The standalone event stream ends with its token, its cookie session, or the session (see SessionRegistry).
-    if (request.method === 'GET') sessions.holdStream(session, reply.raw, requireCredential(request));
+    if (request.method === 'GET') {
+      sessions.holdStream(session, reply.raw, requireCredential(request));
+      app.drain.hold(reply.raw);
+    }
     hijack(reply);
     await session.transport.handleRequest(withAuth(request, principal), reply.raw);
   }
