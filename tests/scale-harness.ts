@@ -4,6 +4,7 @@
  * replicas behind a proxy would. Tokens are RFC 9068 JWTs signed with the test key.
  */
 import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort } from '@mcp-lab/test-kit/free-port';
@@ -11,7 +12,7 @@ import { makeKeys, nowS, signJwt, type Keys } from '@mcp-lab/test-kit/keys';
 import { startProcess, type RunningProcess } from '@mcp-lab/test-kit/processes';
 import { startRsProcess } from '@mcp-lab/test-kit/rs-process';
 import { json, serve, type Served } from '@mcp-lab/test-kit/serve';
-import type { SseEvent, SseStream } from '@mcp-lab/test-kit/sse';
+import { openSse, type SseEvent, type SseStream } from '@mcp-lab/test-kit/sse';
 
 /** What every replica calls itself (RFC 9728 `resource`, the tokens' `aud`); nothing listens there. */
 export const PUBLIC_URL = 'http://mcp.scale.test';
@@ -41,9 +42,25 @@ export interface ScaleStack {
   readonly keys: Keys;
   readonly issuer: string;
   token(sub: string, scope?: string): Promise<string>;
-  /** Stops replica `i` gracefully (SIGTERM) and starts it again on the same port; resolves once it answers. */
+  /**
+   * Stops replica `i` with SIGTERM and waits for it to exit; rejects unless it exited by itself with code 0 (its
+   * drain finished, no SIGKILL was needed).
+   */
+  stop(i: number): Promise<void>;
+  /** Starts replica `i` again on its port; resolves once it answers. */
+  start(i: number): Promise<void>;
+  /** stop(i), then start(i). */
   restart(i: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** SIGTERM, then the exit: rejects unless the process ended by itself with code 0 (drained in time). */
+async function stopGracefully(name: string, proc: RunningProcess): Promise<void> {
+  await proc.stop();
+  const { exitCode, signalCode } = proc.child;
+  if (exitCode !== 0) {
+    throw new Error(`${name} did not exit 0 after SIGTERM (code ${exitCode}, signal ${signalCode})\n${proc.output().slice(-4_000)}`);
+  }
 }
 
 /** Starts the JWKS and `count` replicas on Redis `redisUrl` (database `db`, so that suites do not share keys). */
@@ -72,16 +89,22 @@ export async function startScaleStack(redisUrl: string, count: number, db: numbe
     await jwks.close();
     throw err;
   }
+  const stopReplica = (i: number) => stopGracefully(`rs-${i}`, replicas[i]!.process);
+  async function startReplica(i: number): Promise<void> {
+    const replica = replicas[i]!;
+    replica.process = await start(i, Number(new URL(replica.url).port));
+  }
   return {
     replicas,
     keys,
     issuer,
     token: (sub, scope = 'notes:read notes:write') =>
       signJwt(keys, { iss: issuer, sub, aud: PUBLIC_URL, scope, client_id: 'scale-test', iat: nowS(), exp: nowS() + 600 }),
+    stop: stopReplica,
+    start: startReplica,
     async restart(i) {
-      const replica = replicas[i]!;
-      await replica.process.stop();
-      replica.process = await start(i, Number(new URL(replica.url).port));
+      await stopReplica(i);
+      await startReplica(i);
     },
     async close() {
       await Promise.allSettled(replicas.map((r) => r.process.stop()));
@@ -98,12 +121,53 @@ export function haproxyPath(): string | undefined {
   return r.status === 0 ? 'haproxy' : undefined;
 }
 
+/** One server of the proxy's backend as its stats page shows it. */
+export interface ProxyServer {
+  /** rs1, rs2, rs3: the config's server names (rs<i+1> is stack.replicas[i]). */
+  readonly name: string;
+  /** `UP`, `DOWN`, or a transition (`UP 1/2`: failing, not out yet). */
+  readonly status: string;
+  /** Responses with a 5xx status this server gave. */
+  readonly responses5xx: number;
+  /** Requests the proxy re-sent after a failure on this server (`retry-on`), and those it sent elsewhere. */
+  readonly retries: number;
+  readonly redispatches: number;
+}
+
+/** The lab's proxy on the host, with its health view. */
+export interface Proxy {
+  readonly url: string;
+  readonly process: RunningProcess;
+  /** The backend's servers, from the stats page (MCP_LAB_PROXY_STATS, `/stats;csv`). */
+  servers(): Promise<ProxyServer[]>;
+  /** Resolves once the proxy shows server `name` in a status `accept` accepts (polled every 50 ms). */
+  waitFor(name: string, accept: (status: string) => boolean, timeoutMs?: number): Promise<void>;
+}
+
+/** The backend's server rows of HAProxy's CSV stats. */
+export function parseProxyStats(csv: string): ProxyServer[] {
+  const [head = '', ...rows] = csv.trim().split('\n');
+  const columns = head.replace(/^# /, '').split(',');
+  const col = (cells: string[], name: string) => cells[columns.indexOf(name)] ?? '';
+  return rows
+    .map((row) => row.split(','))
+    .filter((cells) => col(cells, 'pxname') === 'replicas' && !['FRONTEND', 'BACKEND'].includes(col(cells, 'svname')))
+    .map((cells) => ({
+      name: col(cells, 'svname'),
+      status: col(cells, 'status'),
+      responses5xx: Number(col(cells, 'hrsp_5xx') || 0),
+      retries: Number(col(cells, 'wretr') || 0),
+      redispatches: Number(col(cells, 'wredis') || 0),
+    }));
+}
+
 /**
  * Runs the lab's proxy config (docker/scale/haproxy.cfg) on the host in front of `targets` (1 to 3 replicas; with
- * fewer than three the last is repeated, so the config's three server lines name them all).
+ * fewer than three the last is repeated, so the config's three server lines name them all), with its stats page on
+ * another loopback port.
  */
-export async function startProxy(targets: readonly string[]): Promise<{ url: string; process: RunningProcess }> {
-  const port = await freePort();
+export async function startProxy(targets: readonly string[]): Promise<Proxy> {
+  const [port, statsPort] = [await freePort(), await freePort()];
   const hostPorts = targets.map((t) => new URL(t).host);
   const at = (i: number) => hostPorts[Math.min(i, hostPorts.length - 1)]!;
   const url = `http://127.0.0.1:${port}`;
@@ -111,11 +175,29 @@ export async function startProxy(targets: readonly string[]): Promise<{ url: str
     command: 'haproxy',
     // -db: foreground, no daemon; -W off. The config reads its addresses from the environment.
     args: ['-db', '-f', HAPROXY_CFG],
-    env: { PATH: process.env.PATH, MCP_LAB_PROXY_BIND: `127.0.0.1:${port}`, MCP_LAB_RS1: at(0), MCP_LAB_RS2: at(1), MCP_LAB_RS3: at(2) },
+    env: {
+      PATH: process.env.PATH,
+      MCP_LAB_PROXY_BIND: `127.0.0.1:${port}`,
+      MCP_LAB_PROXY_STATS: `127.0.0.1:${statsPort}`,
+      MCP_LAB_RS1: at(0),
+      MCP_LAB_RS2: at(1),
+      MCP_LAB_RS3: at(2),
+    },
     readyUrl: `${url}/.well-known/oauth-protected-resource`,
     name: 'haproxy',
   });
-  return { url, process: proc };
+  const servers = async () => parseProxyStats(await (await fetch(`http://127.0.0.1:${statsPort}/stats;csv`)).text());
+  async function waitFor(name: string, accept: (status: string) => boolean, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      last = (await servers()).find((s) => s.name === name)?.status ?? 'absent';
+      if (accept(last)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`the proxy still shows ${name} as ${last} after ${timeoutMs} ms`);
+  }
+  return { url, process: proc, servers, waitFor };
 }
 
 /** The next event of `stream`, or a rejection after `ms`. */
@@ -155,4 +237,35 @@ export const INITIALIZE = {
 export const INITIALIZED = { jsonrpc: '2.0', method: 'notifications/initialized' } as const;
 export function whoami(id: number) {
   return { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'whoami', arguments: {} } } as const;
+}
+
+/**
+ * Opens a legacy stream on `replicaUrl` and initializes its session through `via` (other replicas, or the proxy).
+ * @throws when a step is not answered as the transport says (202, then the answer on the stream).
+ */
+export async function openInitialized(replicaUrl: string, headers: Record<string, string>, via: string): Promise<SseStream> {
+  const stream = await openSse(`${replicaUrl}/sse`, headers);
+  const init = await postMessage(via, stream.endpoint, INITIALIZE, headers);
+  if (init.status !== 202) throw new Error(`initialize through ${via}: HTTP ${init.status}`);
+  if ((await responseTo(stream, 1)).result?.serverInfo === undefined) throw new Error('initialize was not answered on the stream');
+  const initialized = await postMessage(via, stream.endpoint, INITIALIZED, headers);
+  if (initialized.status !== 202) throw new Error(`notifications/initialized through ${via}: HTTP ${initialized.status}`);
+  return stream;
+}
+
+/** The `sub` a whoami result names. */
+export function whoamiSub(message: Record<string, any>): string {
+  return JSON.parse(message.result.content[0].text).sub;
+}
+
+/** Whether anything accepts TCP connections at `url`'s port on loopback (a replica that stopped listening does not). */
+export function accepts(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

@@ -12,11 +12,13 @@ import {
   INITIALIZED,
   PUBLIC_URL,
   nextEvent,
+  openInitialized,
   postMessage,
   redisReachable,
   responseTo,
   startScaleStack,
   whoami,
+  whoamiSub,
   type ScaleStack,
 } from './scale-harness.ts';
 
@@ -26,20 +28,6 @@ const ok = requirePrereq('Redis', reachable.ok, reachable.reason);
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-
-/** Opens a legacy stream on `replicaUrl` and initializes its session through `via` (other replicas). */
-async function openInitialized(replicaUrl: string, headers: Record<string, string>, via: string): Promise<SseStream> {
-  const stream = await openSse(`${replicaUrl}/sse`, headers);
-  const init = await postMessage(via, stream.endpoint, INITIALIZE, headers);
-  expect(init.status).toBe(202);
-  expect((await responseTo(stream, 1)).result?.serverInfo).toBeDefined();
-  expect((await postMessage(via, stream.endpoint, INITIALIZED, headers)).status).toBe(202);
-  return stream;
-}
-
-function whoamiSub(message: Record<string, any>): string {
-  return JSON.parse(message.result.content[0].text).sub;
-}
 
 /** What the replicas' tests share: the stack, the two users' tokens and every stream opened (closed at the end). */
 interface ScaleSuite {
