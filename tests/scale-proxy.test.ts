@@ -17,8 +17,8 @@ import { connectSseWithBearer, connectStreamable, MCP_HEADERS, toolJson } from '
 import type { RunningProcess } from '@mcp-lab/test-kit/processes';
 import { openSse } from '@mcp-lab/test-kit/sse';
 import { Redis } from 'ioredis';
+import { accepts } from '@mcp-lab/test-kit/raw-http';
 import {
-  accepts,
   haproxyPath,
   INITIALIZE,
   nextEvent,
@@ -26,6 +26,7 @@ import {
   postMessage,
   redisReachable,
   responseTo,
+  sessionLessLoad,
   startProxy,
   startScaleStack,
   whoami,
@@ -174,70 +175,6 @@ function sessionRefusalTests(suite: ProxySuite): void {
   });
 }
 
-/** A 2026-07-28 stateless tools/call (whoami): the per-request `_meta` envelope and the mirrored headers. */
-const MODERN_WHOAMI = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'tools/call',
-  params: {
-    name: 'whoami',
-    arguments: {},
-    _meta: {
-      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-      'io.modelcontextprotocol/clientInfo': { name: 'scale-test', version: '0' },
-      'io.modelcontextprotocol/clientCapabilities': {},
-    },
-  },
-});
-const MODERN_HEADERS = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'whoami' };
-
-/**
- * Modern-era (2026-07-28, stateless) requests sent by `workers` loops through the proxy, round-robin over the
- * replicas, until `until` settles. A failed request is retried up to `retries` times, 200 ms apart, as a client
- * retries a request whose connection broke; with 0, every failure counts. Counts what still failed.
- */
-async function sessionLessLoad(url: string, token: string, workers: number, until: Promise<void>, retries: number) {
-  let done = false;
-  const stop = () => {
-    done = true;
-  };
-  until.then(stop, stop);
-  let sent = 0;
-  let retried = 0;
-  const failures: string[] = [];
-  const once = async (): Promise<string | undefined> => {
-    try {
-      const res = await fetch(`${url}/mcp`, {
-        method: 'POST',
-        headers: { ...MCP_HEADERS, ...MODERN_HEADERS, authorization: `Bearer ${token}` },
-        body: MODERN_WHOAMI,
-      });
-      const body = await res.text();
-      const ok = res.status === 200 && body.includes('"result"') && body.includes('alice') && !body.includes('"error"');
-      return ok ? undefined : `HTTP ${res.status} ${body.slice(0, 160)}`;
-    } catch (err) {
-      return (err as Error).message;
-    }
-  };
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (!done) {
-        sent++;
-        const first = await once();
-        if (first === undefined) continue;
-        let last: string | undefined = first;
-        for (let attempt = 0; attempt < retries && last !== undefined; attempt++) {
-          retried++;
-          await sleep(200);
-          last = await once();
-        }
-        if (last !== undefined) failures.push(retries > 0 ? `${first} / after retries: ${last}` : first);
-      }
-    }),
-  );
-  return { sent, retried, failures };
-}
-
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** What each server's counters grew by between two stats readings: 5xx answers, retries, redispatches. */
@@ -302,7 +239,7 @@ function rollingRestartTest(suite: () => LoadSuite): void {
       }
     })();
     try {
-      const result = await sessionLessLoad(proxy.url, alice, 4, restarts, 0);
+      const result = await sessionLessLoad(proxy.url, alice, restarts, { sub: 'alice', workers: 4, retries: 0 });
       await restarts;
       const delta = proxyDelta(before, await proxy.servers());
       const detail = `${result.sent} requests in ${Date.now() - started} ms; proxy: ${JSON.stringify(delta)}`;
@@ -328,7 +265,7 @@ function killedReplicaTest(suite: () => LoadSuite): void {
         stack.replicas[1]!.process.child.kill('SIGKILL');
         await sleep(2_500);
       })();
-      const result = await sessionLessLoad(proxy.url, alice, 4, killed, 2);
+      const result = await sessionLessLoad(proxy.url, alice, killed, { sub: 'alice', workers: 4, retries: 2 });
       expect(result.sent).toBeGreaterThan(50);
       expect(result.failures, `retried ${result.retried} of ${result.sent}`).toEqual([]);
       // The killed replica's stream is cut (no final event) and unknown to every replica now.

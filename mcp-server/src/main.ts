@@ -25,6 +25,15 @@ console.log(`mcp-lab resource server listening on http://${config.host}:${port} 
 // then no new connections, the requests in flight finish, the held streams end cleanly, exit 0. A second signal
 // skips what is left of the delay.
 const skipDelay = new AbortController();
+/** Exits once the log is written out: pino writes asynchronously, and the last lines say how the drain went. */
+function exit(code: number): void {
+  const log = app.log as typeof app.log & { flush?: (done: (err?: Error) => void) => void };
+  if (!log.flush) process.exit(code);
+  // Within a second in any case: a log that cannot be written must not keep the process up.
+  setTimeout(() => process.exit(code), 1_000);
+  log.flush(() => process.exit(code));
+}
+
 let shuttingDown = false;
 function shutdown(signal: NodeJS.Signals): void {
   if (shuttingDown) {
@@ -35,10 +44,10 @@ function shutdown(signal: NodeJS.Signals): void {
   shuttingDown = true;
   app.log.info({ signal }, 'shutting down');
   drainAndClose(app, { delayMs: config.drainDelayMs, timeoutMs: config.limits.drainTimeoutMs, skipDelay: skipDelay.signal }).then(
-    () => process.exit(0),
+    () => exit(0),
     (err: unknown) => {
       app.log.error({ err }, 'shutdown failed');
-      process.exit(1);
+      exit(1);
     },
   );
 }

@@ -5,10 +5,9 @@
  * `session_ended` `server_shutdown`, `subscriptions/listen` with the SDK's graceful close). The drain timeout cuts
  * what is still open. tests/rs-drain.test.ts does the same to the real process with SIGTERM.
  */
-import { Agent, request as httpRequest } from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
-import { connect } from 'node:net';
+import { Agent } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { accepts, rawRequest, slowPost } from '@mcp-lab/test-kit/raw-http';
 import { drainAndClose, READINESS_PATH } from '../src/http/drain.ts';
 import { INIT_BODY, MCP_HEADERS, mint, modernRequest, openEventStream, startListeningRs } from './helpers.ts';
 import type { ListeningRs, SseEvent } from './helpers.ts';
@@ -18,48 +17,6 @@ afterEach(async () => {
   await rs?.close();
   rs = undefined;
 });
-
-interface Answer {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-/** Sends one request over node:http (its `Connection` header is what the server said, unlike fetch's). */
-function send(url: string, init: { method: string; headers: Record<string, string>; body?: string; agent?: Agent }) {
-  const req = httpRequest(url, { method: init.method, headers: init.headers, ...(init.agent ? { agent: init.agent } : {}) });
-  const answer = new Promise<Answer>((resolve, reject) => {
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-  return { req, answer };
-}
-
-/** A POST whose headers and first half of the body go out now, the rest on `finish()`: a request in flight. */
-function slowPost(url: string, headers: Record<string, string>, body: string) {
-  const { req, answer } = send(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } });
-  const half = Math.floor(body.length / 2);
-  req.write(body.slice(0, half));
-  return { answer, finish: () => void req.end(body.slice(half)) };
-}
-
-/** Whether the RS still accepts TCP connections. */
-function accepts(base: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(Number(new URL(base).port), '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const WHOAMI = modernRequest('tools/call', { name: 'whoami', arguments: {} });
@@ -108,7 +65,7 @@ describe('the drain delay', () => {
     const token = await mint(rs.keys, { aud: `${rs.base}/mcp` });
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      const call = () => send(`${rs!.base}/mcp`, { method: 'POST', headers: { ...WHOAMI.headers, ...bearer(token) }, body: JSON.stringify(WHOAMI.payload), agent });
+      const call = () => rawRequest(`${rs!.base}/mcp`, { method: 'POST', headers: { ...WHOAMI.headers, ...bearer(token) }, agent });
       const before = call();
       before.req.end(JSON.stringify(WHOAMI.payload));
       expect((await before.answer).headers.connection).toBe('keep-alive');
@@ -120,7 +77,7 @@ describe('the drain delay', () => {
       expect(JSON.parse(answer.body).result.content[0].text).toContain('"sub":"alice"');
       expect(answer.headers.connection).toBe('close');
       // A response the SDK transport writes itself (2025 initialize, hijacked) closes its connection too.
-      const init = send(`${rs.base}/mcp`, { method: 'POST', headers: { ...MCP_HEADERS, ...bearer(token) }, agent });
+      const init = rawRequest(`${rs.base}/mcp`, { method: 'POST', headers: { ...MCP_HEADERS, ...bearer(token) }, agent });
       init.req.end(JSON.stringify(INIT_BODY));
       const initAnswer = await init.answer;
       expect(initAnswer.status).toBe(200);
