@@ -15,8 +15,13 @@
  *
  * From Fastify this uses `close()` with its defaults: `return503OnClosing` (a request arriving on a connection
  * still open once closing began is refused with 503, unprocessed) and `forceCloseConnections: 'idle'`; and Node's
- * `server.closeAllConnections()` for the deadline. What Fastify does not offer is the order: it stops the listener
- * only after its preClose hooks, and those are where the held streams must end (else close waits for them).
+ * `server.closeAllConnections()` for the deadline; the v2 SDK's `handler.close()` ends listen streams gracefully
+ * (it also aborts modern exchanges in flight, hence only once they are done). What Fastify does not offer is the
+ * order: it stops the listener only after its preClose hooks, and those are where the held streams must end (else
+ * close waits for them); waiting for the requests in flight inside a preClose hook is bounded by Fastify's
+ * pluginTimeout (10 s), so that wait happens here, before `close()`. (@godaddy/terminus, made for this, works on
+ * the raw server beside Fastify, and cannot tell a held stream, which the server must end, from a request in
+ * flight, which it must let finish: it would wait for every SSE stream until its timeout.)
  */
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
