@@ -85,7 +85,9 @@ export const MODERN_META = {
 
 /** A 2026-07-28 request: its body (with the envelope) and its standard headers (SEP-2243), for `app.inject`. */
 export function modernRequest(method: string, params: Record<string, unknown> = {}, id: string | number = 5) {
-  const name = typeof params.name === 'string' ? params.name : undefined;
+  // Mcp-Name carries the tool's name, or the URI of resources/read (SEP-2243).
+  const named = method === 'resources/read' ? params.uri : params.name;
+  const name = typeof named === 'string' ? named : undefined;
   return {
     headers: {
       ...MCP_HEADERS,
@@ -152,13 +154,14 @@ export interface EventStream {
 }
 
 /**
- * Opens any event stream (a Streamable HTTP GET stream too, which the kit's `openSse` does not take: it wants the
- * legacy `endpoint` event first) and reads it with the kit's parser, eventsource-parser; the status is kept, so a
- * refusal can be asserted.
+ * Opens any event stream (a Streamable HTTP GET stream, or the response of a POST such as `subscriptions/listen`,
+ * which the kit's `openSse` does not take: it wants the legacy `endpoint` event first) and reads it with the kit's
+ * parser, eventsource-parser; the status is kept, so a refusal can be asserted.
  */
-export async function openEventStream(url: string, headers: Record<string, string>): Promise<EventStream> {
+export async function openEventStream(url: string, headers: Record<string, string>, post?: { readonly body: unknown }): Promise<EventStream> {
   const controller = new AbortController();
-  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
+  const init = post ? { method: 'POST', body: JSON.stringify(post.body) } : {};
+  const res = await fetch(url, { ...init, headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
   const reader = res.body!.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
   async function next(): Promise<SseEvent> {
     const { value, done } = await reader.read();
