@@ -11,7 +11,8 @@ import { makeKeys, nowS, signJwt, type Keys } from '@mcp-lab/test-kit/keys';
 import { startProcess, type RunningProcess } from '@mcp-lab/test-kit/processes';
 import { startRsProcess } from '@mcp-lab/test-kit/rs-process';
 import { json, serve, type Served } from '@mcp-lab/test-kit/serve';
-import type { SseEvent, SseStream } from '@mcp-lab/test-kit/sse';
+import { modernRequest } from '@mcp-lab/test-kit/mcp-messages';
+import { openEventStream, rpcMessages, type EventStreamResponse, type SseEvent, type SseStream } from '@mcp-lab/test-kit/sse';
 
 /** What every replica calls itself (RFC 9728 `resource`, the tokens' `aud`); nothing listens there. */
 export const PUBLIC_URL = 'http://mcp.scale.test';
@@ -119,7 +120,7 @@ export async function startProxy(targets: readonly string[]): Promise<{ url: str
 }
 
 /** The next event of `stream`, or a rejection after `ms`. */
-export function nextEvent(stream: SseStream, ms = 5_000): Promise<SseEvent> {
+export function nextEvent(stream: Pick<SseStream, 'next'>, ms = 5_000): Promise<SseEvent> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no SSE event within ${ms} ms`)), ms);
@@ -155,4 +156,27 @@ export const INITIALIZE = {
 export const INITIALIZED = { jsonrpc: '2.0', method: 'notifications/initialized' } as const;
 export function whoami(id: number) {
   return { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'whoami', arguments: {} } } as const;
+}
+
+/** A 2026-07-28 request (`modernRequest`) POSTed to `baseUrl`/mcp with `token`; the JSON-RPC messages of its answer. */
+export async function modernPost(baseUrl: string, token: string, req: ReturnType<typeof modernRequest>): Promise<{ status: number; messages: Array<Record<string, any>> }> {
+  const res = await fetch(`${baseUrl}/mcp`, { method: 'POST', headers: { ...req.headers, authorization: `Bearer ${token}` }, body: JSON.stringify(req.payload) });
+  return { status: res.status, messages: rpcMessages(await res.text()) };
+}
+
+/** The URI of the caller's notes resource, as `resources/list` on `baseUrl` names it. */
+export async function notesUriOf(baseUrl: string, token: string): Promise<string> {
+  const { messages } = await modernPost(baseUrl, token, modernRequest('resources/list'));
+  const resources = messages[0]?.result?.resources as Array<{ uri: string; name: string }> | undefined;
+  const notes = resources?.find((r) => r.name === 'notes');
+  if (!notes) throw new Error(`resources/list on ${baseUrl} named no notes resource: ${JSON.stringify(messages)}`);
+  return notes.uri;
+}
+
+/** Opens a 2026-07-28 `subscriptions/listen` stream on `baseUrl` for `uris`; the stream and its acknowledgment. */
+export async function listenOn(baseUrl: string, token: string, uris: readonly string[], id: string | number): Promise<{ stream: EventStreamResponse; ack: Record<string, any> }> {
+  const req = modernRequest('subscriptions/listen', { notifications: { resourceSubscriptions: uris } }, id);
+  const stream = await openEventStream(`${baseUrl}/mcp`, { method: 'POST', headers: { ...req.headers, authorization: `Bearer ${token}` }, body: JSON.stringify(req.payload) });
+  if (stream.status !== 200) throw new Error(`subscriptions/listen on ${baseUrl} answered HTTP ${stream.status}`);
+  return { stream, ack: JSON.parse((await nextEvent(stream)).data) as Record<string, any> };
 }

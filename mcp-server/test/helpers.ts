@@ -2,7 +2,7 @@
 import type { JWK, JWTPayload } from 'jose';
 import { serveFakeIssuer } from '@mcp-lab/test-kit/fake-issuer';
 import { makeKeys, nowS, signJwt, type Keys } from '@mcp-lab/test-kit/keys';
-import { INIT_BODY, MCP_HEADERS, toolCall } from '@mcp-lab/test-kit/mcp-messages';
+import { INIT_BODY, MCP_HEADERS, MODERN_META, modernRequest, toolCall } from '@mcp-lab/test-kit/mcp-messages';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.ts';
 import type { AppDeps } from '../src/app.ts';
@@ -76,28 +76,7 @@ export function mcpError(code: number, error: string, id?: string | number) {
   return { jsonrpc: '2.0', ...(id !== undefined ? { id } : {}), error: { code, data: { error } } };
 }
 
-/** The per-request `_meta` envelope of a 2026-07-28 request. */
-export const MODERN_META = {
-  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-  'io.modelcontextprotocol/clientInfo': { name: 'test', version: '1' },
-  'io.modelcontextprotocol/clientCapabilities': {},
-};
-
-/** A 2026-07-28 request: its body (with the envelope) and its standard headers (SEP-2243), for `app.inject`. */
-export function modernRequest(method: string, params: Record<string, unknown> = {}, id: string | number = 5) {
-  // Mcp-Name carries the tool's name, or the URI of resources/read (SEP-2243).
-  const named = method === 'resources/read' ? params.uri : params.name;
-  const name = typeof named === 'string' ? named : undefined;
-  return {
-    headers: {
-      ...MCP_HEADERS,
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': method,
-      ...(name !== undefined ? { 'mcp-name': name } : {}),
-    } as Record<string, string>,
-    payload: { jsonrpc: '2.0', id, method, params: { ...params, _meta: MODERN_META } },
-  };
-}
+export { MODERN_META, modernRequest };
 
 export interface ListeningRs {
   readonly keys: Keys;
