@@ -47,22 +47,29 @@ export interface ScaleStack {
   close(): Promise<void>;
 }
 
-/** Starts the JWKS and `count` replicas on Redis `redisUrl` (database `db`, so that suites do not share keys). */
-export async function startScaleStack(redisUrl: string, count: number, db: number, env: Record<string, string> = {}): Promise<ScaleStack> {
-  const keys = await makeKeys('scale-key');
-  const jwks: Served = await serve(() => json({ keys: [keys.publicJwk] }));
-  const issuer = jwks.origin;
+/** Replicas of the RS sharing one Redis database, without the tokens' issuer (which the caller runs). */
+export interface ReplicaSet {
+  readonly replicas: Replica[];
+  restart(i: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ReplicaOptions {
+  /** MCP_ISSUER: the authorization server the replicas trust. */
+  readonly issuer: string;
+  /** MCP_PUBLIC_URL of every replica (what a proxy in front of them is called). */
+  readonly publicUrl: string;
+  /** Added to (and overriding) each replica's environment. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Starts `count` replicas on Redis `redisUrl`, database `db` (so that suites do not share keys). */
+export async function startReplicas(redisUrl: string, count: number, db: number, opts: ReplicaOptions): Promise<ReplicaSet> {
   const replicas: Replica[] = [];
   const url = new URL(redisUrl);
   url.pathname = `/${db}`;
   const start = (i: number, port: number) =>
-    startRsProcess({
-      issuer,
-      port,
-      publicUrl: PUBLIC_URL,
-      env: { MCP_JWKS_URL: `${issuer}/jwks`, MCP_REDIS_URL: url.href, ...env },
-      name: `rs-${i}`,
-    });
+    startRsProcess({ issuer: opts.issuer, port, publicUrl: opts.publicUrl, env: { MCP_REDIS_URL: url.href, ...opts.env }, name: `rs-${i}` });
   try {
     for (let i = 0; i < count; i++) {
       const port = await freePort();
@@ -70,15 +77,10 @@ export async function startScaleStack(redisUrl: string, count: number, db: numbe
     }
   } catch (err) {
     await Promise.allSettled(replicas.map((r) => r.process.stop()));
-    await jwks.close();
     throw err;
   }
   return {
     replicas,
-    keys,
-    issuer,
-    token: (sub, scope = 'notes:read notes:write') =>
-      signJwt(keys, { iss: issuer, sub, aud: PUBLIC_URL, scope, client_id: 'scale-test', iat: nowS(), exp: nowS() + 600 }),
     async restart(i) {
       const replica = replicas[i]!;
       await replica.process.stop();
@@ -86,6 +88,31 @@ export async function startScaleStack(redisUrl: string, count: number, db: numbe
     },
     async close() {
       await Promise.allSettled(replicas.map((r) => r.process.stop()));
+    },
+  };
+}
+
+/** Starts the JWKS and `count` replicas on Redis `redisUrl` (database `db`, so that suites do not share keys). */
+export async function startScaleStack(redisUrl: string, count: number, db: number, env: Record<string, string> = {}): Promise<ScaleStack> {
+  const keys = await makeKeys('scale-key');
+  const jwks: Served = await serve(() => json({ keys: [keys.publicJwk] }));
+  const issuer = jwks.origin;
+  let set: ReplicaSet;
+  try {
+    set = await startReplicas(redisUrl, count, db, { issuer, publicUrl: PUBLIC_URL, env: { MCP_JWKS_URL: `${issuer}/jwks`, ...env } });
+  } catch (err) {
+    await jwks.close();
+    throw err;
+  }
+  return {
+    replicas: set.replicas,
+    keys,
+    issuer,
+    token: (sub, scope = 'notes:read notes:write') =>
+      signJwt(keys, { iss: issuer, sub, aud: PUBLIC_URL, scope, client_id: 'scale-test', iat: nowS(), exp: nowS() + 600 }),
+    restart: (i) => set.restart(i),
+    async close() {
+      await set.close();
       await jwks.close();
     },
   };
@@ -101,10 +128,11 @@ export function haproxyPath(): string | undefined {
 
 /**
  * Runs the lab's proxy config (docker/scale/haproxy.cfg) on the host in front of `targets` (1 to 3 replicas; with
- * fewer than three the last is repeated, so the config's three server lines name them all).
+ * fewer than three the last is repeated, so the config's three server lines name them all), on `port` (default: a
+ * free one; given when the replicas must be started knowing the proxy's URL, their public URL).
  */
-export async function startProxy(targets: readonly string[]): Promise<{ url: string; process: RunningProcess }> {
-  const port = await freePort();
+export async function startProxy(targets: readonly string[], port?: number): Promise<{ url: string; process: RunningProcess }> {
+  port ??= await freePort();
   const hostPorts = targets.map((t) => new URL(t).host);
   const at = (i: number) => hostPorts[Math.min(i, hostPorts.length - 1)]!;
   const url = `http://127.0.0.1:${port}`;

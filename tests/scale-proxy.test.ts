@@ -3,7 +3,9 @@
  * uses) on loopback, in front of three resource-server replicas sharing a real Redis. The official SDK client
  * completes both 2025-era flows through it: Streamable HTTP stays on its replica by the affinity the proxy learns
  * from the `Mcp-Session-Id` response header; legacy HTTP+SSE POSTs go round-robin and are relayed over Redis to
- * the replica holding the stream. Which replica answered is read from the replicas' own request logs.
+ * the replica holding the stream. Which replica answered is read from the replicas' own request logs. (The official
+ * v2 SDK client, 2026-07-28 with OAuth and a listen stream across replicas, through the same proxy:
+ * tests/scale-proxy-v2.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { requirePrereq } from '@mcp-lab/test-kit/prereq';
