@@ -1,6 +1,5 @@
-/** Shared fixtures for the RS tests: real keys, the kit's fake issuer as a loopback JWKS server, a token minter, a config. */
+/** Shared fixtures for the RS tests: real keys, a steerable loopback JWKS server (the kit's fake issuer), a token minter, a config. */
 import type { JWK, JWTPayload } from 'jose';
-import { serveFakeIssuer } from '@mcp-lab/test-kit/fake-issuer';
 import { makeKeys, nowS, signJwt, type Keys } from '@mcp-lab/test-kit/keys';
 import { INIT_BODY, MCP_HEADERS, MODERN_META, modernRequest, toolCall } from '@mcp-lab/test-kit/mcp-messages';
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +10,7 @@ import type { RsConfig } from '../src/config.ts';
 import { freePort } from '@mcp-lab/launcher';
 import type { SseEvent } from '@mcp-lab/test-kit/sse';
 import { EventSourceParserStream } from 'eventsource-parser/stream';
+import { serveJwks, type JwksServer } from './jwks-server.ts';
 
 export const ISSUER = 'http://127.0.0.1:4999';
 export const PUBLIC_URL = 'http://127.0.0.1:3999';
@@ -18,16 +18,11 @@ export const KID = 'test-key-1';
 
 export { makeKeys, type Keys };
 
-export interface JwksServer {
-  readonly url: string;
-  readonly requests: () => number;
-  close(): Promise<void>;
-}
+export type { HeldFetch, JwksMode, JwksServer } from './jwks-server.ts';
 
-/** The kit's fake issuer serving `{keys}` at /jwks and metadata naming `issuer` (default ISSUER, not its own origin). */
-export async function startJwksServer(jwks: () => JWK[], issuer = ISSUER): Promise<JwksServer> {
-  const fake = await serveFakeIssuer({ jwks, metadata: (doc) => void (doc.issuer = issuer) });
-  return { url: fake.url, requests: fake.jwksRequests, close: fake.close };
+/** A steerable JWKS server (`./jwks-server.ts`) serving `{keys}` at /jwks, with metadata naming `issuer` (default ISSUER, not its own origin). */
+export function startJwksServer(jwks: () => JWK[], issuer = ISSUER): Promise<JwksServer> {
+  return serveJwks(jwks, issuer);
 }
 
 export interface MintOptions {

@@ -5,36 +5,23 @@
  * era, transport or path (lean or SDK) made it, and nothing for anyone else's. A 2025 session's
  * `resources/subscribe` hears the same events on its GET stream.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectSseWithBearer } from '@mcp-lab/test-kit/rs-session';
 import { rpcMessages } from '@mcp-lab/test-kit/sse';
 import { notesResourceUri } from '../src/mcp/notes-resource.ts';
-import { INIT_BODY, ISSUER, MCP_HEADERS, mint, modernRequest, openEventStream, startListeningRs, toolCall } from './helpers.ts';
-import type { EventStream, ListeningRs } from './helpers.ts';
+import { INIT_BODY, ISSUER, MCP_HEADERS, modernRequest, openEventStream, toolCall } from './helpers.ts';
+import type { EventStream } from './helpers.ts';
+import { useListeningRs } from './use-rs.ts';
 
 const ALICE_URI = notesResourceUri({ iss: ISSUER, sub: 'alice' });
 const BOB_URI = notesResourceUri({ iss: ISSUER, sub: 'bob' });
 const SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
 
-let rs: ListeningRs | undefined;
-let alice: string;
-let bob: string;
-let aliceSse: string;
-
-beforeAll(async () => {
-  rs = await startListeningRs({ MCP_LISTEN_KEEPALIVE_MS: '0' });
-  alice = await mint(rs.keys, { sub: 'alice', aud: `${rs.base}/mcp` });
-  bob = await mint(rs.keys, { sub: 'bob', aud: `${rs.base}/mcp` });
-  aliceSse = await mint(rs.keys, { sub: 'alice', aud: `${rs.base}/sse` });
-});
-afterAll(async () => {
-  await rs?.close();
-});
-
-function base(): string {
-  if (!rs) throw new Error('the RS is not running');
-  return rs.base;
-}
+const rs = useListeningRs(
+  { MCP_LISTEN_KEEPALIVE_MS: '0' },
+  { tokens: (origin) => ({ alice: { sub: 'alice', aud: `${origin}/mcp` }, bob: { sub: 'bob', aud: `${origin}/mcp` }, aliceSse: { sub: 'alice', aud: `${origin}/sse` } }) },
+);
+const base = () => rs.base;
 
 /** A 2026-07-28 POST over the socket; the JSON-RPC messages of its answer. */
 async function modern(token: string, req: ReturnType<typeof modernRequest>) {
@@ -76,29 +63,29 @@ function viaSdk(call: ReturnType<typeof toolCall>) {
   return { ...call, params: { ...call.params, _meta: { progressToken: 'p' } } };
 }
 
-/** One note change by alice, each through a different era, transport or path. */
+/** One note change by rs.tokens.alice, each through a different era, transport or path. */
 const WRITE_PATHS: ReadonlyArray<readonly [string, () => Promise<void>]> = [
   ['2026-07-28 notes_add (lean path)', async () => {
-    const { messages } = await modern(alice, modernRequest('tools/call', { name: 'notes_add', arguments: { text: 'modern lean' } }));
+    const { messages } = await modern(rs.tokens.alice, modernRequest('tools/call', { name: 'notes_add', arguments: { text: 'modern lean' } }));
     expect(messages[0]!.result.isError).toBeUndefined();
   }],
   ['2026-07-28 notes_add (the v2 SDK)', async () => {
     const req = modernRequest('tools/call', { name: 'notes_add', arguments: { text: 'modern sdk' } });
     req.payload.params._meta = { ...req.payload.params._meta, progressToken: 'p' } as typeof req.payload.params._meta;
-    const { messages } = await modern(alice, req);
+    const { messages } = await modern(rs.tokens.alice, req);
     expect(messages.at(-1)!.result.content[0].text).toContain('modern sdk');
   }],
   ['2025 session notes_add (lean path)', async () => {
-    const sid = await openSession(alice);
-    expect((await inSession(alice, sid, toolCall('notes_add', { text: 'legacy lean' }))).status).toBe(200);
+    const sid = await openSession(rs.tokens.alice);
+    expect((await inSession(rs.tokens.alice, sid, toolCall('notes_add', { text: 'legacy lean' }))).status).toBe(200);
   }],
   ['2025 session notes_add (the v1 SDK transport)', async () => {
-    const sid = await openSession(alice);
-    const { messages } = await inSession(alice, sid, viaSdk(toolCall('notes_add', { text: 'legacy sdk' })));
+    const sid = await openSession(rs.tokens.alice);
+    const { messages } = await inSession(rs.tokens.alice, sid, viaSdk(toolCall('notes_add', { text: 'legacy sdk' })));
     expect(messages.at(-1)!.result.content[0].text).toContain('legacy sdk');
   }],
   ['2024-11-05 HTTP+SSE notes_add (the v1 SDK client)', async () => {
-    const client = await connectSseWithBearer(base(), aliceSse);
+    const client = await connectSseWithBearer(base(), rs.tokens.aliceSse);
     try {
       expect((await client.callTool({ name: 'notes_add', arguments: { text: 'sse' } })).isError).toBeFalsy();
     } finally {
@@ -106,12 +93,12 @@ const WRITE_PATHS: ReadonlyArray<readonly [string, () => Promise<void>]> = [
     }
   }],
   ['2026-07-28 notes_delete', async () => {
-    const added = await modern(alice, modernRequest('tools/call', { name: 'notes_add', arguments: { text: 'to delete' } }));
+    const added = await modern(rs.tokens.alice, modernRequest('tools/call', { name: 'notes_add', arguments: { text: 'to delete' } }));
     const { id } = JSON.parse(added.messages[0]!.result.content[0].text) as { id: string };
     // The add announced itself; the delete is the change this path checks.
     const addEvent = await nextMessage(listening!.stream);
     expect(addEvent.params.uri).toBe(ALICE_URI);
-    const { messages } = await modern(alice, modernRequest('tools/call', { name: 'notes_delete', arguments: { id } }));
+    const { messages } = await modern(rs.tokens.alice, modernRequest('tools/call', { name: 'notes_delete', arguments: { id } }));
     expect(messages[0]!.result.isError).toBeUndefined();
   }],
 ];
@@ -120,18 +107,18 @@ let listening: Awaited<ReturnType<typeof listen>> | undefined;
 
 describe('2025 resources/subscribe', () => {
   it("delivers notifications/resources/updated on the session's GET stream for the owner's changes only", async () => {
-    const sid = await openSession(alice);
-    const headers = { authorization: `Bearer ${alice}`, 'mcp-session-id': sid, 'mcp-protocol-version': INIT_BODY.params.protocolVersion };
+    const sid = await openSession(rs.tokens.alice);
+    const headers = { authorization: `Bearer ${rs.tokens.alice}`, 'mcp-session-id': sid, 'mcp-protocol-version': INIT_BODY.params.protocolVersion };
     const stream = await openEventStream(`${base()}/mcp`, headers);
     try {
       expect(stream.status).toBe(200);
-      const subscribed = await inSession(alice, sid, { jsonrpc: '2.0', id: 7, method: 'resources/subscribe', params: { uri: ALICE_URI } });
+      const subscribed = await inSession(rs.tokens.alice, sid, { jsonrpc: '2.0', id: 7, method: 'resources/subscribe', params: { uri: ALICE_URI } });
       expect(subscribed.messages[0]).toEqual({ jsonrpc: '2.0', id: 7, result: {} });
       // Bob's change first, then alice's (made statelessly, elsewhere than the session): only alice's arrives.
-      await modern(bob, modernRequest('tools/call', { name: 'notes_add', arguments: { text: 'bob, unheard' } }));
-      await modern(alice, modernRequest('tools/call', { name: 'notes_add', arguments: { text: 'heard by the session' } }));
+      await modern(rs.tokens.bob, modernRequest('tools/call', { name: 'notes_add', arguments: { text: 'bob, unheard' } }));
+      await modern(rs.tokens.alice, modernRequest('tools/call', { name: 'notes_add', arguments: { text: 'heard by the session' } }));
       expect(await nextMessage(stream)).toEqual({ jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri: ALICE_URI } });
-      const unsubscribed = await inSession(alice, sid, { jsonrpc: '2.0', id: 8, method: 'resources/unsubscribe', params: { uri: ALICE_URI } });
+      const unsubscribed = await inSession(rs.tokens.alice, sid, { jsonrpc: '2.0', id: 8, method: 'resources/unsubscribe', params: { uri: ALICE_URI } });
       expect(unsubscribed.messages[0]).toEqual({ jsonrpc: '2.0', id: 8, result: {} });
     } finally {
       stream.close();
@@ -141,7 +128,7 @@ describe('2025 resources/subscribe', () => {
 
 describe('a subscriptions/listen stream on the caller\'s notes', () => {
   it("is acknowledged with the caller's own URI only (bob's and an unknown one stripped)", async () => {
-    listening = await listen(alice, [BOB_URI, ALICE_URI, 'file:///unknown'], 'sub-a');
+    listening = await listen(rs.tokens.alice, [BOB_URI, ALICE_URI, 'file:///unknown'], 'sub-a');
     expect(listening.ack).toEqual({
       jsonrpc: '2.0',
       method: 'notifications/subscriptions/acknowledged',
@@ -159,16 +146,15 @@ describe('a subscriptions/listen stream on the caller\'s notes', () => {
   });
 
   it("bob's note changes never reach it, though it named bob's URI; refused writes announce nothing", async () => {
-    const added = await modern(bob, modernRequest('tools/call', { name: 'notes_add', arguments: { text: 'bob writes' } }));
+    const added = await modern(rs.tokens.bob, modernRequest('tools/call', { name: 'notes_add', arguments: { text: 'bob writes' } }));
     const { id } = JSON.parse(added.messages[0]!.result.content[0].text) as { id: string };
-    await modern(bob, modernRequest('tools/call', { name: 'notes_delete', arguments: { id } }));
-    const refused = await modern(alice, modernRequest('tools/call', { name: 'notes_add', arguments: { text: 'x'.repeat(2_001) } }));
+    await modern(rs.tokens.bob, modernRequest('tools/call', { name: 'notes_delete', arguments: { id } }));
+    const refused = await modern(rs.tokens.alice, modernRequest('tools/call', { name: 'notes_add', arguments: { text: 'x'.repeat(2_001) } }));
     expect(refused.messages[0]!.result.isError).toBe(true);
-    await modern(alice, modernRequest('tools/call', { name: 'notes_delete', arguments: { id: 'no-such-note' } }));
+    await modern(rs.tokens.alice, modernRequest('tools/call', { name: 'notes_delete', arguments: { id: 'no-such-note' } }));
     // Ending the server ends the stream gracefully: all that is left on it is the spec's closing result.
     const rest = listening!.stream.rest();
-    await rs!.close();
-    rs = undefined;
+    await rs.app.close();
     expect((await rest).map((e) => JSON.parse(e.data))).toEqual([
       { jsonrpc: '2.0', id: 'sub-a', result: { resultType: 'complete', _meta: { [SUBSCRIPTION_ID]: 'sub-a', 'io.modelcontextprotocol/serverInfo': expect.any(Object) } } },
     ]);
