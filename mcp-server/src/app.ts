@@ -131,6 +131,7 @@ function createModern(config: RsConfig, notes: NotesStore, state: SharedState, n
     log,
     listenKeepAliveMs: config.listenKeepAliveMs,
     maxListenStreams: config.listenMaxStreams,
+    maxListenStreamsPerSubject: config.limits.listenStreamsMaxPerSubject,
     toolsListTtlMs: config.toolsListTtlMs,
     discoverTtlMs: config.discoverTtlMs,
     ...(config.conformanceFixtures ? { extraTools: registerModernFixtures } : {}),

@@ -24,6 +24,7 @@ import type { NotesStore } from '../notes/store.ts';
 import { MalformedJson, parseJsonRpcBody } from './jsonrpc.ts';
 import { leanHeadersOk, leanToolCall, runLeanToolCall } from './lean-tool-call.ts';
 import { narrowListenRequest } from './listen-filter.ts';
+import { createListenQuota } from './listen-quota.ts';
 import { createModernMcpServer } from './modern-server.ts';
 import type { ModernCacheHints, ModernToolRegistrar } from './modern-server.ts';
 import { assertPermissions, requiredPermissions, resourcePermissions, toolPermissions } from './tool-permissions.ts';
@@ -39,6 +40,8 @@ export interface ModernEraOptions extends ModernCacheHints {
   readonly listenKeepAliveMs: number;
   /** Most open subscriptions/listen streams; more are refused in-band (-32603). */
   readonly maxListenStreams: number;
+  /** Most open subscriptions/listen streams per subject on this replica; more are refused with 429. */
+  readonly maxListenStreamsPerSubject: number;
   readonly now: () => number;
   readonly log: FastifyBaseLogger;
   readonly extraTools?: ModernToolRegistrar;
@@ -92,6 +95,7 @@ function callerOf(ctx: McpRequestContext): Principal {
 /** The modern-era server of /mcp. */
 export function createModernEra(options: ModernEraOptions): ModernEra {
   const { notes, now, log } = options;
+  const listenQuota = createListenQuota(options.maxListenStreamsPerSubject);
   const hints = { toolsListTtlMs: options.toolsListTtlMs, discoverTtlMs: options.discoverTtlMs };
   // One server per request, for its caller: the notes resource it lists and reads is that caller's own.
   const factory = (ctx: McpRequestContext) => createModernMcpServer(notes, hints, callerOf(ctx), options.extraTools);
@@ -129,8 +133,11 @@ export function createModernEra(options: ModernEraOptions): ModernEra {
 
       // The exchange ends when the client goes away; a listen stream also when its token expires (a stream
       // must not outlive the authorization it was opened with — the client listens again with a fresh token).
+      // A listen stream takes one of the subject's places (429 when none is left) until the exchange ends.
+      const release = isListen(body) ? listenQuota.acquire(principal) : undefined;
       const ended = new AbortController();
       const end = () => ended.abort();
+      if (release) ended.signal.addEventListener('abort', release, { once: true });
       reply.raw.once('close', end);
       let expiry: NodeJS.Timeout | undefined;
       if (isListen(body)) {
@@ -147,7 +154,13 @@ export function createModernEra(options: ModernEraOptions): ModernEra {
       };
       // A listen filter names only the caller's own resources by the time the SDK reads it (mcp/listen-filter.ts).
       const parsedBody = isListen(body) ? narrowListenRequest(body, principal) : body;
-      const response = await handler.fetch(webRequest(request, ended.signal), { authInfo, parsedBody });
+      let response: Response;
+      try {
+        response = await handler.fetch(webRequest(request, ended.signal), { authInfo, parsedBody });
+      } catch (err) {
+        end();
+        throw err;
+      }
       reply.code(response.status);
       response.headers.forEach((value, name) => {
         reply.header(name, value);
