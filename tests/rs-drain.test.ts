@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import { accepts, slowPost } from '@mcp-lab/test-kit/raw-http';
-import { MCP_HEADERS } from '@mcp-lab/test-kit/rs-session';
+import { modernRequest } from '@mcp-lab/test-kit/mcp-messages';
 import { openSse } from '@mcp-lab/test-kit/sse';
 import { redisReachable, startScaleStack, type ScaleStack } from './scale-harness.ts';
 
@@ -17,20 +17,10 @@ const redisUrl = process.env.MCP_LAB_REDIS_URL;
 const reachable = await redisReachable(redisUrl);
 const ok = requirePrereq('Redis', reachable.ok, reachable.reason);
 
-const META = {
-  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-  'io.modelcontextprotocol/clientInfo': { name: 'drain-test', version: '0' },
-  'io.modelcontextprotocol/clientCapabilities': {},
-};
-
-/** A 2026-07-28 request: headers (SEP-2243) and body. */
+/** A 2026-07-28 request (headers with the token, and body) for fetch. */
 function modern(method: string, params: Record<string, unknown>, id: number, token: string) {
-  const headers: Record<string, string> = { ...MCP_HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': method, authorization: `Bearer ${token}` };
-  if (typeof params.name === 'string') headers['mcp-name'] = params.name;
-  return {
-    headers,
-    body: JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta: META } }),
-  };
+  const req = modernRequest(method, params, id);
+  return { headers: { ...req.headers, authorization: `Bearer ${token}` }, body: JSON.stringify(req.payload) };
 }
 
 /** The pino messages the process logged, in order. */

@@ -15,7 +15,8 @@ import { composeCommand, dockerStatus, labImages, PORT_TAKEN, run, type CommandR
 import { freePort } from '@mcp-lab/test-kit/free-port';
 import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import { obtainToken } from '@mcp-lab/test-kit/tokens';
-import { parseProxyStats, sessionLessLoad, type ProxyServer } from './scale-harness.ts';
+import { sessionLessLoad } from './scale-load.ts';
+import { parseProxyStats, proxyDelta, waitForServer, type ProxyServer } from './scale-proxy-stats.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const COMPOSE_FILE = join(ROOT, 'docker/scale/compose.yml');
@@ -68,16 +69,6 @@ async function proxyServers(): Promise<ProxyServer[]> {
   const r = await composeRun(['exec', '-T', 'lab-net', 'node', '-e', script]);
   if (r.code !== 0) throw new Error(`reading the proxy's stats failed: ${r.stderr}`);
   return parseProxyStats(r.stdout);
-}
-
-async function waitForProxy(name: string, status: string): Promise<void> {
-  let last = '';
-  for (let i = 0; i < 120; i++) {
-    last = (await proxyServers()).find((s) => s.name === name)?.status ?? 'absent';
-    if (last === status) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`the proxy still shows ${name} as ${last}`);
 }
 
 /** How the service's container last exited (`docker inspect` State.ExitCode), while it is stopped. */
@@ -143,7 +134,7 @@ describe.runIf(ready)('docker/scale/compose.yml: three replicas behind HAProxy, 
         expect(await exitCode(name), `${name} did not drain and exit 0`).toBe('exited 0');
         const start = await composeRun(['start', name]);
         expect(start.code, start.stderr).toBe(0);
-        await waitForProxy(name, 'UP');
+        await waitForServer(proxyServers, name, (status) => status === 'UP', 60_000, 250);
       }
     })();
     // Two loops, 40 ms apart: within the per-user rate limit (50/s on each replica) even on two replicas.
@@ -153,8 +144,7 @@ describe.runIf(ready)('docker/scale/compose.yml: three replicas behind HAProxy, 
     expect(result.failures, `${result.sent} sent`).toEqual([]);
     expect(result.sent).toBeGreaterThan(100);
     // No replica answered a 5xx and the proxy re-sent nothing: the drain alone kept every request whole.
-    const delta = after.map((s, i) => [s.responses5xx - (before[i]?.responses5xx ?? 0), s.retries - (before[i]?.retries ?? 0)]);
-    expect(delta).toEqual([[0, 0], [0, 0], [0, 0]]);
+    expect(proxyDelta(before, after).map((d) => [d.responses5xx, d.retries])).toEqual([[0, 0], [0, 0], [0, 0]]);
   }, 300_000);
 
   it('with one replica stopped the proxy routes around it and new sessions still complete', async () => {

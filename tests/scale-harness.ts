@@ -11,7 +11,9 @@ import { makeKeys, nowS, signJwt, type Keys } from '@mcp-lab/test-kit/keys';
 import { startProcess, type RunningProcess } from '@mcp-lab/test-kit/processes';
 import { startRsProcess } from '@mcp-lab/test-kit/rs-process';
 import { json, serve, type Served } from '@mcp-lab/test-kit/serve';
-import { openSse, type SseEvent, type SseStream } from '@mcp-lab/test-kit/sse';
+import { parseProxyStats, waitForServer, type Proxy } from './scale-proxy-stats.ts';
+import { modernRequest } from '@mcp-lab/test-kit/mcp-messages';
+import { openEventStream, openSse, rpcMessages, type EventStreamResponse, type SseEvent, type SseStream } from '@mcp-lab/test-kit/sse';
 
 /** What every replica calls itself (RFC 9728 `resource`, the tokens' `aud`); nothing listens there. */
 export const PUBLIC_URL = 'http://mcp.scale.test';
@@ -36,11 +38,15 @@ export interface Replica {
   process: RunningProcess;
 }
 
-export interface ScaleStack {
-  readonly replicas: Replica[];
+export interface ScaleStack extends ReplicaSet {
   readonly keys: Keys;
   readonly issuer: string;
   token(sub: string, scope?: string): Promise<string>;
+}
+
+/** Replicas of the RS sharing one Redis database, without the tokens' issuer (which the caller runs). */
+export interface ReplicaSet {
+  readonly replicas: Replica[];
   /**
    * Stops replica `i` with SIGTERM and waits for it to exit; rejects unless it exited by itself with code 0 (its
    * drain finished, no SIGKILL was needed).
@@ -62,22 +68,22 @@ async function stopGracefully(name: string, proc: RunningProcess): Promise<void>
   }
 }
 
-/** Starts the JWKS and `count` replicas on Redis `redisUrl` (database `db`, so that suites do not share keys). */
-export async function startScaleStack(redisUrl: string, count: number, db: number, env: Record<string, string> = {}): Promise<ScaleStack> {
-  const keys = await makeKeys('scale-key');
-  const jwks: Served = await serve(() => json({ keys: [keys.publicJwk] }));
-  const issuer = jwks.origin;
+export interface ReplicaOptions {
+  /** MCP_ISSUER: the authorization server the replicas trust. */
+  readonly issuer: string;
+  /** MCP_PUBLIC_URL of every replica (what a proxy in front of them is called). */
+  readonly publicUrl: string;
+  /** Added to (and overriding) each replica's environment. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Starts `count` replicas on Redis `redisUrl`, database `db` (so that suites do not share keys). */
+export async function startReplicas(redisUrl: string, count: number, db: number, opts: ReplicaOptions): Promise<ReplicaSet> {
   const replicas: Replica[] = [];
   const url = new URL(redisUrl);
   url.pathname = `/${db}`;
   const start = (i: number, port: number) =>
-    startRsProcess({
-      issuer,
-      port,
-      publicUrl: PUBLIC_URL,
-      env: { MCP_JWKS_URL: `${issuer}/jwks`, MCP_REDIS_URL: url.href, ...env },
-      name: `rs-${i}`,
-    });
+    startRsProcess({ issuer: opts.issuer, port, publicUrl: opts.publicUrl, env: { MCP_REDIS_URL: url.href, ...opts.env }, name: `rs-${i}` });
   try {
     for (let i = 0; i < count; i++) {
       const port = await freePort();
@@ -85,28 +91,50 @@ export async function startScaleStack(redisUrl: string, count: number, db: numbe
     }
   } catch (err) {
     await Promise.allSettled(replicas.map((r) => r.process.stop()));
-    await jwks.close();
     throw err;
   }
-  const stopReplica = (i: number) => stopGracefully(`rs-${i}`, replicas[i]!.process);
-  async function startReplica(i: number): Promise<void> {
+  const stop = (i: number) => stopGracefully(`rs-${i}`, replicas[i]!.process);
+  async function restartAt(i: number): Promise<void> {
     const replica = replicas[i]!;
     replica.process = await start(i, Number(new URL(replica.url).port));
   }
   return {
     replicas,
+    stop,
+    start: restartAt,
+    async restart(i) {
+      await stop(i);
+      await restartAt(i);
+    },
+    async close() {
+      await Promise.allSettled(replicas.map((r) => r.process.stop()));
+    },
+  };
+}
+
+/** Starts the JWKS and `count` replicas on Redis `redisUrl` (database `db`, so that suites do not share keys). */
+export async function startScaleStack(redisUrl: string, count: number, db: number, env: Record<string, string> = {}): Promise<ScaleStack> {
+  const keys = await makeKeys('scale-key');
+  const jwks: Served = await serve(() => json({ keys: [keys.publicJwk] }));
+  const issuer = jwks.origin;
+  let set: ReplicaSet;
+  try {
+    set = await startReplicas(redisUrl, count, db, { issuer, publicUrl: PUBLIC_URL, env: { MCP_JWKS_URL: `${issuer}/jwks`, ...env } });
+  } catch (err) {
+    await jwks.close();
+    throw err;
+  }
+  return {
+    replicas: set.replicas,
     keys,
     issuer,
     token: (sub, scope = 'notes:read notes:write') =>
       signJwt(keys, { iss: issuer, sub, aud: PUBLIC_URL, scope, client_id: 'scale-test', iat: nowS(), exp: nowS() + 600 }),
-    stop: stopReplica,
-    start: startReplica,
-    async restart(i) {
-      await stopReplica(i);
-      await startReplica(i);
-    },
+    stop: (i) => set.stop(i),
+    start: (i) => set.start(i),
+    restart: (i) => set.restart(i),
     async close() {
-      await Promise.allSettled(replicas.map((r) => r.process.stop()));
+      await set.close();
       await jwks.close();
     },
   };
@@ -120,53 +148,15 @@ export function haproxyPath(): string | undefined {
   return r.status === 0 ? 'haproxy' : undefined;
 }
 
-/** One server of the proxy's backend as its stats page shows it. */
-export interface ProxyServer {
-  /** rs1, rs2, rs3: the config's server names (rs<i+1> is stack.replicas[i]). */
-  readonly name: string;
-  /** `UP`, `DOWN`, or a transition (`UP 1/2`: failing, not out yet). */
-  readonly status: string;
-  /** Responses with a 5xx status this server gave. */
-  readonly responses5xx: number;
-  /** Requests the proxy re-sent after a failure on this server (`retry-on`), and those it sent elsewhere. */
-  readonly retries: number;
-  readonly redispatches: number;
-}
-
-/** The lab's proxy on the host, with its health view. */
-export interface Proxy {
-  readonly url: string;
-  readonly process: RunningProcess;
-  /** The backend's servers, from the stats page (MCP_LAB_PROXY_STATS, `/stats;csv`). */
-  servers(): Promise<ProxyServer[]>;
-  /** Resolves once the proxy shows server `name` in a status `accept` accepts (polled every 50 ms). */
-  waitFor(name: string, accept: (status: string) => boolean, timeoutMs?: number): Promise<void>;
-}
-
-/** The backend's server rows of HAProxy's CSV stats. */
-export function parseProxyStats(csv: string): ProxyServer[] {
-  const [head = '', ...rows] = csv.trim().split('\n');
-  const columns = head.replace(/^# /, '').split(',');
-  const col = (cells: string[], name: string) => cells[columns.indexOf(name)] ?? '';
-  return rows
-    .map((row) => row.split(','))
-    .filter((cells) => col(cells, 'pxname') === 'replicas' && !['FRONTEND', 'BACKEND'].includes(col(cells, 'svname')))
-    .map((cells) => ({
-      name: col(cells, 'svname'),
-      status: col(cells, 'status'),
-      responses5xx: Number(col(cells, 'hrsp_5xx') || 0),
-      retries: Number(col(cells, 'wretr') || 0),
-      redispatches: Number(col(cells, 'wredis') || 0),
-    }));
-}
-
 /**
  * Runs the lab's proxy config (docker/scale/haproxy.cfg) on the host in front of `targets` (1 to 3 replicas; with
- * fewer than three the last is repeated, so the config's three server lines name them all), with its stats page on
- * another loopback port.
+ * fewer than three the last is repeated, so the config's three server lines name them all), on `port` (default: a
+ * free one; given when the replicas must be started knowing the proxy's URL, their public URL), with its stats page
+ * on another loopback port.
  */
-export async function startProxy(targets: readonly string[]): Promise<Proxy> {
-  const [port, statsPort] = [await freePort(), await freePort()];
+export async function startProxy(targets: readonly string[], port?: number): Promise<Proxy> {
+  port ??= await freePort();
+  const statsPort = await freePort();
   const hostPorts = targets.map((t) => new URL(t).host);
   const at = (i: number) => hostPorts[Math.min(i, hostPorts.length - 1)]!;
   const url = `http://127.0.0.1:${port}`;
@@ -186,21 +176,11 @@ export async function startProxy(targets: readonly string[]): Promise<Proxy> {
     name: 'haproxy',
   });
   const servers = async () => parseProxyStats(await (await fetch(`http://127.0.0.1:${statsPort}/stats;csv`)).text());
-  async function waitFor(name: string, accept: (status: string) => boolean, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
-    while (Date.now() < deadline) {
-      last = (await servers()).find((s) => s.name === name)?.status ?? 'absent';
-      if (accept(last)) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`the proxy still shows ${name} as ${last} after ${timeoutMs} ms`);
-  }
-  return { url, process: proc, servers, waitFor };
+  return { url, process: proc, servers, waitFor: (name, accept, timeoutMs) => waitForServer(servers, name, accept, timeoutMs) };
 }
 
 /** The next event of `stream`, or a rejection after `ms`. */
-export function nextEvent(stream: SseStream, ms = 5_000): Promise<SseEvent> {
+export function nextEvent(stream: Pick<SseStream, 'next'>, ms = 5_000): Promise<SseEvent> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no SSE event within ${ms} ms`)), ms);
@@ -238,6 +218,29 @@ export function whoami(id: number) {
   return { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'whoami', arguments: {} } } as const;
 }
 
+/** A 2026-07-28 request (`modernRequest`) POSTed to `baseUrl`/mcp with `token`; the JSON-RPC messages of its answer. */
+export async function modernPost(baseUrl: string, token: string, req: ReturnType<typeof modernRequest>): Promise<{ status: number; messages: Array<Record<string, any>> }> {
+  const res = await fetch(`${baseUrl}/mcp`, { method: 'POST', headers: { ...req.headers, authorization: `Bearer ${token}` }, body: JSON.stringify(req.payload) });
+  return { status: res.status, messages: rpcMessages(await res.text()) };
+}
+
+/** The URI of the caller's notes resource, as `resources/list` on `baseUrl` names it. */
+export async function notesUriOf(baseUrl: string, token: string): Promise<string> {
+  const { messages } = await modernPost(baseUrl, token, modernRequest('resources/list'));
+  const resources = messages[0]?.result?.resources as Array<{ uri: string; name: string }> | undefined;
+  const notes = resources?.find((r) => r.name === 'notes');
+  if (!notes) throw new Error(`resources/list on ${baseUrl} named no notes resource: ${JSON.stringify(messages)}`);
+  return notes.uri;
+}
+
+/** Opens a 2026-07-28 `subscriptions/listen` stream on `baseUrl` for `uris`; the stream and its acknowledgment. */
+export async function listenOn(baseUrl: string, token: string, uris: readonly string[], id: string | number): Promise<{ stream: EventStreamResponse; ack: Record<string, any> }> {
+  const req = modernRequest('subscriptions/listen', { notifications: { resourceSubscriptions: uris } }, id);
+  const stream = await openEventStream(`${baseUrl}/mcp`, { method: 'POST', headers: { ...req.headers, authorization: `Bearer ${token}` }, body: JSON.stringify(req.payload) });
+  if (stream.status !== 200) throw new Error(`subscriptions/listen on ${baseUrl} answered HTTP ${stream.status}`);
+  return { stream, ack: JSON.parse((await nextEvent(stream)).data) as Record<string, any> };
+}
+
 /**
  * Opens a legacy stream on `replicaUrl` and initializes its session through `via` (other replicas, or the proxy).
  * @throws when a step is not answered as the transport says (202, then the answer on the stream).
@@ -255,99 +258,4 @@ export async function openInitialized(replicaUrl: string, headers: Record<string
 /** The `sub` a whoami result names. */
 export function whoamiSub(message: Record<string, any>): string {
   return JSON.parse(message.result.content[0].text).sub;
-}
-
-/** A 2026-07-28 stateless tools/call (whoami): the per-request `_meta` envelope and the mirrored headers. */
-const MODERN_WHOAMI = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'tools/call',
-  params: {
-    name: 'whoami',
-    arguments: {},
-    _meta: {
-      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-      'io.modelcontextprotocol/clientInfo': { name: 'scale-test', version: '0' },
-      'io.modelcontextprotocol/clientCapabilities': {},
-    },
-  },
-});
-const MODERN_HEADERS = {
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-  'mcp-protocol-version': '2026-07-28',
-  'mcp-method': 'tools/call',
-  'mcp-name': 'whoami',
-};
-
-/** The `sub` of a whoami tools/call answered as JSON, or undefined for any other answer. */
-function whoamiOf(body: string): string | undefined {
-  try {
-    const message = JSON.parse(body) as { result?: { isError?: boolean; content?: Array<{ text?: string }> } };
-    if (message.result?.isError) return undefined;
-    return (JSON.parse(message.result?.content?.[0]?.text ?? 'null') as { sub?: string } | null)?.sub;
-  } catch {
-    return undefined; // not JSON: not the answer
-  }
-}
-
-export interface LoadOptions {
-  /** The subject every answer must name. */
-  readonly sub: string;
-  /** Loops sending one request after the other. */
-  readonly workers: number;
-  /** How often a failed request is sent again, 200 ms apart, as a client retries one whose connection broke; 0: never. */
-  readonly retries: number;
-  /** Pause between two requests of one loop (default none), to stay under the per-user rate limit. */
-  readonly pauseMs?: number;
-}
-
-export interface LoadResult {
-  readonly sent: number;
-  /** Retries made (each counts once). */
-  readonly retried: number;
-  /** What still failed after its retries, one line each. */
-  readonly failures: readonly string[];
-}
-
-/**
- * Modern-era (2026-07-28, stateless) whoami calls by `token`'s user to `url` (a proxy: round-robin over the
- * replicas) until `until` settles. A request succeeds when it is answered 200 with a whoami result naming `sub`.
- */
-export async function sessionLessLoad(url: string, token: string, until: Promise<void>, options: LoadOptions): Promise<LoadResult> {
-  let done = false;
-  const stop = () => {
-    done = true;
-  };
-  until.then(stop, stop);
-  let sent = 0;
-  let retried = 0;
-  const failures: string[] = [];
-  const once = async (): Promise<string | undefined> => {
-    try {
-      const res = await fetch(`${url}/mcp`, { method: 'POST', headers: { ...MODERN_HEADERS, authorization: `Bearer ${token}` }, body: MODERN_WHOAMI });
-      const body = await res.text();
-      return res.status === 200 && whoamiOf(body) === options.sub ? undefined : `HTTP ${res.status} ${body.slice(0, 160)}`;
-    } catch (err) {
-      return (err as Error).message;
-    }
-  };
-  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  await Promise.all(
-    Array.from({ length: options.workers }, async () => {
-      while (!done) {
-        sent++;
-        const first = await once();
-        let last: string | undefined = first;
-        for (let attempt = 0; attempt < options.retries && last !== undefined; attempt++) {
-          retried++;
-          await pause(200);
-          last = await once();
-        }
-        if (last !== undefined) failures.push(options.retries > 0 ? `${first} / after retries: ${last}` : last);
-        if (options.pauseMs) await pause(options.pauseMs);
-      }
-    }),
-  );
-  return { sent, retried, failures };
 }

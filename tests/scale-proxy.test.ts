@@ -3,7 +3,9 @@
  * uses) on loopback, in front of three resource-server replicas sharing a real Redis. The official SDK client
  * completes both 2025-era flows through it: Streamable HTTP stays on its replica by the affinity the proxy learns
  * from the `Mcp-Session-Id` response header; legacy HTTP+SSE POSTs go round-robin and are relayed over Redis to
- * the replica holding the stream. Which replica answered is read from the replicas' own request logs.
+ * the replica holding the stream. Which replica answered is read from the replicas' own request logs. (The official
+ * v2 SDK client, 2026-07-28 with OAuth and a listen stream across replicas, through the same proxy:
+ * tests/scale-proxy-v2.test.ts.)
  *
  * Under modern-era load: a rolling restart (SIGTERM to each replica in turn, each draining: README "Scale-out") loses
  * no request without any client retry, and the proxy's own counters show no 5xx and nothing re-sent; a replica
@@ -26,15 +28,14 @@ import {
   postMessage,
   redisReachable,
   responseTo,
-  sessionLessLoad,
   startProxy,
   startScaleStack,
   whoami,
   whoamiSub,
-  type Proxy,
-  type ProxyServer,
   type ScaleStack,
 } from './scale-harness.ts';
+import { sessionLessLoad } from './scale-load.ts';
+import { proxyDelta, type Proxy } from './scale-proxy-stats.ts';
 
 const redisUrl = process.env.MCP_LAB_REDIS_URL;
 const reachable = await redisReachable(redisUrl);
@@ -176,16 +177,6 @@ function sessionRefusalTests(suite: ProxySuite): void {
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-/** What each server's counters grew by between two stats readings: 5xx answers, retries, redispatches. */
-function proxyDelta(before: readonly ProxyServer[], after: readonly ProxyServer[]) {
-  return after.map((s, i) => ({
-    name: s.name,
-    responses5xx: s.responses5xx - (before[i]?.responses5xx ?? 0),
-    retries: s.retries - (before[i]?.retries ?? 0),
-    redispatches: s.redispatches - (before[i]?.redispatches ?? 0),
-  }));
-}
 
 describe.runIf(ok)('replicas going away under load, behind HAProxy', () => {
   let stack: ScaleStack;

@@ -20,6 +20,7 @@ import errorHandler from './http/error-handler.ts';
 import jsonBody from './http/json-body.ts';
 import { registerLegacyFixtures, registerModernFixtures } from './mcp/conformance-fixtures.ts';
 import { createModernEra } from './mcp/modern.ts';
+import { announcingNotesChanges } from './mcp/notes-resource.ts';
 import { SessionRegistry } from './mcp/sessions.ts';
 import type { SessionEndReason } from './mcp/sessions.ts';
 import type { SseStreamTransport } from './mcp/sse-transport.ts';
@@ -123,13 +124,15 @@ function createSessionRegistries(config: RsConfig, now: () => number, sweepInter
  * 2026-07-28 requests: stateless, served per request (mcp/modern.ts); nothing here outlives a request but the
  * subscriptions/listen streams, closed with the app.
  */
-function createModern(config: RsConfig, notes: NotesStore, now: () => number, log: FastifyBaseLogger) {
+function createModern(config: RsConfig, notes: NotesStore, state: SharedState, now: () => number, log: FastifyBaseLogger) {
   return createModernEra({
     notes,
+    events: state.serverEvents,
     now,
     log,
     listenKeepAliveMs: config.listenKeepAliveMs,
     maxListenStreams: config.listenMaxStreams,
+    maxListenStreamsPerSubject: config.limits.listenStreamsMaxPerSubject,
     toolsListTtlMs: config.toolsListTtlMs,
     discoverTtlMs: config.discoverTtlMs,
     ...(config.conformanceFixtures ? { extraTools: registerModernFixtures } : {}),
@@ -160,7 +163,8 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   const verifyToken = createTokenVerifier({ config, keys, now, cache: tokenCache });
   const state = deps.state ?? (await openSharedState(config, now, app.log));
   const cookieSessions: CookieSessionStore = state.cookieSessions;
-  const notes = deps.notes ?? openNotesStore(config.dbPath, { now, limits });
+  // Every successful note change is announced to listen streams on every replica (README "Scale-out").
+  const notes = announcingNotesChanges(deps.notes ?? openNotesStore(config.dbPath, { now, limits }), state.serverEvents);
   const sessions = createSessionRegistries(config, now, sweepIntervalMs);
   // A logged-out, replaced or expired cookie session takes the MCP sessions and streams opened with it along.
   cookieSessions.onEnd(function endCookieStreams(id, why) {
@@ -168,7 +172,7 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
     sessions.streamable.endByCookie(id, reason);
     sessions.sse.endByCookie(id, reason);
   });
-  const modern = createModern(config, notes, now, app.log);
+  const modern = createModern(config, notes, state, now, app.log);
   const cookieSweeper = setInterval(function sweepCookies() {
     Promise.resolve(cookieSessions.sweep()).catch((err: unknown) => app.log.warn({ err }, 'cookie-session sweep failed'));
   }, sweepIntervalMs);

@@ -95,6 +95,8 @@ export interface RsLimits {
   readonly sessionsMaxPerSubject: number;
   /** HTTP+SSE streams one subject may hold; the next GET /sse is refused. */
   readonly sseStreamsMaxPerSubject: number;
+  /** 2026-07-28 subscriptions/listen streams one subject may hold on a replica; the next listen is refused. */
+  readonly listenStreamsMaxPerSubject: number;
   /** Cookie sessions one subject may hold; a new one replaces the subject's own oldest. */
   readonly cookieSessionsMaxPerSubject: number;
   /** Cookie sessions in all; beyond, POST /session is refused (503) until some expire. */
@@ -145,6 +147,7 @@ export const LIMIT_SPECS: Readonly<Record<keyof RsLimits, LimitSpec>> = Object.f
   sessionMaxLifetimeMs: { env: 'MCP_SESSION_MAX_LIFETIME_MS', defaultValue: 86_400_000, min: 1_000, max: 604_800_000 },
   sessionsMaxPerSubject: { env: 'MCP_SESSIONS_MAX_PER_SUBJECT', defaultValue: 20, min: 1, max: 10_000 },
   sseStreamsMaxPerSubject: { env: 'MCP_SSE_STREAMS_MAX_PER_SUBJECT', defaultValue: 20, min: 1, max: 10_000 },
+  listenStreamsMaxPerSubject: { env: 'MCP_LISTEN_STREAMS_MAX_PER_SUBJECT', defaultValue: 20, min: 1, max: 10_000 },
   cookieSessionsMaxPerSubject: { env: 'MCP_COOKIE_SESSIONS_MAX_PER_SUBJECT', defaultValue: 10, min: 1, max: 1_000 },
   cookieSessionsMax: { env: 'MCP_COOKIE_SESSIONS_MAX', defaultValue: 100_000, min: 1, max: 10_000_000 },
   cookieSessionMaxLifetimeMs: { env: 'MCP_COOKIE_SESSION_MAX_LIFETIME_MS', defaultValue: 43_200_000, min: 1_000, max: 2_592_000_000 },

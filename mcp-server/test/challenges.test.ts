@@ -5,13 +5,10 @@ import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseWwwAuthenticate, findChallenge } from '@mcp-lab/protocol';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  b64url, INIT_BODY, ISSUER, makeKeys, MCP_HEADERS, mint, PUBLIC_URL, startJwksServer, testApp, toolCall, openSession,
-  mcpError,
-} from './helpers.ts';
-import type { JwksServer, Keys } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { b64url, INIT_BODY, ISSUER, makeKeys, MCP_HEADERS, mint, PUBLIC_URL, toolCall, openSession, mcpError } from './helpers.ts';
+import type { Keys } from './helpers.ts';
+import { useTestRs } from './use-rs.ts';
 
 const PRM_MCP = `${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp`;
 const PRM_SSE = `${PUBLIC_URL}/.well-known/oauth-protected-resource/sse`;
@@ -23,20 +20,10 @@ function invalidRequest(description: string, prm = PRM_MCP): string {
   return `Bearer error="invalid_request", error_description="${description}", resource_metadata="${prm}"`;
 }
 
-let keys: Keys;
+const rs = useTestRs();
 let otherKeys: Keys;
-let jwks: JwksServer;
-let app: FastifyInstance;
-
 beforeAll(async () => {
-  keys = await makeKeys();
   otherKeys = await makeKeys('other-kid');
-  jwks = await startJwksServer(() => [keys.publicJwk]);
-  app = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks` });
-});
-afterAll(async () => {
-  await app?.close();
-  await jwks?.close();
 });
 
 /** Builds a token by hand (header and payload as given, signature from `sign`). */
@@ -86,7 +73,7 @@ const cases: Case[] = [
   },
   {
     name: 'two credentials in one header → 400 invalid_request',
-    authorization: async () => `Bearer ${await mint(keys)}, Bearer ${await mint(keys)}`,
+    authorization: async () => `Bearer ${await mint(rs.keys)}, Bearer ${await mint(rs.keys)}`,
     status: 400,
     challenge: invalidRequest('malformed Bearer credentials'),
     error: 'invalid_request',
@@ -100,42 +87,42 @@ const cases: Case[] = [
   },
   {
     name: 'expired → 401 invalid_token',
-    authorization: async () => `Bearer ${await mint(keys, { exp: nowS() - 120, iat: nowS() - 600 })}`,
+    authorization: async () => `Bearer ${await mint(rs.keys, { exp: nowS() - 120, iat: nowS() - 600 })}`,
     status: 401,
     challenge: invalidToken('the access token expired'),
     error: 'invalid_token',
   },
   {
     name: 'not yet valid (nbf beyond skew) → 401 invalid_token',
-    authorization: async () => `Bearer ${await mint(keys, { nbf: nowS() + 600 })}`,
+    authorization: async () => `Bearer ${await mint(rs.keys, { nbf: nowS() + 600 })}`,
     status: 401,
     challenge: invalidToken("the access token's 'nbf' claim is not acceptable"),
     error: 'invalid_token',
   },
   {
     name: 'wrong issuer → 401 invalid_token',
-    authorization: async () => `Bearer ${await mint(keys, { iss: 'http://127.0.0.1:4998' })}`,
+    authorization: async () => `Bearer ${await mint(rs.keys, { iss: 'http://127.0.0.1:4998' })}`,
     status: 401,
     challenge: invalidToken("the access token's 'iss' claim is not acceptable"),
     error: 'invalid_token',
   },
   {
     name: 'issuer with trailing slash (not exact) → 401 invalid_token',
-    authorization: async () => `Bearer ${await mint(keys, { iss: `${ISSUER}/` })}`,
+    authorization: async () => `Bearer ${await mint(rs.keys, { iss: `${ISSUER}/` })}`,
     status: 401,
     challenge: invalidToken("the access token's 'iss' claim is not acceptable"),
     error: 'invalid_token',
   },
   {
     name: 'wrong audience → 401 invalid_token',
-    authorization: async () => `Bearer ${await mint(keys, { aud: 'http://127.0.0.1:9999/mcp' })}`,
+    authorization: async () => `Bearer ${await mint(rs.keys, { aud: 'http://127.0.0.1:9999/mcp' })}`,
     status: 401,
     challenge: invalidToken("the access token's 'aud' claim is not acceptable"),
     error: 'invalid_token',
   },
   {
     name: 'missing sub → 401 invalid_token',
-    authorization: async () => `Bearer ${await mint(keys, { sub: undefined })}`,
+    authorization: async () => `Bearer ${await mint(rs.keys, { sub: undefined })}`,
     status: 401,
     challenge: invalidToken("the access token's 'sub' claim is not acceptable"),
     error: 'invalid_token',
@@ -151,7 +138,7 @@ const cases: Case[] = [
   {
     name: 'HS256 signed with the public key → 401 invalid_token',
     authorization: async () => {
-      const secret = JSON.stringify(keys.publicJwk);
+      const secret = JSON.stringify(rs.keys.publicJwk);
       return `Bearer ${handmade(
         { alg: 'HS256', kid: 'test-key-1', typ: 'at+jwt' },
         { iss: ISSUER, sub: 'alice', aud: `${PUBLIC_URL}/mcp`, exp: nowS() + 300, scope: 'notes:read notes:write' },
@@ -165,7 +152,7 @@ const cases: Case[] = [
   {
     name: 'tampered payload → 401 invalid_token',
     authorization: async () => {
-      const [h, , s] = (await mint(keys, { sub: 'alice' })).split('.');
+      const [h, , s] = (await mint(rs.keys, { sub: 'alice' })).split('.');
       const forged = b64url(JSON.stringify({ iss: ISSUER, sub: 'bob', aud: `${PUBLIC_URL}/mcp`, exp: nowS() + 300 }));
       return `Bearer ${h}.${forged}.${s}`;
     },
@@ -189,7 +176,7 @@ const cases: Case[] = [
   },
   {
     name: 'ID token typ → 401 invalid_token',
-    authorization: async () => `Bearer ${await mint(keys, {}, { typ: 'id_token+jwt' })}`,
+    authorization: async () => `Bearer ${await mint(rs.keys, {}, { typ: 'id_token+jwt' })}`,
     status: 401,
     challenge: invalidToken('the token is not an access token (typ)'),
     error: 'invalid_token',
@@ -199,7 +186,7 @@ const cases: Case[] = [
 describe('challenges on POST /mcp', () => {
   it.each(cases)('$name', async ({ authorization, status, challenge, error }) => {
     const auth = await authorization();
-    const res = await app.inject({
+    const res = await rs.app.inject({
       method: 'POST',
       url: '/mcp',
       headers: { ...MCP_HEADERS, ...(auth !== undefined ? { authorization: auth } : {}) },
@@ -222,7 +209,7 @@ describe('challenges name the endpoint that was called', () => {
     { method: 'DELETE' as const, url: '/mcp', prm: PRM_MCP },
     { method: 'POST' as const, url: '/session', prm: `${PUBLIC_URL}/.well-known/oauth-protected-resource` },
   ])('$method $url without credentials → 401 naming $prm', async ({ method, url, prm }) => {
-    const res = await app.inject({ method, url, headers: { 'content-type': 'application/json' }, payload: method === 'POST' ? '{}' : undefined });
+    const res = await rs.app.inject({ method, url, headers: { 'content-type': 'application/json' }, payload: method === 'POST' ? '{}' : undefined });
     expect(res.statusCode).toBe(401);
     expect(res.headers['www-authenticate']).toBe(`Bearer scope="notes:read", resource_metadata="${prm}"`);
   });
@@ -230,8 +217,8 @@ describe('challenges name the endpoint that was called', () => {
 
 describe('more malformed requests', () => {
   it('two Authorization headers → 400 invalid_request', async () => {
-    const token = await mint(keys);
-    const res = await app.inject({
+    const token = await mint(rs.keys);
+    const res = await rs.app.inject({
       method: 'POST',
       url: '/mcp',
       headers: MCP_HEADERS,
@@ -244,8 +231,8 @@ describe('more malformed requests', () => {
   });
 
   it('token in the query string → 400 invalid_request', async () => {
-    const token = await mint(keys);
-    const res = await app.inject({ method: 'POST', url: `/mcp?access_token=${token}`, headers: MCP_HEADERS, payload: INIT_BODY });
+    const token = await mint(rs.keys);
+    const res = await rs.app.inject({ method: 'POST', url: `/mcp?access_token=${token}`, headers: MCP_HEADERS, payload: INIT_BODY });
     expect(res.statusCode).toBe(400);
     expect(res.headers['www-authenticate']).toBe(invalidRequest('access tokens must not be sent in the query string'));
   });
@@ -253,9 +240,9 @@ describe('more malformed requests', () => {
 
 describe('insufficient permissions', () => {
   it('tools/call notes_add with only notes:read → 403 insufficient_scope naming notes:write', async () => {
-    const token = await mint(keys, { scope: 'notes:read' });
-    const sid = await openSession(app, token);
-    const res = await app.inject({
+    const token = await mint(rs.keys, { scope: 'notes:read' });
+    const sid = await openSession(rs.app, token);
+    const res = await rs.app.inject({
       method: 'POST',
       url: '/mcp',
       headers: { ...MCP_HEADERS, authorization: `Bearer ${token}`, 'mcp-session-id': sid },
@@ -277,9 +264,9 @@ describe('insufficient permissions', () => {
   });
 
   it('a batch needing read and write, with no scopes → 403 naming every needed scope at once', async () => {
-    const token = await mint(keys, { scope: '' });
-    const sid = await openSession(app, token);
-    const res = await app.inject({
+    const token = await mint(rs.keys, { scope: '' });
+    const sid = await openSession(rs.app, token);
+    const res = await rs.app.inject({
       method: 'POST',
       url: '/mcp',
       headers: { ...MCP_HEADERS, authorization: `Bearer ${token}`, 'mcp-session-id': sid },
@@ -292,9 +279,9 @@ describe('insufficient permissions', () => {
   });
 
   it('scp array claim grants permissions', async () => {
-    const token = await mint(keys, { scope: undefined, scp: ['notes:read'] });
-    const sid = await openSession(app, token);
-    const res = await app.inject({
+    const token = await mint(rs.keys, { scope: undefined, scp: ['notes:read'] });
+    const sid = await openSession(rs.app, token);
+    const res = await rs.app.inject({
       method: 'POST',
       url: '/mcp',
       headers: { ...MCP_HEADERS, authorization: `Bearer ${token}`, 'mcp-session-id': sid },

@@ -97,6 +97,7 @@ function limitTests(): void {
       sessionMaxLifetimeMs: 86_400_000,
       sessionsMaxPerSubject: 20,
       sseStreamsMaxPerSubject: 20,
+      listenStreamsMaxPerSubject: 20,
       cookieSessionsMaxPerSubject: 10,
       cookieSessionsMax: 100_000,
       cookieSessionMaxLifetimeMs: 43_200_000,

@@ -2,33 +2,18 @@
  * The lean tools/call path: same checks, same answer as the SDK transport (JSON instead of one SSE event), and
  * everything it does not handle still reaches the SDK transport unchanged.
  */
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { leanToolCall, runLeanToolCall } from '../src/mcp/lean-tool-call.ts';
 import { parseSse, rpcMessages } from '@mcp-lab/test-kit/sse';
-import { makeKeys, MCP_HEADERS, mint, openSession, PUBLIC_URL, startJwksServer, testApp, toolCall } from './helpers.ts';
-import type { JwksServer, Keys } from './helpers.ts';
+import { MCP_HEADERS, openSession, PUBLIC_URL, toolCall } from './helpers.ts';
+import { useTestRs } from './use-rs.ts';
 
-let keys: Keys;
-let jwks: JwksServer;
-let app: FastifyInstance;
-let alice: string;
-let reader: string;
-
-beforeAll(async () => {
-  keys = await makeKeys();
-  jwks = await startJwksServer(() => [keys.publicJwk]);
-  app = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks` });
-  alice = await mint(keys, { sub: 'alice', email: 'alice@example.com' });
-  reader = await mint(keys, { sub: 'reader', scope: 'notes:read' });
-});
-afterAll(async () => {
-  await app?.close();
-  await jwks?.close();
+const rs = useTestRs({}, {
+  tokens: { alice: { sub: 'alice', email: 'alice@example.com' }, reader: { sub: 'reader', scope: 'notes:read' } },
 });
 
 function post(token: string, sid: string, body: unknown, headers: Record<string, string> = {}) {
-  return app.inject({
+  return rs.app.inject({
     method: 'POST',
     url: '/mcp',
     headers: { ...MCP_HEADERS, authorization: `Bearer ${token}`, 'mcp-session-id': sid, ...headers },
@@ -56,9 +41,9 @@ describe('lean tools/call in a Streamable HTTP session', () => {
     ['notes_list', {}],
     ['notes_delete', { id: 'no-such-note' }],
   ])('answers %s %j with JSON byte-identical to the SDK transport answer', async (name, args) => {
-    const sid = await openSession(app, alice);
-    const lean = await post(alice, sid, toolCall(name, args, 7));
-    const sdk = await post(alice, sid, viaSdk(name, args, 7));
+    const sid = await openSession(rs.app, rs.tokens.alice);
+    const lean = await post(rs.tokens.alice, sid, toolCall(name, args, 7));
+    const sdk = await post(rs.tokens.alice, sid, viaSdk(name, args, 7));
     expect(lean.statusCode).toBe(200);
     expect(sdk.statusCode).toBe(200);
     expect(lean.headers['content-type']).toMatch(/^application\/json/);
@@ -68,20 +53,20 @@ describe('lean tools/call in a Streamable HTTP session', () => {
   });
 
   it('adds a note with validated arguments and returns it as the SDK would', async () => {
-    const sid = await openSession(app, alice);
-    const res = await post(alice, sid, toolCall('notes_add', { text: 'lean', extra: 1 }, 'req-1'));
+    const sid = await openSession(rs.app, rs.tokens.alice);
+    const res = await post(rs.tokens.alice, sid, toolCall('notes_add', { text: 'lean', extra: 1 }, 'req-1'));
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     const msg = JSON.parse(res.body);
     expect(Object.keys(msg)).toEqual(['result', 'jsonrpc', 'id']);
     expect(msg.id).toBe('req-1');
     expect(JSON.parse(msg.result.content[0].text)).toMatchObject({ text: 'lean' });
-    const list = rpcMessages((await post(alice, sid, toolCall('notes_list'))).body)[0]!;
+    const list = rpcMessages((await post(rs.tokens.alice, sid, toolCall('notes_list'))).body)[0]!;
     expect(JSON.parse(list.result.content[0].text).map((n: { text: string }) => n.text)).toContain('lean');
   });
 
   it('still refuses a tool the token lacks the permission for (403 insufficient_scope with the scope)', async () => {
-    const sid = await openSession(app, reader);
-    const res = await post(reader, sid, toolCall('notes_add', { text: 'x' }));
+    const sid = await openSession(rs.app, rs.tokens.reader);
+    const res = await post(rs.tokens.reader, sid, toolCall('notes_add', { text: 'x' }));
     expect(res.statusCode).toBe(403);
     expect(res.headers['www-authenticate']).toBe(
       `Bearer error="insufficient_scope", error_description="this operation needs notes:write", scope="notes:write", resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp"`,
@@ -89,14 +74,14 @@ describe('lean tools/call in a Streamable HTTP session', () => {
   });
 
   it("still refuses another user's session (403) and an unknown one (404)", async () => {
-    const sid = await openSession(app, alice);
-    expect((await post(reader, sid, toolCall('whoami'))).statusCode).toBe(403);
-    expect((await post(alice, 'no-such-session', toolCall('whoami'))).statusCode).toBe(404);
+    const sid = await openSession(rs.app, rs.tokens.alice);
+    expect((await post(rs.tokens.reader, sid, toolCall('whoami'))).statusCode).toBe(403);
+    expect((await post(rs.tokens.alice, 'no-such-session', toolCall('whoami'))).statusCode).toBe(404);
   });
 
   it('leaves invalid arguments to the SDK, which answers with its own tool error', async () => {
-    const sid = await openSession(app, alice);
-    const res = await post(alice, sid, toolCall('notes_add', { text: '' }));
+    const sid = await openSession(rs.app, rs.tokens.alice);
+    const res = await post(rs.tokens.alice, sid, toolCall('notes_add', { text: '' }));
     expect(res.headers['content-type']).toBe('text/event-stream');
     const [msg] = rpcMessages(res.body);
     expect(msg?.result?.isError).toBe(true);
@@ -104,14 +89,14 @@ describe('lean tools/call in a Streamable HTTP session', () => {
   });
 
   it('leaves an unknown tool, a batch and a notification to the SDK transport', async () => {
-    const sid = await openSession(app, alice);
-    const unknown = await post(alice, sid, toolCall('no_such_tool'));
+    const sid = await openSession(rs.app, rs.tokens.alice);
+    const unknown = await post(rs.tokens.alice, sid, toolCall('no_such_tool'));
     expect(unknown.headers['content-type']).toBe('text/event-stream');
     expect(rpcMessages(unknown.body)[0]?.result?.isError).toBe(true);
-    const batch = await post(alice, sid, [toolCall('whoami', {}, 1), toolCall('notes_list', {}, 2)]);
+    const batch = await post(rs.tokens.alice, sid, [toolCall('whoami', {}, 1), toolCall('notes_list', {}, 2)]);
     expect(batch.headers['content-type']).toBe('text/event-stream');
     expect(rpcMessages(batch.body).map((m) => m.id).sort()).toEqual([1, 2]);
-    const notification = await post(alice, sid, { jsonrpc: '2.0', method: 'notifications/initialized' });
+    const notification = await post(rs.tokens.alice, sid, { jsonrpc: '2.0', method: 'notifications/initialized' });
     expect(notification.statusCode).toBe(202);
   });
 
@@ -120,8 +105,8 @@ describe('lean tools/call in a Streamable HTTP session', () => {
     ['Accept without application/json', { accept: 'text/event-stream' }, 406],
     ['an unsupported MCP-Protocol-Version', { 'mcp-protocol-version': '1999-01-01' }, 400],
   ])('answers as the SDK transport for %s', async (_label, headers, status) => {
-    const sid = await openSession(app, alice);
-    const res = await post(alice, sid, toolCall('whoami'), headers);
+    const sid = await openSession(rs.app, rs.tokens.alice);
+    const res = await post(rs.tokens.alice, sid, toolCall('whoami'), headers);
     expect(res.statusCode).toBe(status);
     expect(JSON.parse(res.body)).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 } });
   });

@@ -1,30 +1,15 @@
 /** DNS-rebinding protection on `Host` as well as `Origin`, and `iat` in the future refused. */
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hostValue, loadConfig } from '../src/config.ts';
-import { INIT_BODY, ISSUER, makeKeys, MCP_HEADERS, mint, PUBLIC_URL, startJwksServer, testApp } from './helpers.ts';
-import type { JwksServer, Keys } from './helpers.ts';
+import { INIT_BODY, ISSUER, MCP_HEADERS, mint, PUBLIC_URL, testApp } from './helpers.ts';
+import { useTestRs } from './use-rs.ts';
 
 const PRM_MCP = `${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp`;
 
-let keys: Keys;
-let jwks: JwksServer;
-let app: FastifyInstance;
-let alice: string;
-
-beforeAll(async () => {
-  keys = await makeKeys();
-  jwks = await startJwksServer(() => [keys.publicJwk]);
-  app = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks` });
-  alice = await mint(keys);
-});
-afterAll(async () => {
-  await app?.close();
-  await jwks?.close();
-});
+const rs = useTestRs({}, { tokens: { alice: {} } });
 
 const init = (headers: Record<string, string>) =>
-  app.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, authorization: `Bearer ${alice}`, ...headers }, payload: INIT_BODY });
+  rs.app.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, authorization: `Bearer ${rs.tokens.alice}`, ...headers }, payload: INIT_BODY });
 
 describe('Host check (DNS rebinding)', () => {
   it('refuses a foreign Host on /mcp with 403 forbidden_host, even with a valid token and no Origin', async () => {
@@ -35,16 +20,16 @@ describe('Host check (DNS rebinding)', () => {
   });
 
   it('refuses a foreign Host on GET /sse and POST /session', async () => {
-    const sse = await app.inject({ method: 'GET', url: '/sse', headers: { host: 'rebound.example', authorization: `Bearer ${alice}` } });
+    const sse = await rs.app.inject({ method: 'GET', url: '/sse', headers: { host: 'rebound.example', authorization: `Bearer ${rs.tokens.alice}` } });
     expect(sse.statusCode).toBe(403);
-    const session = await app.inject({ method: 'POST', url: '/session', headers: { host: 'rebound.example', authorization: `Bearer ${alice}` } });
+    const session = await rs.app.inject({ method: 'POST', url: '/session', headers: { host: 'rebound.example', authorization: `Bearer ${rs.tokens.alice}` } });
     expect(session.statusCode).toBe(403);
     expect(session.headers['set-cookie']).toBeUndefined();
   });
 
   it('refuses the public host name on another port', async () => {
     expect((await init({ host: '127.0.0.1.nip.io:3999' })).statusCode).toBe(403);
-    const publicHostApp = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_PUBLIC_URL: 'http://mcp.example:3999' });
+    const publicHostApp = await testApp({ ...rs.jwksEnv, MCP_PUBLIC_URL: 'http://mcp.example:3999' });
     try {
       const res = await publicHostApp.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, host: 'mcp.example:4000' }, payload: INIT_BODY });
       expect(res.statusCode).toBe(403);
@@ -60,9 +45,9 @@ describe('Host check (DNS rebinding)', () => {
   });
 
   it('accepts the hosts of MCP_ALLOWED_HOSTS (a name alone allows every port) and only them', async () => {
-    const proxied = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_ALLOWED_HOSTS: 'mcp.example, other.example:8443' });
+    const proxied = await testApp({ ...rs.jwksEnv, MCP_ALLOWED_HOSTS: 'mcp.example, other.example:8443' });
     try {
-      const h = (host: string) => proxied.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, host, authorization: `Bearer ${alice}` }, payload: INIT_BODY });
+      const h = (host: string) => proxied.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, host, authorization: `Bearer ${rs.tokens.alice}` }, payload: INIT_BODY });
       expect((await h('mcp.example')).statusCode).toBe(200);
       expect((await h('MCP.example:443')).statusCode).toBe(200);
       expect((await h('other.example:8443')).statusCode).toBe(200);
@@ -74,7 +59,7 @@ describe('Host check (DNS rebinding)', () => {
   });
 
   it('leaves the metadata documents readable from any Host (public, nothing to rebind to)', async () => {
-    const res = await app.inject({ method: 'GET', url: '/.well-known/oauth-protected-resource/mcp', headers: { host: 'evil.example' } });
+    const res = await rs.app.inject({ method: 'GET', url: '/.well-known/oauth-protected-resource/mcp', headers: { host: 'evil.example' } });
     expect(res.statusCode).toBe(200);
   });
 
@@ -91,8 +76,8 @@ describe('Host check (DNS rebinding)', () => {
 describe('iat in the future', () => {
   it('refuses a token issued beyond the clock skew in the future with 401 invalid_token', async () => {
     const nowS = Math.floor(Date.now() / 1000);
-    const future = await mint(keys, { iat: nowS + 10 * 365 * 86_400, exp: nowS + 10 * 365 * 86_400 + 300 });
-    const res = await app.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, authorization: `Bearer ${future}` }, payload: INIT_BODY });
+    const future = await mint(rs.keys, { iat: nowS + 10 * 365 * 86_400, exp: nowS + 10 * 365 * 86_400 + 300 });
+    const res = await rs.app.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, authorization: `Bearer ${future}` }, payload: INIT_BODY });
     expect(res.statusCode).toBe(401);
     expect(res.headers['www-authenticate']).toBe(
       `Bearer error="invalid_token", error_description="the access token's 'iat' claim is in the future", resource_metadata="${PRM_MCP}"`,
@@ -101,9 +86,9 @@ describe('iat in the future', () => {
 
   it('refuses iat just past the skew, and accepts it within', async () => {
     const nowS = Math.floor(Date.now() / 1000);
-    const past = await mint(keys, { iat: nowS + 45 });
+    const past = await mint(rs.keys, { iat: nowS + 45 });
     expect((await init({ authorization: `Bearer ${past}` })).statusCode).toBe(401);
-    const within = await mint(keys, { iat: nowS + 20 });
+    const within = await mint(rs.keys, { iat: nowS + 20 });
     expect((await init({ authorization: `Bearer ${within}` })).statusCode).toBe(200);
   });
 });
@@ -111,10 +96,10 @@ describe('iat in the future', () => {
 describe('per-subject rate limit', () => {
   it('refuses requests past MCP_RATE_LIMIT_BURST with 429, Retry-After and a JSON-RPC error; another user is not limited; it refills at MCP_RATE_LIMIT_PER_S', async () => {
     let t = Date.now();
-    const limited = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_RATE_LIMIT_PER_S: '2', MCP_RATE_LIMIT_BURST: '3' }, { now: () => t });
+    const limited = await testApp({ ...rs.jwksEnv, MCP_RATE_LIMIT_PER_S: '2', MCP_RATE_LIMIT_BURST: '3' }, { now: () => t });
     try {
-      const mallory = await mint(keys, { sub: 'mallory' });
-      const bob = await mint(keys, { sub: 'bob' });
+      const mallory = await mint(rs.keys, { sub: 'mallory' });
+      const bob = await mint(rs.keys, { sub: 'bob' });
       const hit = (tok: string) =>
         limited.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, authorization: `Bearer ${tok}` }, payload: INIT_BODY });
       for (let i = 0; i < 3; i++) expect((await hit(mallory)).statusCode).toBe(200);
@@ -136,9 +121,9 @@ describe('per-subject rate limit', () => {
   });
 
   it('answers a rate-limited POST /session with an OAuth-style 429 body', async () => {
-    const limited = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_RATE_LIMIT_PER_S: '1', MCP_RATE_LIMIT_BURST: '1' }, { now: () => 0 });
+    const limited = await testApp({ ...rs.jwksEnv, MCP_RATE_LIMIT_PER_S: '1', MCP_RATE_LIMIT_BURST: '1' }, { now: () => 0 });
     try {
-      const tok = await mint(keys, { sub: 'cookie-storm', iat: 0, exp: 300 });
+      const tok = await mint(rs.keys, { sub: 'cookie-storm', iat: 0, exp: 300 });
       expect((await limited.inject({ method: 'POST', url: '/session', headers: { authorization: `Bearer ${tok}` } })).statusCode).toBe(204);
       const refused = await limited.inject({ method: 'POST', url: '/session', headers: { authorization: `Bearer ${tok}` } });
       expect(refused.statusCode).toBe(429);

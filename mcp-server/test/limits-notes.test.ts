@@ -2,38 +2,24 @@
  * Per-user notes quotas (count, length, bytes) and notes_list pages: each limit answers a tool error that names
  * it, on the lean path and through the SDK alike, and another user's notes are untouched.
  */
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rpcMessages } from '@mcp-lab/test-kit/sse';
-import { makeKeys, MCP_HEADERS, mint, openSession, startJwksServer, testApp, toolCall } from './helpers.ts';
-import type { JwksServer, Keys } from './helpers.ts';
+import { MCP_HEADERS, mint, openSession, testApp, toolCall } from './helpers.ts';
+import { useTestRs } from './use-rs.ts';
 
-let keys: Keys;
-let jwks: JwksServer;
-let app: FastifyInstance;
-
-beforeAll(async () => {
-  keys = await makeKeys();
-  jwks = await startJwksServer(() => [keys.publicJwk]);
-  app = await testApp({
-    MCP_JWKS_URL: `${jwks.url}/jwks`,
-    MCP_NOTES_MAX_PER_USER: '3',
-    MCP_NOTE_MAX_CHARS: '10',
-    MCP_NOTES_MAX_BYTES_PER_USER: '24',
-    MCP_NOTES_PAGE_SIZE_MAX: '2',
-  });
-});
-afterAll(async () => {
-  await app?.close();
-  await jwks?.close();
+const rs = useTestRs({
+  MCP_NOTES_MAX_PER_USER: '3',
+  MCP_NOTE_MAX_CHARS: '10',
+  MCP_NOTES_MAX_BYTES_PER_USER: '24',
+  MCP_NOTES_PAGE_SIZE_MAX: '2',
 });
 
 /** A fresh user with an open session; each test gets its own so that quotas do not carry over. */
 async function user(sub: string) {
-  const token = await mint(keys, { sub });
-  const sid = await openSession(app, token);
+  const token = await mint(rs.keys, { sub });
+  const sid = await openSession(rs.app, token);
   const call = async (body: unknown) => {
-    const res = await app.inject({
+    const res = await rs.app.inject({
       method: 'POST',
       url: '/mcp',
       headers: { ...MCP_HEADERS, authorization: `Bearer ${token}`, 'mcp-session-id': sid },
@@ -132,9 +118,9 @@ describe('notes_list pages', () => {
   });
 
   it('ends a page before MCP_NOTES_PAGE_MAX_BYTES of text (one note at least), the rest on the next page', async () => {
-    const small = await testApp({ MCP_JWKS_URL: `${jwks.url}/jwks`, MCP_NOTES_PAGE_MAX_BYTES: '10', MCP_NOTES_PAGE_SIZE_MAX: '100' });
+    const small = await testApp({ ...rs.jwksEnv, MCP_NOTES_PAGE_MAX_BYTES: '10', MCP_NOTES_PAGE_SIZE_MAX: '100' });
     try {
-      const token = await mint(keys, { sub: 'page-bytes' });
+      const token = await mint(rs.keys, { sub: 'page-bytes' });
       const sid = await openSession(small, token);
       const tool = async (name: string, args: Record<string, unknown> = {}) => {
         const res = await small.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, authorization: `Bearer ${token}`, 'mcp-session-id': sid }, payload: toolCall(name, args) });

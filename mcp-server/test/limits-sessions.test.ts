@@ -4,30 +4,25 @@
  * are real (a listening RS, fetch); time is an injected clock, swept every 20 ms.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INIT_BODY, MCP_HEADERS, mint, openEventStream, startListeningRs, toolCall } from './helpers.ts';
-import type { EventStream, ListeningRs, SseEvent } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { INIT_BODY, MCP_HEADERS, mint, openEventStream, toolCall } from './helpers.ts';
+import type { EventStream, SseEvent } from './helpers.ts';
+import { useListeningRs } from './use-rs.ts';
 
-let rs: ListeningRs;
 let t = Date.now();
 const nowS = () => Math.floor(t / 1000);
 
-beforeAll(async () => {
-  rs = await startListeningRs(
-    {
-      MCP_SESSIONS_MAX_PER_SUBJECT: '2',
-      MCP_SSE_STREAMS_MAX_PER_SUBJECT: '3',
-      MCP_SESSION_IDLE_TIMEOUT_MS: '600000',
-      MCP_SESSION_MAX_LIFETIME_MS: '1200000',
-      MCP_COOKIE_SESSIONS_MAX_PER_SUBJECT: '2',
-      MCP_COOKIE_SESSION_MAX_LIFETIME_MS: '300000',
-    },
-    { now: () => t, sweepIntervalMs: 20 },
-  );
-});
-afterAll(async () => {
-  await rs?.close();
-});
+const rs = useListeningRs(
+  {
+    MCP_SESSIONS_MAX_PER_SUBJECT: '2',
+    MCP_SSE_STREAMS_MAX_PER_SUBJECT: '3',
+    MCP_SESSION_IDLE_TIMEOUT_MS: '600000',
+    MCP_SESSION_MAX_LIFETIME_MS: '1200000',
+    MCP_COOKIE_SESSIONS_MAX_PER_SUBJECT: '2',
+    MCP_COOKIE_SESSION_MAX_LIFETIME_MS: '300000',
+  },
+  { deps: { now: () => t, sweepIntervalMs: 20 } },
+);
 
 /** A token for `sub` at the injected clock, for the resource at `path`. */
 function token(sub: string, path: '/mcp' | '/sse' | '', lifeS = 7_200): Promise<string> {

@@ -2,18 +2,11 @@
  * 2026-07-28 `subscriptions/listen` on a real socket: a long-lived POST whose response is an SSE stream that opens
  * with the acknowledgment, stays alive with SSE comments, and ends when the token that opened it expires.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mint, modernRequest, startListeningRs } from './helpers.ts';
-import type { ListeningRs } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { mint, modernRequest } from './helpers.ts';
+import { useListeningRs } from './use-rs.ts';
 
-let rs: ListeningRs;
-
-beforeAll(async () => {
-  rs = await startListeningRs({ MCP_LISTEN_KEEPALIVE_MS: '50' });
-});
-afterAll(async () => {
-  await rs?.close();
-});
+const rs = useListeningRs({ MCP_LISTEN_KEEPALIVE_MS: '50' });
 
 async function listen(token: string | undefined, signal?: AbortSignal) {
   const req = modernRequest('subscriptions/listen', { notifications: { toolsListChanged: true } }, 77);

@@ -7,28 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openSse } from '@mcp-lab/test-kit/sse';
-import { ISSUER, mint, startListeningRs } from './helpers.ts';
-import type { Keys, ListeningRs } from './helpers.ts';
+import { ISSUER, mint } from './helpers.ts';
+import { useListeningRs } from './use-rs.ts';
 
-let keys: Keys;
-let rs: ListeningRs;
-let app: FastifyInstance;
-let base: string;
-let alice: string;
-let bob: string;
-
-beforeAll(async () => {
-  rs = await startListeningRs();
-  ({ keys, app, base } = rs);
-  alice = await mint(keys, { sub: 'alice', aud: `${base}/mcp` });
-  bob = await mint(keys, { sub: 'bob', aud: `${base}/sse` });
-});
-afterAll(async () => {
-  await rs?.close();
-});
+const rs = useListeningRs({}, { tokens: (base) => ({ alice: { sub: 'alice', aud: `${base}/mcp` }, bob: { sub: 'bob', aud: `${base}/sse` } }) });
 
 function text(result: unknown): unknown {
   const content = (result as { content: Array<{ type: string; text: string }> }).content;
@@ -58,7 +42,7 @@ describe('main.ts', () => {
 function streamableHttpTests(): void {
   it('serves a Streamable HTTP session to the SDK client', async () => {
     const client = new Client({ name: 'rs-test', version: '1' });
-    const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { authorization: `Bearer ${alice}` } } });
+    const transport = new StreamableHTTPClientTransport(new URL(`${rs.base}/mcp`), { requestInit: { headers: { authorization: `Bearer ${rs.tokens.alice}` } } });
     await client.connect(transport);
     try {
       const tools = await client.listTools();
@@ -82,8 +66,8 @@ function streamableHttpTests(): void {
       return res;
     };
     const client = new Client({ name: 'rs-test', version: '1' });
-    const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
-      requestInit: { headers: { authorization: `Bearer ${alice}` } },
+    const transport = new StreamableHTTPClientTransport(new URL(`${rs.base}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${rs.tokens.alice}` } },
       fetch: recordingFetch,
     });
     await client.connect(transport);
@@ -107,10 +91,10 @@ function streamableHttpTests(): void {
 function httpSseTests(): void {
   it('serves an HTTP+SSE session to the SDK client', async () => {
     const client = new Client({ name: 'rs-test', version: '1' });
-    const transport = new SSEClientTransport(new URL(`${base}/sse`), { requestInit: { headers: { authorization: `Bearer ${bob}` } } });
+    const transport = new SSEClientTransport(new URL(`${rs.base}/sse`), { requestInit: { headers: { authorization: `Bearer ${rs.tokens.bob}` } } });
     await client.connect(transport);
     try {
-      expect(text(await client.callTool({ name: 'whoami', arguments: {} }))).toMatchObject({ sub: 'bob', aud: [`${base}/sse`] });
+      expect(text(await client.callTool({ name: 'whoami', arguments: {} }))).toMatchObject({ sub: 'bob', aud: [`${rs.base}/sse`] });
       const note = text(await client.callTool({ name: 'notes_add', arguments: { text: 'bob via sse' } })) as { id: string; text: string };
       expect(note.text).toBe('bob via sse');
       const list = text(await client.callTool({ name: 'notes_list', arguments: {} })) as Array<{ text: string }>;
@@ -121,18 +105,18 @@ function httpSseTests(): void {
   });
 
   it("refuses user B's token on user A's SSE session", async () => {
-    const sse = await openSse(`${base}/sse`, { authorization: `Bearer ${alice}` });
+    const sse = await openSse(`${rs.base}/sse`, { authorization: `Bearer ${rs.tokens.alice}` });
     try {
       const url = sse.endpoint;
       const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } });
-      const asBob = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${bob}`, 'content-type': 'application/json' }, body });
+      const asBob = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${rs.tokens.bob}`, 'content-type': 'application/json' }, body });
       expect(asBob.status).toBe(403);
       // Another user's session is no scope problem: no Bearer challenge, nothing to re-authorize for.
       expect(asBob.headers.get('www-authenticate')).toBeNull();
       expect(await asBob.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -31403, data: { error: 'session_forbidden', error_description: 'this session belongs to a different user' } } });
       const anonymous = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       expect(anonymous.status).toBe(401);
-      const asAlice = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' }, body });
+      const asAlice = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${rs.tokens.alice}`, 'content-type': 'application/json' }, body });
       expect(asAlice.status).toBe(202);
     } finally {
       sse.close();

@@ -6,6 +6,7 @@ import { extractCredentials, forgetBearerToken } from '../src/auth/credentials.t
 import { permissionsOf } from '../src/auth/permissions.ts';
 import { requiredPermissions } from '../src/mcp/tool-permissions.ts';
 import { openNotesStore } from '../src/notes/store.ts';
+import { cookieSessionContract } from './cookie-session-contract.ts';
 
 describe('permissionsOf', () => {
   const scope = { permissionsFrom: { kind: 'scope' as const }, permissionMap: {} };
@@ -75,66 +76,8 @@ describe('forgetBearerToken', () => {
   });
 });
 
-describe('cookie sessions', () => {
-  const limits = { cookieSessionsMaxPerSubject: 2, cookieSessionsMax: 3, cookieSessionMaxLifetimeMs: 3_600_000 };
-  const user = (sub: string, exp = 10_000) => ({ iss: 'i', sub, aud: [], permissions: [], exp });
-
-  it('forget a session once its token expired', () => {
-    let t = 1_000_000;
-    const store = createCookieSessionStore(() => t);
-    const { id } = store.create(user('s', 1_000 + 60));
-    expect(store.get(id)?.sub).toBe('s');
-    t = (1_000 + 60) * 1000;
-    expect(store.get(id)).toBeUndefined();
-  });
-
-  it('forget a session at its maximum lifetime even when the token lives longer', () => {
-    let t = 0;
-    const store = createCookieSessionStore(() => t, limits);
-    const { id, expiresAtMs } = store.create(user('s'));
-    expect(expiresAtMs).toBe(3_600_000);
-    t = 3_600_000;
-    expect(store.get(id)).toBeUndefined();
-  });
-
-  it("replace the subject's own oldest session at its cap, never another subject's", () => {
-    const store = createCookieSessionStore(() => 0, limits);
-    const ended: string[] = [];
-    store.onEnd((id, why) => ended.push(`${id}:${why}`));
-    const bob = store.create(user('bob')).id;
-    const a1 = store.create(user('alice')).id;
-    const a2 = store.create(user('alice')).id;
-    const a3 = store.create(user('alice')).id;
-    expect(store.get(a1)).toBeUndefined();
-    expect(store.get(a2)?.sub).toBe('alice');
-    expect(store.get(a3)?.sub).toBe('alice');
-    expect(store.get(bob)?.sub).toBe('bob');
-    expect(store.countOf(user('alice'))).toBe(2);
-    expect(ended).toEqual([`${a1}:replaced`]);
-  });
-
-  it('refuse a new session with 503 when the whole store is full of live sessions', () => {
-    const store = createCookieSessionStore(() => 0, limits);
-    const kept = [store.create(user('a')).id, store.create(user('b')).id, store.create(user('c')).id];
-    let error: unknown;
-    try {
-      store.create(user('d'));
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toMatchObject({ code: 'cookie_sessions_full', status: 503 });
-    for (const id of kept) expect(store.get(id)).toBeDefined();
-  });
-
-  it('make room from expired sessions before refusing', () => {
-    let t = 0;
-    const store = createCookieSessionStore(() => t, limits);
-    store.create(user('a', 1));
-    store.create(user('b'));
-    store.create(user('c'));
-    t = 1_000;
-    expect(store.create(user('d')).id).toBeTypeOf('string');
-  });
+describe('cookie sessions (in memory)', () => {
+  cookieSessionContract(async (limits, clock) => ({ store: createCookieSessionStore(() => clock.t, limits), close: async () => {} }));
 });
 
 describe('notes store', () => {

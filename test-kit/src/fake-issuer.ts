@@ -5,7 +5,7 @@
  * Registration (RFC 7591), an authorization endpoint that approves at once (redirect with `code`, `state` and the
  * RFC 9207 `iss`; no login page), and a token endpoint that checks the code's client, redirect_uri, RFC 8707
  * resource and PKCE S256 verifier (RFC 7636 §4.6, computed by oauth4webapi) before minting opaque tokens, with
- * refresh. Misbehaviours are hooks on the metadata and on the authorization response.
+ * refresh. Misbehaviours are hooks on the metadata, on the JWKS endpoint and on the authorization response.
  */
 import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
@@ -33,6 +33,11 @@ export interface FakeIssuerOptions {
   /** The key set served at `/jwks`; default the public key of `keys`, else empty. */
   readonly jwks?: () => JWK[];
   readonly keys?: Keys;
+  /**
+   * Answers `GET /jwks` in place of the key set (still counted as a JWKS request): an endpoint that is down,
+   * garbled or slow to answer. `keySet` gives the answer it would have sent, as of when it is called.
+   */
+  readonly jwksEndpoint?: (request: Request, keySet: () => Response) => Response | Promise<Response>;
 }
 
 /** What an authorization code or a token stands for. */
@@ -168,9 +173,11 @@ export function createFakeIssuer(opts: FakeIssuerOptions): FakeIssuer {
       case `GET /.well-known/oauth-authorization-server${path}`:
       case `GET ${path}/.well-known/openid-configuration`:
         return json(issuerMetadata(opts));
-      case `GET ${path}/jwks`:
+      case `GET ${path}/jwks`: {
         state.jwksRequests++;
-        return json({ keys: opts.jwks?.() ?? (opts.keys ? [opts.keys.publicJwk] : []) });
+        const keySet = () => json({ keys: opts.jwks?.() ?? (opts.keys ? [opts.keys.publicJwk] : []) });
+        return opts.jwksEndpoint ? opts.jwksEndpoint(request, keySet) : keySet();
+      }
       case `POST ${path}/register`:
         return registration(state, opts, (await request.json()) as Record<string, unknown>);
       case `GET ${path}/authorize`:

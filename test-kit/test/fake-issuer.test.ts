@@ -59,4 +59,21 @@ describe('the fake issuer', () => {
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: 'invalid_grant' });
   });
+
+  it('answers /jwks through the jwksEndpoint hook (a misbehaving endpoint), still counting the request', async () => {
+    const jwk = { kty: 'oct', k: 'AAAA', kid: 'k' };
+    const seen: string[] = [];
+    const odd = createFakeIssuer({
+      issuer: ISSUER,
+      jwks: () => [jwk],
+      jwksEndpoint: async (request, keySet) => {
+        seen.push(new URL(request.url).pathname);
+        return seen.length === 1 ? new Response('down', { status: 503 }) : keySet();
+      },
+    });
+    expect((await odd.handle(new Request(`${ISSUER}/jwks`))).status).toBe(503);
+    expect(await (await odd.handle(new Request(`${ISSUER}/jwks`))).json()).toEqual({ keys: [jwk] });
+    expect(seen).toEqual(['/jwks', '/jwks']);
+    expect(odd.jwksRequests()).toBe(2);
+  });
 });

@@ -74,7 +74,8 @@ async function openLegacySession(
   const credential = requireCredential(request);
   const release = sessions.reserve(credential);
   reply.raw.once('close', release);
-  const server = createMcpServer(notes, extraLegacyTools);
+  const events = { bus: state.serverEvents, onError: (err: unknown) => request.log.warn({ err }, 'a resource update could not be sent') };
+  const server = createMcpServer(notes, { owner: principal, events, ...(extraLegacyTools ? { extraTools: extraLegacyTools } : {}) });
   const owner = principalKey(principal);
   const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
     sessionIdGenerator: () => randomUUID(),

@@ -8,8 +8,8 @@
  * Keys: `…:cookie:<id>` the session (JSON, with a Redis TTL at its expiry), `…:cookies` every live id scored by
  * its expiry (for the cap and the sweep), `…:cookie-owner:<owner>` a subject's ids scored by creation order
  * (`…:cookie-sequence`, one counter for all replicas).
- * The caps are checked, then written, without a transaction: two replicas creating at the same instant may each
- * let one more through; the cap still holds within one replica and is back in force at the next create.
+ * Creation is one atomic Lua script (redis-cookie-create.ts): the caps hold however many replicas create sessions
+ * at the same instant, for one subject or for many.
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -17,12 +17,15 @@ import type { CookieSessionEnd, CookieSessionLimits, CookieSessionStore } from '
 import { principalKey } from '../auth/principal.ts';
 import type { Principal } from '../auth/principal.ts';
 import { HttpError } from '../http-error.ts';
+import { defineCreateCookieSession } from './redis-cookie-create.ts';
 import type { EventBus } from './types.ts';
 
 const PREFIX = 'mcp-lab:';
 const ALL = `${PREFIX}cookies`;
-const sessionKey = (id: string) => `${PREFIX}cookie:${id}`;
-const ownerKey = (owner: string) => `${PREFIX}cookie-owner:${owner}`;
+const SESSION_PREFIX = `${PREFIX}cookie:`;
+const OWNER_PREFIX = `${PREFIX}cookie-owner:`;
+const sessionKey = (id: string) => `${SESSION_PREFIX}${id}`;
+const ownerKey = (owner: string) => `${OWNER_PREFIX}${owner}`;
 /** A counter giving every cookie session its place in creation order, across replicas (clocks may tie). */
 const SEQUENCE = `${PREFIX}cookie-sequence`;
 
@@ -52,22 +55,6 @@ function parseCookieEnd(message: string): { readonly id: string; readonly why: C
   return { id, why };
 }
 
-/** Writes a new session and its two index entries in one transaction, so that no replica sees half of it. */
-async function writeSession(
-  redis: Redis,
-  id: string,
-  stored: StoredSession,
-  timing: { readonly order: number; readonly ttlMs: number; readonly ownerTtlMs: number },
-): Promise<void> {
-  await redis
-    .multi()
-    .set(sessionKey(id), JSON.stringify(stored), 'PX', timing.ttlMs)
-    .zadd(ALL, stored.expiresAtMs, id)
-    .zadd(ownerKey(stored.owner), timing.order, id)
-    .pexpire(ownerKey(stored.owner), timing.ownerTtlMs)
-    .exec();
-}
-
 /** A Redis-backed store; `bus` carries the ends to every replica's listeners . */
 export async function createRedisCookieSessionStore(
   redis: Redis,
@@ -83,6 +70,12 @@ export async function createRedisCookieSessionStore(
     if (end) for (const listener of listeners) listener(end.id, end.why);
   });
 
+  const createAtomically = defineCreateCookieSession(redis, { all: ALL, sequence: SEQUENCE, sessionPrefix: SESSION_PREFIX, ownerPrefix: OWNER_PREFIX });
+
+  async function announce(id: string, why: CookieSessionEnd): Promise<void> {
+    await bus.publish(endChannel, JSON.stringify({ id, why }));
+  }
+
   async function read(id: string): Promise<StoredSession | undefined> {
     const raw = await redis.get(sessionKey(id));
     return raw === null ? undefined : (JSON.parse(raw) as StoredSession);
@@ -95,7 +88,7 @@ export async function createRedisCookieSessionStore(
     if (entry) tx.zrem(ownerKey(entry.owner), id);
     const results = await tx.exec();
     const removed = results?.[1]?.[1];
-    if (removed === 1) await bus.publish(endChannel, JSON.stringify({ id, why }));
+    if (removed === 1) await announce(id, why);
   }
 
   async function sweep(): Promise<void> {
@@ -106,20 +99,26 @@ export async function createRedisCookieSessionStore(
   return {
     async create(principal) {
       const owner = principalKey(principal);
-      const own = await redis.zrange(ownerKey(owner), 0, -1);
-      if (own.length >= limits.cookieSessionsMaxPerSubject) {
-        for (const oldest of own.slice(0, own.length - limits.cookieSessionsMaxPerSubject + 1)) await forget(oldest, 'replaced');
-      }
-      if ((await redis.zcard(ALL)) >= limits.cookieSessionsMax) await sweep();
-      if ((await redis.zcard(ALL)) >= limits.cookieSessionsMax) {
+      const id = randomBytes(32).toString('base64url');
+      const nowMs = now();
+      const expiresAtMs = Math.min(principal.exp * 1000, nowMs + limits.cookieSessionMaxLifetimeMs);
+      const stored: StoredSession = { principal, owner, expiresAtMs };
+      const outcome = await createAtomically({
+        id,
+        owner,
+        json: JSON.stringify(stored),
+        nowMs,
+        expiresAtMs,
+        maxPerSubject: limits.cookieSessionsMaxPerSubject,
+        maxSessions: limits.cookieSessionsMax,
+        ownerTtlMs: limits.cookieSessionMaxLifetimeMs,
+      });
+      // The script took them out of the index, so this replica announces their ends (once, as forget does).
+      for (const old of outcome.replaced) await announce(old, 'replaced');
+      for (const old of outcome.expired) await announce(old, 'expired');
+      if (!outcome.written) {
         throw new HttpError('cookie_sessions_full', 'too many browser sessions on this server; use a bearer token or retry later');
       }
-      const id = randomBytes(32).toString('base64url');
-      const t = now();
-      const expiresAtMs = Math.min(principal.exp * 1000, t + limits.cookieSessionMaxLifetimeMs);
-      const stored: StoredSession = { principal, owner, expiresAtMs };
-      const order = await redis.incr(SEQUENCE);
-      await writeSession(redis, id, stored, { order, ttlMs: Math.max(1, expiresAtMs - t), ownerTtlMs: limits.cookieSessionMaxLifetimeMs });
       return { id, expiresAtMs };
     },
     async get(id) {
