@@ -2,7 +2,8 @@
  * docker/scale/compose.yml as a user runs it: HAProxy, three RS replicas on Redis, the embedded IdP and the CLI
  * once, on free host ports. The CLI completes the whole flow through the proxy in every era (in a container over
  * 2025 Streamable HTTP, from the host over legacy HTTP+SSE and over the 2026-07-28 stateless wire), a note written through one replica is read through
- * whichever answers next (one notes database), and with one replica stopped the proxy routes around it.
+ * whichever answers next (one notes database), a rolling restart of the replicas (each drains on `docker stop`) under
+ * load fails no request, and with one replica stopped the proxy routes around it.
  * Images: mcp-lab/app:local (scripts/build-local-images.sh, MCP_LAB_LOCAL_IMAGES=1) and mcp-lab/haproxy:2.6 +
  * mcp-lab/redis:7 (docker/scale/build-images.sh).
  */
@@ -13,9 +14,12 @@ import { runCliOnHost, toolText } from '@mcp-lab/test-kit/cli-run';
 import { composeCommand, dockerStatus, labImages, PORT_TAKEN, run, type CommandResult } from '@mcp-lab/test-kit/docker';
 import { freePort } from '@mcp-lab/test-kit/free-port';
 import { requirePrereq } from '@mcp-lab/test-kit/prereq';
+import { obtainToken } from '@mcp-lab/test-kit/tokens';
 import { ComposeLab } from './scale-compose-lab.ts';
 import { sdkClientTests } from './scale-compose-sdk.ts';
 import { sessionTests } from './scale-compose-sessions.ts';
+import { sessionLessLoad } from './scale-load.ts';
+import { parseProxyStats, proxyDelta, waitForServer, type ProxyServer } from './scale-proxy-stats.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const COMPOSE_FILE = join(ROOT, 'docker/scale/compose.yml');
@@ -42,6 +46,7 @@ const ready = requirePrereq(
 const project = `mcplabscale${process.pid}${Math.random().toString(36).slice(2, 8)}`;
 let env: NodeJS.ProcessEnv;
 let rsUrl: string;
+let idpIssuer: string;
 
 function composeRun(args: readonly string[], timeoutMs?: number): Promise<CommandResult> {
   const [cmd, ...pre] = compose!;
@@ -64,17 +69,32 @@ async function clientState(): Promise<{ status: string; exitCode: string }> {
 
 const LOGIN = ['--login', 'alice:alice-password', '--login-driver', 'embedded'];
 
+/** The proxy's view of the replicas: its stats page (MCP_LAB_PROXY_STATS, inside the lab's network namespace). */
+async function proxyServers(): Promise<ProxyServer[]> {
+  const script = "fetch('http://127.0.0.1:3199/stats;csv').then((r) => r.text()).then((t) => process.stdout.write(t))";
+  const r = await composeRun(['exec', '-T', 'lab-net', 'node', '-e', script]);
+  if (r.code !== 0) throw new Error(`reading the proxy's stats failed: ${r.stderr}`);
+  return parseProxyStats(r.stdout);
+}
+
+/** How the service's container last exited (`docker inspect` State.ExitCode), while it is stopped. */
+async function exitCode(service: string): Promise<string> {
+  const id = (await composeRun(['ps', '-a', '-q', service])).stdout.trim();
+  return (await run('docker', ['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', id])).stdout.trim();
+}
+
 describe.runIf(ready)('docker/scale/compose.yml: three replicas behind HAProxy, Redis, the embedded IdP', () => {
   beforeAll(async () => {
     for (let attempt = 1; ; attempt++) {
       const [rsPort, idpPort] = [await freePort(), await freePort()];
       rsUrl = `http://127.0.0.1:${rsPort}`;
+      idpIssuer = `http://127.0.0.1:${idpPort}`;
       // Log level info: the replicas log every request, which is how the tests tell which replica answered.
       env = { ...process.env, MCP_LAB_RS_PORT: String(rsPort), MCP_LAB_IDP_PORT: String(idpPort), MCP_LAB_LOG_LEVEL: 'info', APP_IMAGE: images.app };
       const up = await composeRun(['up', '-d'], 600_000);
       if (up.code === 0) {
         lab.rsUrl = rsUrl;
-        lab.idpIssuer = `http://127.0.0.1:${idpPort}`;
+        lab.idpIssuer = idpIssuer;
         break;
       }
       await composeRun(['down', '-v', '--remove-orphans']);
@@ -115,6 +135,31 @@ describe.runIf(ready)('docker/scale/compose.yml: three replicas behind HAProxy, 
 
   sdkClientTests(lab);
   sessionTests(lab);
+
+  it('a rolling restart of the three replicas (docker stop, start) under modern-era load fails no request', async () => {
+    const { access_token: token } = await obtainToken({ issuer: idpIssuer, resource: `${rsUrl}/mcp`, scope: 'notes:read', username: 'alice', password: 'alice-password' });
+    const sub = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub;
+    const before = await proxyServers();
+    const restarts = (async () => {
+      for (const name of ['rs1', 'rs2', 'rs3']) {
+        // stop waits for the container to exit (stop_grace_period 20 s, longer than the drain).
+        const stop = await composeRun(['stop', name]);
+        expect(stop.code, stop.stderr).toBe(0);
+        expect(await exitCode(name), `${name} did not drain and exit 0`).toBe('exited 0');
+        const start = await composeRun(['start', name]);
+        expect(start.code, start.stderr).toBe(0);
+        await waitForServer(proxyServers, name, (status) => status === 'UP', 60_000, 250);
+      }
+    })();
+    // Two loops, 40 ms apart: within the per-user rate limit (50/s on each replica) even on two replicas.
+    const result = await sessionLessLoad(rsUrl, token, restarts, { sub, workers: 2, retries: 0, pauseMs: 40 });
+    await restarts;
+    const after = await proxyServers();
+    expect(result.failures, `${result.sent} sent`).toEqual([]);
+    expect(result.sent).toBeGreaterThan(100);
+    // No replica answered a 5xx and the proxy re-sent nothing: the drain alone kept every request whole.
+    expect(proxyDelta(before, after).map((d) => [d.responses5xx, d.retries])).toEqual([[0, 0], [0, 0], [0, 0]]);
+  }, 300_000);
 
   it('with one replica stopped the proxy routes around it and new sessions still complete', async () => {
     const stop = await composeRun(['stop', 'rs1']);

@@ -3,14 +3,39 @@
  * uses) on loopback, in front of three resource-server replicas sharing a real Redis. The official SDK client
  * completes both 2025-era flows through it: Streamable HTTP stays on its replica by the affinity the proxy learns
  * from the `Mcp-Session-Id` response header; legacy HTTP+SSE POSTs go round-robin and are relayed over Redis to
- * the replica holding the stream. Which replica answered is read from the replicas' own request logs.
+ * the replica holding the stream. Which replica answered is read from the replicas' own request logs. (The official
+ * v2 SDK client, 2026-07-28 with OAuth and a listen stream across replicas, through the same proxy:
+ * tests/scale-proxy-v2.test.ts.)
+ *
+ * Under modern-era load: a rolling restart (SIGTERM to each replica in turn, each draining: README "Scale-out") loses
+ * no request without any client retry, and the proxy's own counters show no 5xx and nothing re-sent; a replica
+ * killed outright (no drain) loses no request that the client retries, and ends only the streams it held. Which
+ * replicas are in is read from the proxy's stats page (MCP_LAB_PROXY_STATS).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import { connectSseWithBearer, connectStreamable, MCP_HEADERS, toolJson } from '@mcp-lab/test-kit/rs-session';
 import type { RunningProcess } from '@mcp-lab/test-kit/processes';
+import { openSse } from '@mcp-lab/test-kit/sse';
 import { Redis } from 'ioredis';
-import { haproxyPath, INITIALIZE, redisReachable, startProxy, startScaleStack, type ScaleStack } from './scale-harness.ts';
+import { accepts } from '@mcp-lab/test-kit/raw-http';
+import {
+  haproxyPath,
+  INITIALIZE,
+  nextEvent,
+  openInitialized,
+  postMessage,
+  redisReachable,
+  responseTo,
+  startProxy,
+  startScaleStack,
+  whoami,
+  whoamiSub,
+  type ScaleStack,
+} from './scale-harness.ts';
+import { sessionLessLoad } from './scale-load.ts';
+import { proxyDelta, type Proxy } from './scale-proxy-stats.ts';
 
 const redisUrl = process.env.MCP_LAB_REDIS_URL;
 const reachable = await redisReachable(redisUrl);
@@ -49,7 +74,7 @@ async function servedSince(replicas: readonly { process: RunningProcess }[], bef
 /** What the proxy tests share: the replicas, HAProxy in front of them, and the two users' tokens. */
 interface ProxySuite {
   stack: ScaleStack;
-  proxy: { url: string; process: RunningProcess };
+  proxy: Proxy;
   alice: string;
   bob: string;
 }
@@ -151,78 +176,17 @@ function sessionRefusalTests(suite: ProxySuite): void {
   });
 }
 
-/** A 2026-07-28 stateless tools/call (whoami): the per-request `_meta` envelope and the mirrored headers. */
-const MODERN_WHOAMI = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'tools/call',
-  params: {
-    name: 'whoami',
-    arguments: {},
-    _meta: {
-      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-      'io.modelcontextprotocol/clientInfo': { name: 'scale-test', version: '0' },
-      'io.modelcontextprotocol/clientCapabilities': {},
-    },
-  },
-});
-const MODERN_HEADERS = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'whoami' };
-
-/**
- * Modern-era (2026-07-28, stateless) requests sent by `workers` loops through the proxy, round-robin over the
- * replicas, until `until` resolves. A failed request is retried up to twice, 200 ms apart, as a client retries a request whose connection
- * broke: the RS has no drain phase, so a request in flight when a replica stops is cut (the proxy re-sends only
- * requests that never reached a replica). Counts what still failed after the retries.
- */
-async function sessionLessLoad(url: string, token: string, workers: number, until: Promise<void>) {
-  let done = false;
-  void until.finally(() => {
-    done = true;
-  });
-  let sent = 0;
-  let retried = 0;
-  const failures: string[] = [];
-  const once = async (): Promise<string | undefined> => {
-    try {
-      const res = await fetch(`${url}/mcp`, {
-        method: 'POST',
-        headers: { ...MCP_HEADERS, ...MODERN_HEADERS, authorization: `Bearer ${token}` },
-        body: MODERN_WHOAMI,
-      });
-      const body = await res.text();
-      const ok = res.status === 200 && body.includes('"result"') && body.includes('alice') && !body.includes('"error"');
-      return ok ? undefined : `HTTP ${res.status} ${body.slice(0, 160)}`;
-    } catch (err) {
-      return (err as Error).message;
-    }
-  };
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (!done) {
-        sent++;
-        const first = await once();
-        if (first === undefined) continue;
-        retried++;
-        let last: string | undefined = first;
-        for (let attempt = 0; attempt < 2 && last !== undefined; attempt++) {
-          await new Promise((r) => setTimeout(r, 200));
-          last = await once();
-        }
-        if (last !== undefined) failures.push(`${first} / after retries: ${last}`);
-      }
-    }),
-  );
-  return { sent, retried, failures };
-}
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describe.runIf(ok)('replicas going away under load, behind HAProxy', () => {
   let stack: ScaleStack;
-  let proxy: { url: string; process: RunningProcess };
+  let proxy: Proxy;
   let alice: string;
 
   beforeAll(async () => {
-    // One subject drives the whole load: its per-subject rate limit is lifted (each replica counts its own).
-    stack = await startScaleStack(redisUrl!, 3, 15, { MCP_RATE_LIMIT_PER_S: '100000', MCP_RATE_LIMIT_BURST: '100000' });
+    // One subject drives the whole load: its per-subject rate limit is lifted (each replica counts its own). The
+    // drain delay outlasts the proxy's time to take a replica out (fall 2 at fastinter 250 ms after inter 1 s).
+    stack = await startScaleStack(redisUrl!, 3, 15, { MCP_RATE_LIMIT_PER_S: '100000', MCP_RATE_LIMIT_BURST: '100000', MCP_DRAIN_DELAY_MS: '2500' });
     proxy = await startProxy(stack.replicas.map((r) => r.url));
     alice = await stack.token('alice');
   });
@@ -231,29 +195,80 @@ describe.runIf(ok)('replicas going away under load, behind HAProxy', () => {
     await stack?.close();
   });
 
-  it('a rolling restart of all three replicas under modern-era load ends with 0 failed requests (a cut one retried)', async () => {
+  rollingRestartTest(() => ({ stack, proxy, alice }));
+  killedReplicaTest(() => ({ stack, proxy, alice }));
+});
+
+interface LoadSuite {
+  readonly stack: ScaleStack;
+  readonly proxy: Proxy;
+  readonly alice: string;
+}
+
+/**
+ * SIGTERM to each replica in turn, under load, with no client retry: the proxy takes each out (its readiness 503)
+ * while it still listens, its SSE stream ends cleanly, it exits 0 and is back in the proxy before the next goes.
+ */
+function rollingRestartTest(suite: () => LoadSuite): void {
+  it('a rolling restart of all three replicas under modern-era load ends with 0 failed requests, none retried by the client', async () => {
+    const { stack, proxy, alice } = suite();
+    const streams = await Promise.all(stack.replicas.map((r) => openSse(`${r.url}/sse`, bearer(alice))));
+    const before = await proxy.servers();
+    const started = Date.now();
     const restarts = (async () => {
+      await sleep(300);
       for (let i = 0; i < 3; i++) {
-        await new Promise((r) => setTimeout(r, 300));
-        await stack.restart(i);
-        // Let the proxy's health check see it back (inter 1s, rise 1) before the next one goes.
-        await new Promise((r) => setTimeout(r, 1_500));
+        const name = `rs${i + 1}`;
+        const stopped = stack.stop(i);
+        await proxy.waitFor(name, (status) => status.startsWith('DOWN'));
+        expect(await accepts(stack.replicas[i]!.url), `${name} stopped listening before the proxy took it out`).toBe(true);
+        const last = await nextEvent(streams[i]!, 30_000);
+        expect({ event: last.event, reason: JSON.parse(last.data).reason }).toEqual({ event: 'session_ended', reason: 'server_shutdown' });
+        await stopped;
+        await stack.start(i);
+        await proxy.waitFor(name, (status) => status === 'UP');
       }
     })();
-    const result = await sessionLessLoad(proxy.url, alice, 4, restarts);
-    await restarts;
-    expect(result.sent).toBeGreaterThan(50);
-    expect(result.failures, `retried ${result.retried} of ${result.sent}`).toEqual([]);
-  });
+    try {
+      const result = await sessionLessLoad(proxy.url, alice, restarts, { sub: 'alice', workers: 4, retries: 0 });
+      await restarts;
+      const delta = proxyDelta(before, await proxy.servers());
+      const detail = `${result.sent} requests in ${Date.now() - started} ms; proxy: ${JSON.stringify(delta)}`;
+      expect(result.failures, detail).toEqual([]);
+      expect(result.sent, detail).toBeGreaterThan(200);
+      // No replica answered a 5xx and the proxy re-sent nothing: the drain alone kept every request whole.
+      expect(delta.map((d) => [d.responses5xx, d.retries]), detail).toEqual([[0, 0], [0, 0], [0, 0]]);
+    } finally {
+      for (const s of streams) s.close();
+    }
+  }, 120_000);
+}
 
-  it('killing one replica mid-run loses no modern-era request that is retried', async () => {
-    const killed = (async () => {
-      await new Promise((r) => setTimeout(r, 500));
-      stack.replicas[1]!.process.child.kill('SIGKILL');
-      await new Promise((r) => setTimeout(r, 2_500));
-    })();
-    const result = await sessionLessLoad(proxy.url, alice, 4, killed);
-    expect(result.sent).toBeGreaterThan(50);
-    expect(result.failures, `retried ${result.retried} of ${result.sent}`).toEqual([]);
-  });
-});
+/** SIGKILL (no drain): clients retry the requests it cut; only its own streams end. */
+function killedReplicaTest(suite: () => LoadSuite): void {
+  it('killing one replica mid-run loses no modern-era request that is retried, and ends only the streams it held', async () => {
+    const { stack, proxy, alice } = suite();
+    // A legacy SSE stream held by each replica, initialized through the proxy.
+    const streams = await Promise.all(stack.replicas.map((r) => openInitialized(r.url, bearer(alice), proxy.url)));
+    try {
+      const killed = (async () => {
+        await sleep(500);
+        stack.replicas[1]!.process.child.kill('SIGKILL');
+        await sleep(2_500);
+      })();
+      const result = await sessionLessLoad(proxy.url, alice, killed, { sub: 'alice', workers: 4, retries: 2 });
+      expect(result.sent).toBeGreaterThan(50);
+      expect(result.failures, `retried ${result.retried} of ${result.sent}`).toEqual([]);
+      // The killed replica's stream is cut (no final event) and unknown to every replica now.
+      await expect(nextEvent(streams[1]!, 10_000)).rejects.toThrow(/ended|terminated/);
+      expect((await postMessage(proxy.url, streams[1]!.endpoint, whoami(9), bearer(alice))).status).toBe(404);
+      // The others still answer requests POSTed through the proxy (to any replica, relayed to the holder).
+      for (const i of [0, 2]) {
+        expect((await postMessage(proxy.url, streams[i]!.endpoint, whoami(10 + i), bearer(alice))).status).toBe(202);
+        expect(whoamiSub(await responseTo(streams[i]!, 10 + i))).toBe('alice');
+      }
+    } finally {
+      for (const s of streams) s.close();
+    }
+  }, 60_000);
+}

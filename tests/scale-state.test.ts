@@ -4,7 +4,8 @@
  * passes (mcp-server/test/cookie-session-contract.ts) and keeps its rules across replicas (per-subject replacement,
  * global cap, expiry) even when they create sessions at the same instant; every end is heard on every replica
  * exactly once, and the session directory and bus behave as the routes rely on (publish counts receivers; a
- * forgotten session is gone everywhere).
+ * forgotten session is gone everywhere); the listen streams' change events reach every replica once, on a channel of
+ * their own database.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
@@ -12,6 +13,8 @@ import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import type { CookieSessionLimits } from '../mcp-server/src/auth/cookie-sessions.ts';
 import type { Principal } from '../mcp-server/src/auth/principal.ts';
 import { createRedisState } from '../mcp-server/src/state/redis.ts';
+import type { ServerEvent } from '@modelcontextprotocol/server';
+import { serverEventsChannel } from '../mcp-server/src/state/types.ts';
 import type { SharedState } from '../mcp-server/src/state/types.ts';
 import { cookieSessionContract } from '../mcp-server/test/cookie-session-contract.ts';
 import { redisReachable } from './scale-harness.ts';
@@ -72,6 +75,7 @@ describe.runIf(ok)('shared state in Redis (two replicas)', () => {
 
   cookieSessionTests(suite);
   directoryAndBusTests(suite);
+  serverEventTests(suite);
 });
 
 describe.runIf(ok)('cookie-session store contract (Redis)', () => {
@@ -244,5 +248,50 @@ function concurrentCapTests(): void {
     } finally {
       await r.close();
     }
+  });
+}
+
+/** The v2 SDK's event bus over Redis (state/server-events.ts): what listen streams on every replica hear. */
+function serverEventTests(suite: StateSuite): void {
+  it('a change event published on one replica is heard once by every listener of both; one subscription per replica', async () => {
+    const heard: Record<'a1' | 'a2' | 'b', ServerEvent[]> = { a1: [], a2: [], b: [] };
+    const stops = [
+      suite.a.serverEvents.subscribe((e) => heard.a1.push(e)),
+      suite.a.serverEvents.subscribe((e) => heard.a2.push(e)),
+      suite.b.serverEvents.subscribe((e) => heard.b.push(e)),
+    ];
+    try {
+      const event: ServerEvent = { kind: 'resource_updated', uri: 'notes://user/abc' };
+      suite.b.serverEvents.publish(event);
+      await eventually(() => heard.a1.length === 1 && heard.a2.length === 1 && heard.b.length === 1);
+      expect(heard).toEqual({ a1: [event], a2: [event], b: [event] });
+      // Three listeners, two Redis subscribers (one per replica) on this database's channel, none on another's.
+      expect(await suite.admin.publish(serverEventsChannel(DB), JSON.stringify({ kind: 'tools_list_changed' }))).toBe(2);
+      expect(await suite.admin.publish(serverEventsChannel(DB + 1), JSON.stringify({ kind: 'tools_list_changed' }))).toBe(0);
+      await eventually(() => heard.b.length === 2);
+      // An unsubscribed listener hears no more (the other listener of its replica, served by the same dispatch, does).
+      stops[0]!();
+      suite.a.serverEvents.publish({ kind: 'resource_updated', uri: 'notes://user/def' });
+      await eventually(() => heard.a2.length === 3);
+      expect(heard.a1).toHaveLength(2);
+    } finally {
+      for (const stop of stops) stop();
+    }
+  });
+
+  it('a malformed message on the channel is reported and reaches no listener; a failed publish is reported', async () => {
+    const errors: string[] = [];
+    const c = await createRedisState({ url: dbUrl(), now: Date.now, limits: LIMITS, onError: (err) => errors.push(err.message) });
+    const heard: ServerEvent[] = [];
+    c.serverEvents.subscribe((e) => heard.push(e));
+    await suite.admin.publish(serverEventsChannel(DB), '{"kind":"resource_updated"}');
+    await suite.admin.publish(serverEventsChannel(DB), JSON.stringify({ kind: 'resources_list_changed' }));
+    await eventually(() => heard.length === 1);
+    expect(heard).toEqual([{ kind: 'resources_list_changed' }]);
+    expect(errors).toEqual([`ignored a malformed message on ${serverEventsChannel(DB)}`]);
+    await c.close();
+    c.serverEvents.publish({ kind: 'tools_list_changed' });
+    await eventually(() => errors.length === 2);
+    expect(errors[1]).toMatch(/closed/i);
   });
 }

@@ -2,21 +2,32 @@
  * Scale-out without a proxy: three resource-server replicas on loopback sharing a real Redis. Requests are sent to
  * chosen replicas on purpose (what a load balancer without affinity does): a legacy HTTP+SSE stream and a cookie
  * session keep working wherever their requests land, another user is refused a session on every replica exactly
- * as on its owner, and killing one replica ends only the streams it held.
+ * as on its owner, a change made on one replica reaches the listen streams and resource subscriptions held by
+ * another (never another user's), and killing one replica ends only the streams it held. The replicas share one
+ * SQLite notes file, as the compose profile's volume does.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modernRequest } from '@mcp-lab/test-kit/mcp-messages';
 import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import { openSse, type SseStream } from '@mcp-lab/test-kit/sse';
 import {
   INITIALIZE,
   INITIALIZED,
   PUBLIC_URL,
+  listenOn,
+  modernPost,
   nextEvent,
+  notesUriOf,
+  openInitialized,
   postMessage,
   redisReachable,
   responseTo,
   startScaleStack,
   whoami,
+  whoamiSub,
   type ScaleStack,
 } from './scale-harness.ts';
 
@@ -27,43 +38,33 @@ const ok = requirePrereq('Redis', reachable.ok, reachable.reason);
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
-/** Opens a legacy stream on `replicaUrl` and initializes its session through `via` (other replicas). */
-async function openInitialized(replicaUrl: string, headers: Record<string, string>, via: string): Promise<SseStream> {
-  const stream = await openSse(`${replicaUrl}/sse`, headers);
-  const init = await postMessage(via, stream.endpoint, INITIALIZE, headers);
-  expect(init.status).toBe(202);
-  expect((await responseTo(stream, 1)).result?.serverInfo).toBeDefined();
-  expect((await postMessage(via, stream.endpoint, INITIALIZED, headers)).status).toBe(202);
-  return stream;
-}
-
-function whoamiSub(message: Record<string, any>): string {
-  return JSON.parse(message.result.content[0].text).sub;
-}
-
 /** What the replicas' tests share: the stack, the two users' tokens and every stream opened (closed at the end). */
 interface ScaleSuite {
   stack: ScaleStack;
   alice: string;
   bob: string;
-  readonly streams: SseStream[];
+  readonly streams: Array<{ close(): void }>;
 }
 
 describe.runIf(ok)('three replicas sharing Redis, no proxy', () => {
-  const suite = { streams: [] as SseStream[] } as ScaleSuite;
+  const suite = { streams: [] as Array<{ close(): void }> } as ScaleSuite;
+  let dir: string | undefined;
 
   beforeAll(async () => {
-    suite.stack = await startScaleStack(redisUrl!, 3, 11);
+    dir = await mkdtemp(join(tmpdir(), 'mcp-lab-scale-'));
+    suite.stack = await startScaleStack(redisUrl!, 3, 11, { MCP_DB_PATH: join(dir, 'notes.db') });
     suite.alice = await suite.stack.token('alice');
     suite.bob = await suite.stack.token('bob');
   });
   afterAll(async () => {
     for (const s of suite.streams) s.close();
     await suite.stack?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   crossReplicaTests(suite);
   foreignSessionTests(suite);
+  changeEventTests(suite);
 });
 
 /** A stream and a cookie session keep working wherever their requests land. */
@@ -157,6 +158,52 @@ function foreignSessionTests(suite: ScaleSuite): void {
       const res = await postMessage(r.url, new URL('/messages?sessionId=00000000-0000-4000-8000-000000000000', r.url), whoami(1), bearer(suite.alice));
       expect(res.status, r.url).toBe(404);
     }
+  });
+}
+
+const SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
+
+function addNote(text: string) {
+  return modernRequest('tools/call', { name: 'notes_add', arguments: { text } });
+}
+
+/** Change events cross replicas over the Redis bus, to their user's streams only. */
+function changeEventTests(suite: ScaleSuite): void {
+  it("a listen stream on replica 0 hears alice's note added on replica 2, and never bob's added on replica 1", async () => {
+    const [r0, r1, r2] = suite.stack.replicas.map((r) => r.url) as [string, string, string];
+    // Every replica names the same URI for the same user (resources/list on 1 and 2, the stream on 0).
+    const aliceUri = await notesUriOf(r1, suite.alice);
+    const bobUri = await notesUriOf(r2, suite.bob);
+    expect(bobUri).not.toBe(aliceUri);
+    const { stream, ack } = await listenOn(r0, suite.alice, [aliceUri, bobUri], 'across');
+    suite.streams.push(stream);
+    expect(ack.params.notifications).toEqual({ resourceSubscriptions: [aliceUri] });
+
+    const updated = { jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri: aliceUri, _meta: { [SUBSCRIPTION_ID]: 'across' } } };
+    expect((await modernPost(r2, suite.alice, addNote('added on replica 2'))).status).toBe(200);
+    expect(JSON.parse((await nextEvent(stream)).data)).toEqual(updated);
+    // The stream's replica reads what replica 2 wrote (one notes file), as a client does after the notification.
+    const read = await modernPost(r0, suite.alice, modernRequest('resources/read', { uri: aliceUri }));
+    expect(read.messages[0]!.result.contents[0].text).toContain('added on replica 2');
+
+    // Bob's change, then alice's, both from replica 1 (one Redis connection, so published in this order): had
+    // bob's reached the stream, it would come first.
+    expect((await modernPost(r1, suite.bob, addNote("bob's, on replica 1"))).status).toBe(200);
+    expect((await modernPost(r1, suite.alice, addNote('added on replica 1'))).status).toBe(200);
+    expect(JSON.parse((await nextEvent(stream)).data)).toEqual(updated);
+  });
+
+  it("a 2025 resources/subscribe on an SSE stream held by replica 0 hears alice's note added on replica 2", async () => {
+    const [r0, r1, r2] = suite.stack.replicas.map((r) => r.url) as [string, string, string];
+    const stream = await openInitialized(r0, bearer(suite.alice), r1);
+    suite.streams.push(stream);
+    const uri = await notesUriOf(r2, suite.alice);
+    const subscribe = { jsonrpc: '2.0', id: 20, method: 'resources/subscribe', params: { uri } };
+    expect((await postMessage(r1, stream.endpoint, subscribe, bearer(suite.alice))).status).toBe(202);
+    expect((await responseTo(stream, 20)).result).toEqual({});
+    expect((await modernPost(r2, suite.alice, addNote('heard by the 2025 stream'))).status).toBe(200);
+    const event = await nextEvent(stream);
+    expect(JSON.parse(event.data)).toEqual({ jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri } });
   });
 }
 

@@ -4,9 +4,10 @@
  * embedded IdP, the real RS (authenticating every request), and the loopback proxy that adds a real token. Run at
  * both frozen requirement levels, 2026-07-28 (stateless) and 2025-11-25 (initialize + sessions).
  *
- * Every scored scenario about tools, discovery, headers and errors must pass. The scenarios that need features the
- * lab does not have (resources, prompts, completions, sampling/elicitation, multi-round-trip input) run too and
- * are listed in the README; they are not asserted here.
+ * Every scored scenario about tools, discovery, headers and errors must pass, and those about resources that the
+ * lab's one resource (each caller's notes) answers: listing, the not-found error, cache hints. The scenarios that
+ * need features the lab does not have (the suite's fixture resources and templates, prompts, completions,
+ * sampling/elicitation, multi-round-trip input) run too and are listed in the README; they are not asserted here.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ import { CONFORMANCE_CLI, runConformance } from '@mcp-lab/test-kit/conformance';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SUITE_CLI = CONFORMANCE_CLI.next;
 
-/** Scenarios about tools, discovery, headers and errors: each must pass in full. */
+/** Scenarios about tools, discovery, headers, errors and the resources the lab has: each must pass in full. */
 const MUST_PASS: Readonly<Record<'2026-07-28' | '2025-11-25', readonly string[]>> = {
   '2026-07-28': [
     'server-stateless',
@@ -34,6 +35,8 @@ const MUST_PASS: Readonly<Record<'2026-07-28' | '2025-11-25', readonly string[]>
     'server-sse-multiple-streams',
     'dns-rebinding-protection',
     'http-header-validation',
+    'resources-list',
+    'sep-2164-resource-not-found',
   ],
   '2025-11-25': [
     'server-initialize',
@@ -51,11 +54,19 @@ const MUST_PASS: Readonly<Record<'2026-07-28' | '2025-11-25', readonly string[]>
     'server-sse-multiple-streams',
     'dns-rebinding-protection',
     'server-session-lifecycle',
+    'resources-list',
   ],
 };
 
-/** Of the caching scenario (which also asks for prompts and resources), the checks about what the lab serves. */
-const CACHING_CHECKS = ['sep-2549-tools-list-caching-hints', 'sep-2549-ttl-non-negative', 'sep-2549-cache-scope-valid'];
+/** Of the caching scenario (which also asks for prompts), the checks about what the lab serves. */
+const CACHING_CHECKS = [
+  'sep-2549-tools-list-caching-hints',
+  'sep-2549-resources-list-caching-hints',
+  'sep-2549-resources-templates-list-caching-hints',
+  'sep-2549-resources-read-caching-hints',
+  'sep-2549-ttl-non-negative',
+  'sep-2549-cache-scope-valid',
+];
 
 interface Check {
   readonly id: string;
@@ -115,7 +126,7 @@ describe.each(['2026-07-28', '2025-11-25'] as const)('conformance server --requi
   });
 
   if (requirements === '2026-07-28') {
-    it('caching: tools/list carries valid ttlMs and cacheScope', () => {
+    it('caching: tools/list and the resource results carry valid ttlMs and cacheScope', () => {
       const checks = byScenario.get('caching') ?? [];
       for (const id of CACHING_CHECKS) expect(checks.find((c) => c.id === id)?.status, id).toBe('SUCCESS');
     });

@@ -15,10 +15,12 @@ import { createSubjectRateLimiter } from './auth/rate-limit.ts';
 import { VerifiedTokenCache } from './auth/token-cache.ts';
 import { createTokenVerifier } from './auth/verify-token.ts';
 import type { RsConfig } from './config.ts';
+import drainPlugin from './http/drain.ts';
 import errorHandler from './http/error-handler.ts';
 import jsonBody from './http/json-body.ts';
 import { registerLegacyFixtures, registerModernFixtures } from './mcp/conformance-fixtures.ts';
 import { createModernEra } from './mcp/modern.ts';
+import { announcingNotesChanges } from './mcp/notes-resource.ts';
 import { SessionRegistry } from './mcp/sessions.ts';
 import type { SessionEndReason } from './mcp/sessions.ts';
 import type { SseStreamTransport } from './mcp/sse-transport.ts';
@@ -122,13 +124,15 @@ function createSessionRegistries(config: RsConfig, now: () => number, sweepInter
  * 2026-07-28 requests: stateless, served per request (mcp/modern.ts); nothing here outlives a request but the
  * subscriptions/listen streams, closed with the app.
  */
-function createModern(config: RsConfig, notes: NotesStore, now: () => number, log: FastifyBaseLogger) {
+function createModern(config: RsConfig, notes: NotesStore, state: SharedState, now: () => number, log: FastifyBaseLogger) {
   return createModernEra({
     notes,
+    events: state.serverEvents,
     now,
     log,
     listenKeepAliveMs: config.listenKeepAliveMs,
     maxListenStreams: config.listenMaxStreams,
+    maxListenStreamsPerSubject: config.limits.listenStreamsMaxPerSubject,
     toolsListTtlMs: config.toolsListTtlMs,
     discoverTtlMs: config.discoverTtlMs,
     ...(config.conformanceFixtures ? { extraTools: registerModernFixtures } : {}),
@@ -159,7 +163,8 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   const verifyToken = createTokenVerifier({ config, keys, now, cache: tokenCache });
   const state = deps.state ?? (await openSharedState(config, now, app.log));
   const cookieSessions: CookieSessionStore = state.cookieSessions;
-  const notes = deps.notes ?? openNotesStore(config.dbPath, { now, limits });
+  // Every successful note change is announced to listen streams on every replica (README "Scale-out").
+  const notes = announcingNotesChanges(deps.notes ?? openNotesStore(config.dbPath, { now, limits }), state.serverEvents);
   const sessions = createSessionRegistries(config, now, sweepIntervalMs);
   // A logged-out, replaced or expired cookie session takes the MCP sessions and streams opened with it along.
   cookieSessions.onEnd(function endCookieStreams(id, why) {
@@ -167,7 +172,7 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
     sessions.streamable.endByCookie(id, reason);
     sessions.sse.endByCookie(id, reason);
   });
-  const modern = createModern(config, notes, now, app.log);
+  const modern = createModern(config, notes, state, now, app.log);
   const cookieSweeper = setInterval(function sweepCookies() {
     Promise.resolve(cookieSessions.sweep()).catch((err: unknown) => app.log.warn({ err }, 'cookie-session sweep failed'));
   }, sweepIntervalMs);
@@ -177,6 +182,8 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   const challengeScope = config.permissionsFrom.kind === 'scope' ? ['notes:read'] : [...config.scopesSupported];
 
   await app.register(errorHandler, { config, challengeScope });
+  // First of the request hooks: every request is counted in flight (the drain waits for them) and has its readiness.
+  await app.register(drainPlugin);
   await app.register(jsonBody, { maxDepth: limits.jsonMaxDepth });
   await app.register(cookie);
   await registerCors(app, config);
@@ -195,7 +202,8 @@ export async function buildApp(config: RsConfig, deps: AppDeps = {}): Promise<Fa
   });
   await app.register(sseRoutes, { config, notes, sessions: sessions.sse, state });
 
-  // Before the server stops accepting: long-lived SSE streams would otherwise keep close() waiting.
+  // The held streams end here, with a final event (after the drain, http/drain.ts, the requests in flight are done):
+  // they would otherwise keep close() waiting.
   app.addHook('preClose', async function closeSessions() {
     clearInterval(cookieSweeper);
     await modern.close();

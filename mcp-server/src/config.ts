@@ -70,6 +70,11 @@ export interface RsConfig {
    * "Scale-out"); undefined = one process, everything in memory.
    */
   readonly redisUrl?: string | undefined;
+  /**
+   * MCP_DRAIN_DELAY_MS: after SIGTERM/SIGINT, how long the RS keeps serving while its readiness (GET /healthz)
+   * answers 503, so that a proxy stops sending it requests before it stops listening (README "Scale-out").
+   */
+  readonly drainDelayMs: number;
   /** Resource limits (README "Limits"). */
   readonly limits: RsLimits;
 }
@@ -90,6 +95,8 @@ export interface RsLimits {
   readonly sessionsMaxPerSubject: number;
   /** HTTP+SSE streams one subject may hold; the next GET /sse is refused. */
   readonly sseStreamsMaxPerSubject: number;
+  /** 2026-07-28 subscriptions/listen streams one subject may hold on a replica; the next listen is refused. */
+  readonly listenStreamsMaxPerSubject: number;
   /** Cookie sessions one subject may hold; a new one replaces the subject's own oldest. */
   readonly cookieSessionsMaxPerSubject: number;
   /** Cookie sessions in all; beyond, POST /session is refused (503) until some expire. */
@@ -112,6 +119,11 @@ export interface RsLimits {
   readonly rateLimitPerS: number;
   /** Requests one subject may make at once before the rate applies (token bucket size). */
   readonly rateLimitBurst: number;
+  /**
+   * At shutdown, how long the requests in flight may take to finish once the RS stopped listening (after the drain
+   * delay); then their connections are cut.
+   */
+  readonly drainTimeoutMs: number;
 }
 
 /** The largest note text MCP_NOTE_MAX_CHARS may allow (the tool's schema ceiling). */
@@ -135,6 +147,7 @@ export const LIMIT_SPECS: Readonly<Record<keyof RsLimits, LimitSpec>> = Object.f
   sessionMaxLifetimeMs: { env: 'MCP_SESSION_MAX_LIFETIME_MS', defaultValue: 86_400_000, min: 1_000, max: 604_800_000 },
   sessionsMaxPerSubject: { env: 'MCP_SESSIONS_MAX_PER_SUBJECT', defaultValue: 20, min: 1, max: 10_000 },
   sseStreamsMaxPerSubject: { env: 'MCP_SSE_STREAMS_MAX_PER_SUBJECT', defaultValue: 20, min: 1, max: 10_000 },
+  listenStreamsMaxPerSubject: { env: 'MCP_LISTEN_STREAMS_MAX_PER_SUBJECT', defaultValue: 20, min: 1, max: 10_000 },
   cookieSessionsMaxPerSubject: { env: 'MCP_COOKIE_SESSIONS_MAX_PER_SUBJECT', defaultValue: 10, min: 1, max: 1_000 },
   cookieSessionsMax: { env: 'MCP_COOKIE_SESSIONS_MAX', defaultValue: 100_000, min: 1, max: 10_000_000 },
   cookieSessionMaxLifetimeMs: { env: 'MCP_COOKIE_SESSION_MAX_LIFETIME_MS', defaultValue: 43_200_000, min: 1_000, max: 2_592_000_000 },
@@ -146,6 +159,7 @@ export const LIMIT_SPECS: Readonly<Record<keyof RsLimits, LimitSpec>> = Object.f
   notesPageMaxBytes: { env: 'MCP_NOTES_PAGE_MAX_BYTES', defaultValue: 65_536, min: 1, max: 1_073_741_824 },
   rateLimitPerS: { env: 'MCP_RATE_LIMIT_PER_S', defaultValue: 50, min: 1, max: 1_000_000 },
   rateLimitBurst: { env: 'MCP_RATE_LIMIT_BURST', defaultValue: 100, min: 1, max: 1_000_000 },
+  drainTimeoutMs: { env: 'MCP_DRAIN_TIMEOUT_MS', defaultValue: 10_000, min: 100, max: 600_000 },
 });
 
 
@@ -292,6 +306,8 @@ export function loadConfig(env: Env): RsConfig {
     conformanceFixtures: r.bool('MCP_CONFORMANCE_FIXTURES', false),
     logLevel: r.oneOf('MCP_LOG_LEVEL', LOG_LEVELS, 'info'),
     redisUrl: readRedisUrl(r),
+    // 0: no proxy to wait for (one process); behind one, at least its health check's time to take a replica out.
+    drainDelayMs: r.ms('MCP_DRAIN_DELAY_MS', 0, { min: 0, max: 600_000 }),
     limits: readLimits(r),
   });
 }

@@ -25,6 +25,8 @@ function statusOf(code: HttpErrorCode): HttpErrorStatus {
     case 'session_forbidden':
       return 403;
     case 'cookie_sessions_full':
+      // A 503 means "nothing was done": the scale profile's proxy re-sends a 503 to another replica, whatever the
+      // method (docker/scale/haproxy.cfg `retry-on`). Answer 503 only before any effect.
       return 503;
     case 'session_not_found':
     case 'not_found':

@@ -28,6 +28,7 @@ function parsingTests(): void {
       clockSkewS: 30,
       tokenCacheMaxEntries: 10_000,
       logLevel: 'info',
+      drainDelayMs: 0,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -70,6 +71,13 @@ function parsingTests(): void {
     expect((error as ConfigError).problems).toHaveLength(10);
   });
 
+  it('reads the drain delay (README "Scale-out") and refuses a negative or unbounded one', () => {
+    expect(loadConfig({ MCP_ISSUER: 'http://127.0.0.1:4000', MCP_DRAIN_DELAY_MS: '5000' }).drainDelayMs).toBe(5_000);
+    expect(() => loadConfig({ MCP_ISSUER: 'http://127.0.0.1:4000', MCP_DRAIN_DELAY_MS: '-1' })).toThrow(/MCP_DRAIN_DELAY_MS:/);
+    expect(() => loadConfig({ MCP_ISSUER: 'http://127.0.0.1:4000', MCP_DRAIN_DELAY_MS: '600001' })).toThrow(/MCP_DRAIN_DELAY_MS:/);
+    expect(() => loadConfig({ MCP_ISSUER: 'http://127.0.0.1:4000', MCP_DRAIN_DELAY_MS: 'soon' })).toThrow(/MCP_DRAIN_DELAY_MS:/);
+  });
+
   it('reads the verified-token cache size (0 turns it off) and refuses a bad one', () => {
     expect(loadConfig({ MCP_ISSUER: 'http://127.0.0.1:4000', MCP_TOKEN_CACHE_SIZE: '0' }).tokenCacheMaxEntries).toBe(0);
     expect(() => loadConfig({ MCP_ISSUER: 'http://127.0.0.1:4000', MCP_TOKEN_CACHE_SIZE: '-5' })).toThrow(/MCP_TOKEN_CACHE_SIZE:/);
@@ -89,6 +97,7 @@ function limitTests(): void {
       sessionMaxLifetimeMs: 86_400_000,
       sessionsMaxPerSubject: 20,
       sseStreamsMaxPerSubject: 20,
+      listenStreamsMaxPerSubject: 20,
       cookieSessionsMaxPerSubject: 10,
       cookieSessionsMax: 100_000,
       cookieSessionMaxLifetimeMs: 43_200_000,
@@ -100,6 +109,7 @@ function limitTests(): void {
       notesPageMaxBytes: 65_536,
       rateLimitPerS: 50,
       rateLimitBurst: 100,
+      drainTimeoutMs: 10_000,
     });
     expect(Object.fromEntries(Object.entries(LIMIT_SPECS).map(([k, spec]) => [k, spec.defaultValue]))).toEqual(c.limits);
     expect(Object.isFrozen(c.limits)).toBe(true);

@@ -1,7 +1,7 @@
 /** Shared fixtures for the RS tests: real keys, a steerable loopback JWKS server (the kit's fake issuer), a token minter, a config. */
 import type { JWK, JWTPayload } from 'jose';
 import { makeKeys, nowS, signJwt, type Keys } from '@mcp-lab/test-kit/keys';
-import { INIT_BODY, MCP_HEADERS, toolCall } from '@mcp-lab/test-kit/mcp-messages';
+import { INIT_BODY, MCP_HEADERS, MODERN_META, modernRequest, toolCall } from '@mcp-lab/test-kit/mcp-messages';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.ts';
 import type { AppDeps } from '../src/app.ts';
@@ -71,26 +71,7 @@ export function mcpError(code: number, error: string, id?: string | number) {
   return { jsonrpc: '2.0', ...(id !== undefined ? { id } : {}), error: { code, data: { error } } };
 }
 
-/** The per-request `_meta` envelope of a 2026-07-28 request. */
-export const MODERN_META = {
-  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-  'io.modelcontextprotocol/clientInfo': { name: 'test', version: '1' },
-  'io.modelcontextprotocol/clientCapabilities': {},
-};
-
-/** A 2026-07-28 request: its body (with the envelope) and its standard headers (SEP-2243), for `app.inject`. */
-export function modernRequest(method: string, params: Record<string, unknown> = {}, id: string | number = 5) {
-  const name = typeof params.name === 'string' ? params.name : undefined;
-  return {
-    headers: {
-      ...MCP_HEADERS,
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': method,
-      ...(name !== undefined ? { 'mcp-name': name } : {}),
-    } as Record<string, string>,
-    payload: { jsonrpc: '2.0', id, method, params: { ...params, _meta: MODERN_META } },
-  };
-}
+export { MODERN_META, modernRequest };
 
 export interface ListeningRs {
   readonly keys: Keys;
@@ -147,13 +128,14 @@ export interface EventStream {
 }
 
 /**
- * Opens any event stream (a Streamable HTTP GET stream too, which the kit's `openSse` does not take: it wants the
- * legacy `endpoint` event first) and reads it with the kit's parser, eventsource-parser; the status is kept, so a
- * refusal can be asserted.
+ * Opens any event stream (a Streamable HTTP GET stream, or the response of a POST such as `subscriptions/listen`,
+ * which the kit's `openSse` does not take: it wants the legacy `endpoint` event first) and reads it with the kit's
+ * parser, eventsource-parser; the status is kept, so a refusal can be asserted.
  */
-export async function openEventStream(url: string, headers: Record<string, string>): Promise<EventStream> {
+export async function openEventStream(url: string, headers: Record<string, string>, post?: { readonly body: unknown }): Promise<EventStream> {
   const controller = new AbortController();
-  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
+  const init = post ? { method: 'POST', body: JSON.stringify(post.body) } : {};
+  const res = await fetch(url, { ...init, headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
   const reader = res.body!.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
   async function next(): Promise<SseEvent> {
     const { value, done } = await reader.read();

@@ -77,3 +77,36 @@ export async function openSse(url: string | URL, headers: Readonly<Record<string
   }
   return { endpoint: new URL(first.data, url), next, close: () => controller.abort() };
 }
+
+/** An event stream some request answered with, e.g. the POST of a 2026-07-28 `subscriptions/listen`. */
+export interface EventStreamResponse {
+  readonly status: number;
+  /** The next event of the stream; rejects when the stream ends first. */
+  next(): Promise<SseEvent>;
+  /** Hangs up. */
+  close(): void;
+}
+
+/**
+ * Sends `init` to `url` and reads the answer as an event stream (the status is kept, so a refusal can be asserted;
+ * a refused answer's body is then read as no events). `accept: text/event-stream` is added unless set.
+ */
+export async function openEventStream(url: string | URL, init: { readonly method?: string; readonly headers?: Readonly<Record<string, string>>; readonly body?: string }): Promise<EventStreamResponse> {
+  const controller = new AbortController();
+  const res = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers: { accept: 'text/event-stream', ...init.headers },
+    ...(init.body === undefined ? {} : { body: init.body }),
+    signal: controller.signal,
+  });
+  const reader = (res.body ?? new Response('').body!).pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
+  return {
+    status: res.status,
+    async next() {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the stream from ${String(url)} ended`);
+      return toEvent(value);
+    },
+    close: () => controller.abort(),
+  };
+}

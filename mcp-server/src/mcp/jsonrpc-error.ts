@@ -3,7 +3,7 @@
  * transports answer their own HTTP-level refusals this way, with `id: null` when no request id is known), so an
  * MCP client reads the reason where it looks for one.
  */
-export type JsonRpcRefusalCode = 'parse_error' | 'invalid_request' | 'body_too_large' | 'too_many_sessions' | 'rate_limited';
+export type JsonRpcRefusalCode = 'parse_error' | 'invalid_request' | 'body_too_large' | 'too_many_sessions' | 'too_many_streams' | 'rate_limited';
 
 export class JsonRpcHttpError extends Error {
   override readonly name = 'JsonRpcHttpError';
@@ -32,6 +32,7 @@ function statusOf(code: JsonRpcRefusalCode): [400 | 413 | 429, number] {
     case 'body_too_large':
       return [413, -32600];
     case 'too_many_sessions':
+    case 'too_many_streams':
     case 'rate_limited':
       return [429, -32000];
   }

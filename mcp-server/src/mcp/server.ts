@@ -1,11 +1,14 @@
 /**
- * One McpServer per transport session, with the notes tools (mcp/tools.ts). Each call reads the caller from the
- * request's auth info (set by the route from the verified principal, never the token) and re-checks its permission.
+ * One McpServer per transport session, with the notes tools (mcp/tools.ts) and the session owner's notes resource
+ * (mcp/legacy-notes-resource.ts). Each call reads the caller from the request's auth info (set by the route from
+ * the verified principal, never the token) and re-checks its permission.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { Principal } from '../auth/principal.ts';
-import type { NotesStore } from '../notes/store.ts';
+import type { NotesStore, Owner } from '../notes/store.ts';
+import { registerLegacyNotesResource } from './legacy-notes-resource.ts';
+import type { LegacyNotesEvents } from './legacy-notes-resource.ts';
 import { assertPermissions } from './tool-permissions.ts';
 import { SERVER_INFO } from './server-info.ts';
 import { TOOLS } from './tools.ts';
@@ -37,8 +40,18 @@ function callerOf(extra: ToolExtra, tool: NotesTool): Principal {
  */
 const SHARED_VALIDATOR = new AjvJsonSchemaValidator();
 
-/** Builds a server with whoami, notes_list, notes_add, notes_delete (and `extraTools`, in conformance mode). */
-export function createMcpServer(notes: NotesStore, extraTools?: (server: McpServer) => void): McpServer {
+/** Who a session's server is for, and what it adds beyond the notes tools. */
+export interface SessionServerOptions {
+  /** The session's owner: its notes are the resource this server lists and reads. */
+  readonly owner: Owner;
+  /** The shared change events, for `resources/subscribe`; without them the server does not offer subscriptions. */
+  readonly events?: LegacyNotesEvents;
+  /** Tools added in conformance mode. */
+  readonly extraTools?: (server: McpServer) => void;
+}
+
+/** Builds a server with whoami, notes_list, notes_add, notes_delete, the owner's notes resource (and `extraTools`). */
+export function createMcpServer(notes: NotesStore, options: SessionServerOptions): McpServer {
   const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} }, jsonSchemaValidator: SHARED_VALIDATOR });
   for (const [name, tool] of Object.entries(TOOLS)) {
     const meta = { title: tool.title, description: tool.description };
@@ -50,6 +63,7 @@ export function createMcpServer(notes: NotesStore, extraTools?: (server: McpServ
       server.registerTool(name, meta, async (extra) => tool.run(callerOf(extra, tool), {}, notes));
     }
   }
-  extraTools?.(server);
+  registerLegacyNotesResource(server, notes, options.owner, options.events);
+  options.extraTools?.(server);
   return server;
 }

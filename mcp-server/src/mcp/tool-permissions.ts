@@ -1,10 +1,12 @@
 /**
- * Which permission each tool needs, and the pre-dispatch check that turns a missing one into an HTTP 403
- * insufficient_scope (MCP "Runtime Insufficient Scope Errors") before the JSON-RPC layer sees the call.
+ * Which permission each tool and resource needs, and the pre-dispatch check that turns a missing one into an HTTP
+ * 403 insufficient_scope (MCP "Runtime Insufficient Scope Errors") before the JSON-RPC layer sees the request.
  */
 import { BearerError } from '@mcp-lab/protocol';
 import type { Principal } from '../auth/principal.ts';
 import { missingPermissions } from '../auth/permissions.ts';
+import { listenResourceSubscriptions } from './listen-filter.ts';
+import { isNotesUri, NOTES_RESOURCE_PERMISSIONS } from './notes-resource.ts';
 import { TOOLS } from './tools.ts';
 
 /** Each tool's permissions, from the one tool table. */
@@ -16,18 +18,39 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Every permission the `tools/call` requests in a JSON-RPC message or batch need (unknown tools need none here). */
+/** What a tool needs (unknown tools need nothing here: the SDK answers them). */
+export function toolPermissions(name: unknown): readonly string[] {
+  return typeof name === 'string' && Object.hasOwn(TOOL_PERMISSIONS, name) ? (TOOL_PERMISSIONS[name] ?? []) : [];
+}
+
+/**
+ * What a request about resource `uri` needs: a notes-scheme URI needs the notes read permission, decided by the
+ * scheme alone, so the answer is the same for every user's URI; whose it is is checked later, after this.
+ */
+export function resourcePermissions(uri: unknown): readonly string[] {
+  return isNotesUri(uri) ? NOTES_RESOURCE_PERMISSIONS : [];
+}
+
+/** What one JSON-RPC message needs: its tool's permissions, or those of the resources it reads or watches. */
+function messagePermissions(m: unknown): readonly string[] {
+  if (!isRecord(m) || !isRecord(m.params)) return [];
+  switch (m.method) {
+    case 'tools/call':
+      return toolPermissions(m.params.name);
+    case 'resources/read':
+    case 'resources/subscribe':
+      return resourcePermissions(m.params.uri);
+    case 'subscriptions/listen':
+      return (listenResourceSubscriptions(m) ?? []).flatMap((uri) => resourcePermissions(uri));
+    default:
+      return [];
+  }
+}
+
+/** Every permission the requests in a JSON-RPC message or batch need. */
 export function requiredPermissions(body: unknown): string[] {
   const messages = Array.isArray(body) ? body : [body];
-  const needed = new Set<string>();
-  for (const m of messages) {
-    if (!isRecord(m) || m.method !== 'tools/call' || !isRecord(m.params)) continue;
-    const name = m.params.name;
-    if (typeof name === 'string' && Object.hasOwn(TOOL_PERMISSIONS, name)) {
-      for (const p of TOOL_PERMISSIONS[name] ?? []) needed.add(p);
-    }
-  }
-  return [...needed];
+  return [...new Set(messages.flatMap((m) => messagePermissions(m)))];
 }
 
 /**

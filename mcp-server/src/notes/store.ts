@@ -140,6 +140,9 @@ function cutPage(rows: readonly NoteRow[], size: number, limits: NotesLimits): N
   return more && last ? { notes, nextCursor: encodeCursor(last.seq) } : { notes };
 }
 
+/** How long a write waits for another process's lock on a shared database file. */
+const NOTES_BUSY_TIMEOUT_MS = 5_000;
+
 /** Opens (and migrates) the store at `path` (`:memory:` for a throwaway one). */
 export function openNotesStore(
   path: string,
@@ -147,7 +150,9 @@ export function openNotesStore(
 ): NotesStore {
   const now = options.now ?? Date.now;
   const limits = options.limits ?? DEFAULT_NOTES_LIMITS;
-  const db = new DatabaseSync(path);
+  // Replicas may share one database file (the scale profile's volume): a write that finds another process's lock
+  // waits for it (SQLite's busy timeout) instead of failing with "database is locked".
+  const db = new DatabaseSync(path, { timeout: NOTES_BUSY_TIMEOUT_MS });
   const stmts = prepareStatements(db);
 
   const usage = (owner: Owner) => {

@@ -8,6 +8,7 @@ import { requireCredential, requirePrincipal } from '../auth/authenticate.ts';
 import { forgetBearerToken } from '../auth/credentials.ts';
 import { rejectForeignOrigin } from '../auth/origin.ts';
 import { principalKey } from '../auth/principal.ts';
+import type { Principal } from '../auth/principal.ts';
 import type { RsConfig } from '../config.ts';
 import { HttpError } from '../http-error.ts';
 import { authInfoOf, hijack, hijackHeaders, withAuth } from '../mcp/hijack.ts';
@@ -67,6 +68,8 @@ async function openStream(app: FastifyInstance, options: SseRouteOptions, reques
     throw err;
   }
   transport.open(hijackHeaders(reply));
+  // Ended by the server at shutdown (session_ended), so the drain does not wait for it.
+  app.drain.hold(reply.raw);
 }
 
 export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sseRoutes(app, options) {
@@ -81,10 +84,15 @@ export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sse
     await openStream(app, options, request, reply);
   });
 
-  /** Connects the session's MCP server on its first message (once, however many arrive together). */
-  function connectServer(session: McpSession<SseStreamTransport>): Promise<void> {
+  const events = { bus: state.serverEvents, onError: (err: unknown) => app.log.warn({ err }, 'a resource update could not be sent') };
+
+  /**
+   * Connects the session's MCP server on its first message (once, however many arrive together), for `owner`: the
+   * stream's opener, whom every message was checked to come from.
+   */
+  function connectServer(session: McpSession<SseStreamTransport>, owner: Principal): Promise<void> {
     session.connected ??= (async () => {
-      const server = createMcpServer(notes);
+      const server = createMcpServer(notes, { owner, events });
       await server.connect(session.transport);
       session.server = server;
     })();
@@ -100,7 +108,7 @@ export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sse
       await session.transport.send(runLeanToolCall(lean, principal, notes));
       return;
     }
-    await connectServer(session);
+    await connectServer(session, principal);
     session.transport.deliver(message, { authInfo: authInfoOf(principal) });
   }
   const stopRelay = await listenForRelayed(state, handleRelayed, (err) => app.log.warn({ err }, 'a relayed SSE message could not be handled'));
@@ -135,7 +143,7 @@ export const sseRoutes: FastifyPluginAsync<SseRouteOptions> = async function sse
       }
       return;
     }
-    await connectServer(session);
+    await connectServer(session, principal);
     hijack(reply);
     session.transport.handlePostMessage(withAuth(request, principal), reply.raw, body);
   });

@@ -74,7 +74,8 @@ async function openLegacySession(
   const credential = requireCredential(request);
   const release = sessions.reserve(credential);
   reply.raw.once('close', release);
-  const server = createMcpServer(notes, extraLegacyTools);
+  const events = { bus: state.serverEvents, onError: (err: unknown) => request.log.warn({ err }, 'a resource update could not be sent') };
+  const server = createMcpServer(notes, { owner: principal, events, ...(extraLegacyTools ? { extraTools: extraLegacyTools } : {}) });
   const owner = principalKey(principal);
   const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
     sessionIdGenerator: () => randomUUID(),
@@ -156,7 +157,10 @@ export const streamableRoutes: FastifyPluginAsync<StreamableRouteOptions> = asyn
     if (sessionId === undefined) throw new HttpError('invalid_request', 'missing Mcp-Session-Id header');
     const session = await claimHere(sessionId, principal);
     // The standalone event stream ends with its token, its cookie session, or the session (see SessionRegistry).
-    if (request.method === 'GET') sessions.holdStream(session, reply.raw, requireCredential(request));
+    if (request.method === 'GET') {
+      sessions.holdStream(session, reply.raw, requireCredential(request));
+      app.drain.hold(reply.raw);
+    }
     hijack(reply);
     await session.transport.handleRequest(withAuth(request, principal), reply.raw);
   }

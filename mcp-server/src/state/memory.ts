@@ -1,11 +1,14 @@
 /**
  * The single-process implementations of the shared state (no Redis configured): the in-memory cookie-session
- * store, a Map as session directory, and an in-process bus. A lab on one process behaves exactly as before.
+ * store, a Map as session directory, and an in-process bus (which also carries the listen streams' change events).
+ * A lab on one process behaves exactly as before.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createCookieSessionStore } from '../auth/cookie-sessions.ts';
 import type { CookieSessionLimits } from '../auth/cookie-sessions.ts';
+import { openServerEvents } from './server-events.ts';
+import { serverEventsChannel } from './types.ts';
 import type { EventBus, SessionDirectory, SessionKind, SessionOwnership, SharedState } from './types.ts';
 
 /** An in-process bus: `publish` reaches the handlers subscribed in this process. */
@@ -44,14 +47,18 @@ export function createMemoryDirectory(replica: string): SessionDirectory {
   };
 }
 
-export function createMemoryState(now: () => number, limits: CookieSessionLimits): SharedState {
+/** `onError` hears what goes wrong delivering change events (a throwing listener). */
+export async function createMemoryState(now: () => number, limits: CookieSessionLimits, onError: (err: Error) => void = () => {}): Promise<SharedState> {
   const replica = randomUUID();
+  const bus = createMemoryBus();
+  const serverEvents = await openServerEvents(bus, serverEventsChannel(), onError);
   return {
     kind: 'memory',
     replica,
     cookieSessions: createCookieSessionStore(now, limits),
     sessions: createMemoryDirectory(replica),
-    bus: createMemoryBus(),
-    async close() {},
+    bus,
+    serverEvents,
+    close: () => serverEvents.close(),
   };
 }

@@ -9,12 +9,14 @@ import { createRedisState } from './redis.ts';
 import type { SharedState } from './types.ts';
 
 export async function openSharedState(config: Pick<RsConfig, 'redisUrl' | 'limits'>, now: () => number, log: FastifyBaseLogger): Promise<SharedState> {
-  if (config.redisUrl === undefined) return createMemoryState(now, config.limits);
+  if (config.redisUrl === undefined) {
+    return createMemoryState(now, config.limits, (err) => log.warn({ err: { message: err.message } }, 'a change event could not be delivered'));
+  }
   const state = await createRedisState({
     url: config.redisUrl,
     now,
     limits: config.limits,
-    onError: (err) => log.warn({ err: { message: err.message } }, 'Redis connection error (the client reconnects)'),
+    onError: (err) => log.warn({ err: { message: err.message } }, 'shared state error (Redis reconnects by itself)'),
   });
   log.info({ replica: state.replica }, 'shared state in Redis');
   return state;

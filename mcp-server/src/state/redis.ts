@@ -1,13 +1,15 @@
 /**
  * The shared state of several replicas in Redis (MCP_REDIS_URL), through ioredis: cookie sessions
- * (redis-cookie-sessions.ts), the 2025-era session directory, and a pub/sub bus. One connection sends commands;
+ * (redis-cookie-sessions.ts), the 2025-era session directory, and a pub/sub bus (with the listen streams' change
+ * events on it, server-events.ts). One connection sends commands;
  * a second one, in subscriber mode as Redis requires, receives the bus's messages.
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { CookieSessionLimits } from '../auth/cookie-sessions.ts';
 import { createRedisCookieSessionStore } from './redis-cookie-sessions.ts';
-import { cookieEndChannel } from './types.ts';
+import { openServerEvents } from './server-events.ts';
+import { cookieEndChannel, serverEventsChannel } from './types.ts';
 import type { EventBus, SessionDirectory, SessionOwnership, SharedState } from './types.ts';
 
 const directoryKey = (kind: string, id: string) => `mcp-lab:session:${kind}:${id}`;
@@ -60,7 +62,7 @@ export interface RedisStateOptions {
   readonly url: string;
   readonly now: () => number;
   readonly limits: CookieSessionLimits;
-  /** Called with connection errors (ioredis reconnects by itself); never with credentials. */
+  /** Called with connection errors (ioredis reconnects by itself) and undeliverable change events; never with credentials. */
   readonly onError?: (err: Error) => void;
 }
 
@@ -81,15 +83,19 @@ export async function createRedisState(opts: RedisStateOptions): Promise<SharedS
   }
   const replica = randomUUID();
   const bus = createRedisBus(commands, subscriber);
-  const cookieSessions = await createRedisCookieSessionStore(commands, bus, opts.now, opts.limits, cookieEndChannel(commands.options.db ?? 0));
+  const db = commands.options.db ?? 0;
+  const cookieSessions = await createRedisCookieSessionStore(commands, bus, opts.now, opts.limits, cookieEndChannel(db));
+  const serverEvents = await openServerEvents(bus, serverEventsChannel(db), onError);
   return {
     kind: 'redis',
     replica,
     cookieSessions,
     sessions: createRedisDirectory(commands, replica),
     bus,
+    serverEvents,
     async close() {
       await cookieSessions.unsubscribe();
+      await serverEvents.close();
       await Promise.allSettled([subscriber.quit(), commands.quit()]);
     },
   };

@@ -4,11 +4,12 @@
  * verifies tokens itself with its own cached JWKS.
  */
 import type { CookieSessionStore } from '../auth/cookie-sessions.ts';
+import type { SharedServerEvents } from './server-events.ts';
 
 /**
  * A publish/subscribe bus between replicas (Redis pub/sub, or an in-process emitter). Delivery is at most once
  * and only to subscribers listening when the message is published: what needs more must keep its own state.
- * The legacy `/messages` route and cookie-session ends travel on it; `subscriptions/listen` can too.
+ * The legacy `/messages` route, cookie-session ends and the change events of listen streams travel on it.
  */
 export interface EventBus {
   /** Publishes `message` on `channel`; resolves to the number of subscribers (replicas) that received it. */
@@ -51,6 +52,11 @@ export interface SharedState {
   readonly cookieSessions: CookieSessionStore;
   readonly sessions: SessionDirectory;
   readonly bus: EventBus;
+  /**
+   * The change events `subscriptions/listen` streams (and 2025 `resources/subscribe`) deliver, on the bus's
+   * `serverEventsChannel`: a change on any replica reaches the streams of all (state/server-events.ts).
+   */
+  readonly serverEvents: SharedServerEvents;
   /** Ends subscriptions and connections. */
   close(): Promise<void>;
 }
@@ -66,4 +72,12 @@ export function replicaChannel(replica: string): string {
  */
 export function cookieEndChannel(db = 0): string {
   return `mcp-lab:${db}:cookie-session-ended`;
+}
+
+/**
+ * The bus channel on which change events for listen streams (`resource_updated` …) reach every replica; named with
+ * the database number for the same reason as `cookieEndChannel`.
+ */
+export function serverEventsChannel(db = 0): string {
+  return `mcp-lab:${db}:server-events`;
 }
