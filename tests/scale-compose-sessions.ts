@@ -6,6 +6,7 @@
  * requests go round-robin instead of to the owner.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LIMIT_SPECS } from '../mcp-server/src/config.ts';
 import { ALICE, BOB, MCP_HEADERS } from '@mcp-lab/test-kit/rs-session';
 import { openSse, type SseStream } from '@mcp-lab/test-kit/sse';
 import { obtainToken } from '@mcp-lab/test-kit/tokens';
@@ -71,6 +72,16 @@ export function sessionTests(lab: ComposeLab): void {
       }
       const refused = await servedSince(lab, gets, 'GET', '/sse', REPLICAS.length);
       expect(refused, 'the ended cookie was refused by every replica').toEqual([1, 1, 1]);
+    });
+
+    it('legacy SSE clients hanging up through the proxy free their streams: reconnecting past every replica\'s cap is never refused', async () => {
+      // Each replica allows alice MCP_SSE_STREAMS_MAX_PER_SUBJECT open streams; round-robin gives each one cap + 1
+      // of these. A stream a replica still held after its client left would make the last ones 429.
+      const cap = LIMIT_SPECS.sseStreamsMaxPerSubject.defaultValue;
+      const before = await served(lab, 'GET', '/sse');
+      for (let i = 0; i < REPLICAS.length * (cap + 1); i++) (await openSse(`${lab.rsUrl}/sse`, bearer(tokens.alice))).close();
+      const delta = await servedSince(lab, before, 'GET', '/sse', REPLICAS.length * (cap + 1));
+      expect(Math.min(...delta), `GET /sse per replica: ${delta.join(', ')}`).toBeGreaterThan(cap);
     });
 
     it("bob is refused alice's legacy SSE session through the proxy with the same 403 by every replica", async () => {
