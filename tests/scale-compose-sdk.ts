@@ -36,7 +36,8 @@ export function sdkClientTests(lab: ComposeLab): void {
     const url = new URL(`${lab.rsUrl}/mcp`);
     const options = { authProvider: provider as unknown as ProviderV1 };
     await authorizeV1(new StreamableV1(url, options), provider);
-    expect(provider.authorizations[0]!.searchParams.get('resource')).toMatch(new RegExp(`^${lab.rsUrl}(/mcp)?$`));
+    // RFC 8707: the token is asked for the one logical resource server behind the proxy.
+    expect([lab.rsUrl, url.href]).toContain(provider.authorizations[0]!.searchParams.get('resource'));
 
     // Three sessions one after another; each initialize goes round-robin, everything after it by affinity.
     const holders: string[] = [];

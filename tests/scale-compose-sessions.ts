@@ -1,7 +1,8 @@
 /**
  * Sessions through the compose stack's proxy, from the host, with real tokens from the compose IdP (one login per
- * user): a cookie session answers on whichever replica a request lands and its logout ends it on all of them;
- * another user presenting alice's legacy SSE session or her Streamable HTTP session is refused with the same 403
+ * user): a cookie session answers on whichever replica a request lands and its logout ends it on all of them; a
+ * client hanging up on its SSE stream frees it on the replica (reconnecting past every replica's cap); another user
+ * presenting alice's legacy SSE session or her Streamable HTTP session is refused with the same 403
  * by every replica — for Streamable HTTP once the proxy has lost its affinity table (a restart), so that bob's
  * requests go round-robin instead of to the owner.
  */

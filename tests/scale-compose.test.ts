@@ -1,9 +1,13 @@
 /**
  * docker/scale/compose.yml as a user runs it: HAProxy, three RS replicas on Redis, the embedded IdP and the CLI
- * once, on free host ports. The CLI completes the whole flow through the proxy in every era (in a container over
- * 2025 Streamable HTTP, from the host over legacy HTTP+SSE and over the 2026-07-28 stateless wire), a note written through one replica is read through
- * whichever answers next (one notes database), a rolling restart of the replicas (each drains on `docker stop`) under
- * load fails no request, and with one replica stopped the proxy routes around it.
+ * once, on free host ports, with ONE `compose up` for the file. The CLI completes the whole flow through the proxy in
+ * every era (in a container over 2025 Streamable HTTP, from the host over legacy HTTP+SSE and over the 2026-07-28
+ * stateless wire), and a note written through one replica is read through whichever answers next (one notes
+ * database). From the host through the proxy, the official SDK clients sign in by themselves and call tools, a cookie
+ * session works on every replica and its logout ends it on all, closed SSE streams are freed, and bob is refused
+ * alice's sessions by every replica (scale-compose-sdk.ts, scale-compose-sessions.ts; which replica answered is read
+ * from the replicas' request logs, scale-compose-lab.ts). A rolling restart of the replicas (each drains on
+ * `docker stop`) under load fails no request, and with one replica stopped the proxy routes around it.
  * Images: mcp-lab/app:local (scripts/build-local-images.sh, MCP_LAB_LOCAL_IMAGES=1) and mcp-lab/haproxy:2.6 +
  * mcp-lab/redis:7 (docker/scale/build-images.sh).
  */
