@@ -7,15 +7,13 @@
  */
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import { accepts, slowPost } from '@mcp-lab/test-kit/raw-http';
 import { modernRequest } from '@mcp-lab/test-kit/mcp-messages';
 import { openSse } from '@mcp-lab/test-kit/sse';
-import { redisReachable, startScaleStack, type ScaleStack } from './scale-harness.ts';
+import { scalePrereqs, startScaleStack, type ScaleStack } from './scale-harness.ts';
 
 const redisUrl = process.env.MCP_LAB_REDIS_URL;
-const reachable = await redisReachable(redisUrl);
-const ok = requirePrereq('Redis', reachable.ok, reachable.reason);
+const ok = await scalePrereqs();
 
 /** A 2026-07-28 request (headers with the token, and body) for fetch. */
 function modern(method: string, params: Record<string, unknown>, id: number, token: string) {

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort } from '@mcp-lab/test-kit/free-port';
+import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import { makeKeys, nowS, signJwt, type Keys } from '@mcp-lab/test-kit/keys';
 import { startProcess, type RunningProcess } from '@mcp-lab/test-kit/processes';
 import { startRsProcess } from '@mcp-lab/test-kit/rs-process';
@@ -146,6 +147,17 @@ export const HAPROXY_CFG = fileURLToPath(new URL('../docker/scale/haproxy.cfg', 
 export function haproxyPath(): string | undefined {
   const r = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
   return r.status === 0 ? 'haproxy' : undefined;
+}
+
+/**
+ * The scale suites' prerequisites, each reported by requirePrereq (a one-line skip locally, a failure in CI): a Redis
+ * answering at MCP_LAB_REDIS_URL and, with `proxy`, Debian's haproxy on PATH.
+ */
+export async function scalePrereqs(options: { readonly proxy?: boolean } = {}): Promise<boolean> {
+  const reachable = await redisReachable(process.env.MCP_LAB_REDIS_URL);
+  const redis = requirePrereq('Redis', reachable.ok, reachable.reason);
+  if (!options.proxy) return redis;
+  return redis && requirePrereq('HAProxy', haproxyPath() !== undefined, "haproxy is not on PATH (bash scripts/ensure-haproxy.sh installs Debian's)");
 }
 
 /**

@@ -17,19 +17,14 @@ import { CLI_CLIENT_ID } from '../embedded-idp/src/app.ts';
 import { freePort } from '@mcp-lab/test-kit/free-port';
 import { startEmbeddedIdp, type RunningIdp } from '@mcp-lab/test-kit/idp-server';
 import { modernRequest } from '@mcp-lab/test-kit/mcp-messages';
-import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import type { RunningProcess } from '@mcp-lab/test-kit/processes';
 import { ALICE, NOTES_SCOPE, toolJson } from '@mcp-lab/test-kit/rs-session';
 import { HeadlessOAuthProvider } from '@mcp-lab/test-kit/sdk-oauth-provider';
 import { obtainToken } from '@mcp-lab/test-kit/tokens';
-import { haproxyPath, modernPost, redisReachable, startProxy, startReplicas, type ReplicaSet } from './scale-harness.ts';
+import { modernPost, scalePrereqs, startProxy, startReplicas, type ReplicaSet } from './scale-harness.ts';
 
 const redisUrl = process.env.MCP_LAB_REDIS_URL;
-const reachable = await redisReachable(redisUrl);
-const haproxy = haproxyPath();
-const ok =
-  requirePrereq('Redis', reachable.ok, reachable.reason) &&
-  requirePrereq('HAProxy', haproxy !== undefined, 'haproxy is not on PATH (bash scripts/ensure-haproxy.sh installs Debian\'s)');
+const ok = await scalePrereqs({ proxy: true });
 
 /** The IdP, the replicas (whose public URL is the proxy's) and the proxy, and the notes file they share. */
 interface ProxiedLab {

@@ -14,19 +14,17 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import { connectSseWithBearer, connectStreamable, MCP_HEADERS, toolJson } from '@mcp-lab/test-kit/rs-session';
 import type { RunningProcess } from '@mcp-lab/test-kit/processes';
 import { openSse } from '@mcp-lab/test-kit/sse';
 import { Redis } from 'ioredis';
 import { accepts } from '@mcp-lab/test-kit/raw-http';
 import {
-  haproxyPath,
   INITIALIZE,
   nextEvent,
   openInitialized,
   postMessage,
-  redisReachable,
+  scalePrereqs,
   responseTo,
   startProxy,
   startScaleStack,
@@ -38,11 +36,7 @@ import { sessionLessLoad } from './scale-load.ts';
 import { proxyDelta, type Proxy } from './scale-proxy-stats.ts';
 
 const redisUrl = process.env.MCP_LAB_REDIS_URL;
-const reachable = await redisReachable(redisUrl);
-const haproxy = haproxyPath();
-const ok =
-  requirePrereq('Redis', reachable.ok, reachable.reason) &&
-  requirePrereq('HAProxy', haproxy !== undefined, 'haproxy is not on PATH (bash scripts/ensure-haproxy.sh installs Debian\'s)');
+const ok = await scalePrereqs({ proxy: true });
 
 function dbUrl(db: number): string {
   const u = new URL(redisUrl!);

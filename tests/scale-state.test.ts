@@ -9,7 +9,6 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import type { CookieSessionLimits } from '../mcp-server/src/auth/cookie-sessions.ts';
 import type { Principal } from '../mcp-server/src/auth/principal.ts';
 import { createRedisState } from '../mcp-server/src/state/redis.ts';
@@ -17,11 +16,10 @@ import type { ServerEvent } from '@modelcontextprotocol/server';
 import { serverEventsChannel } from '../mcp-server/src/state/types.ts';
 import type { SharedState } from '../mcp-server/src/state/types.ts';
 import { cookieSessionContract } from '../mcp-server/test/cookie-session-contract.ts';
-import { redisReachable } from './scale-harness.ts';
+import { scalePrereqs } from './scale-harness.ts';
 
 const redisUrl = process.env.MCP_LAB_REDIS_URL;
-const reachable = await redisReachable(redisUrl);
-const ok = requirePrereq('Redis', reachable.ok, reachable.reason);
+const ok = await scalePrereqs();
 
 const DB = 14;
 const LIMITS: CookieSessionLimits = { cookieSessionsMaxPerSubject: 2, cookieSessionsMax: 4, cookieSessionMaxLifetimeMs: 60_000 };

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modernRequest } from '@mcp-lab/test-kit/mcp-messages';
-import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import { openSse, type SseStream } from '@mcp-lab/test-kit/sse';
 import {
   INITIALIZE,
@@ -23,7 +22,7 @@ import {
   notesUriOf,
   openInitialized,
   postMessage,
-  redisReachable,
+  scalePrereqs,
   responseTo,
   startScaleStack,
   whoami,
@@ -32,8 +31,7 @@ import {
 } from './scale-harness.ts';
 
 const redisUrl = process.env.MCP_LAB_REDIS_URL;
-const reachable = await redisReachable(redisUrl);
-const ok = requirePrereq('Redis', reachable.ok, reachable.reason);
+const ok = await scalePrereqs();
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
