@@ -31,6 +31,13 @@ async function whoamiSub(client: { callTool(p: { name: string; arguments: Record
 
 /** The three official-client tests; `lab` is filled in by the suite's beforeAll. */
 export function sdkClientTests(lab: ComposeLab): void {
+  v1StreamableTest(lab);
+  v2StatelessTest(lab);
+  v1LegacySseTest(lab);
+}
+
+/** 2025 Streamable HTTP: a session stays on the replica that opened it; new sessions are spread. */
+function v1StreamableTest(lab: ComposeLab): void {
   it('the v1 SDK client (2025, Streamable HTTP) authorizes through the proxy, stays on its replica, and new sessions spread', async () => {
     const provider = await sdkProvider(ALICE);
     const url = new URL(`${lab.rsUrl}/mcp`);
@@ -55,7 +62,10 @@ export function sdkClientTests(lab: ComposeLab): void {
     }
     expect(new Set(holders).size, `sessions held by ${holders.join(', ')}`).toBe(REPLICAS.length);
   });
+}
 
+/** 2026-07-28: no session, every request round-robin. */
+function v2StatelessTest(lab: ComposeLab): void {
   it('the v2 SDK client pinned to 2026-07-28 authorizes through the proxy and its stateless requests go round-robin', async () => {
     const provider = await sdkProvider(ALICE);
     const exchanges: Exchange[] = [];
@@ -87,7 +97,10 @@ export function sdkClientTests(lab: ComposeLab): void {
     const delta = await servedSince(lab, before, 'POST', '/mcp', posts.length);
     expect(delta.every((n) => n > 0), `POST /mcp per replica: ${delta.join(', ')}`).toBe(true);
   });
+}
 
+/** Legacy HTTP+SSE: the stream stays on one replica, its POSTs go round-robin and are relayed over Redis. */
+function v1LegacySseTest(lab: ComposeLab): void {
   it('the v1 SDK client over legacy HTTP+SSE authorizes through the proxy and works while its POSTs land on other replicas', async () => {
     const provider = await sdkProvider(ALICE);
     const url = new URL(`${lab.rsUrl}/sse`);
