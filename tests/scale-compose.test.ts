@@ -7,7 +7,8 @@
  * session works on every replica and its logout ends it on all, closed SSE streams are freed, and bob is refused
  * alice's sessions by every replica (scale-compose-sdk.ts, scale-compose-sessions.ts; which replica answered is read
  * from the replicas' request logs, scale-compose-lab.ts). A rolling restart of the replicas (each drains on
- * `docker stop`) under load fails no request, and with one replica stopped the proxy routes around it.
+ * `docker stop`) under load fails no request; killing one (`docker kill`) under load loses no request that is retried
+ * and ends only the streams it held; and with one replica stopped the proxy routes around it.
  * Images: mcp-lab/app:local (scripts/build-local-images.sh, MCP_LAB_LOCAL_IMAGES=1) and mcp-lab/haproxy:2.6 +
  * mcp-lab/redis:7 (docker/scale/build-images.sh).
  */
@@ -19,7 +20,9 @@ import { composeCommand, dockerStatus, labImages, PORT_TAKEN, run, type CommandR
 import { freePort } from '@mcp-lab/test-kit/free-port';
 import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import { obtainToken } from '@mcp-lab/test-kit/tokens';
-import { ComposeLab } from './scale-compose-lab.ts';
+import { ComposeLab, onlyReplica, served, servedSince } from './scale-compose-lab.ts';
+import { INITIALIZE, INITIALIZED, nextEvent, postMessage, responseTo, whoami, whoamiSub } from './scale-harness.ts';
+import { openSse, type SseStream } from '@mcp-lab/test-kit/sse';
 import { sdkClientTests } from './scale-compose-sdk.ts';
 import { sessionTests } from './scale-compose-sessions.ts';
 import { sessionLessLoad } from './scale-load.ts';
@@ -164,6 +167,58 @@ describe.runIf(ready)('docker/scale/compose.yml: three replicas behind HAProxy, 
     // No replica answered a 5xx and the proxy re-sent nothing: the drain alone kept every request whole.
     expect(proxyDelta(before, after).map((d) => [d.responses5xx, d.retries])).toEqual([[0, 0], [0, 0], [0, 0]]);
   }, 300_000);
+
+  it('killing one replica (docker kill) under modern-era load loses no request that is retried and ends only its streams', async () => {
+    const { access_token: token } = await obtainToken({ issuer: idpIssuer, resource: `${rsUrl}/mcp`, scope: 'notes:read', username: 'alice', password: 'alice-password' });
+    const sub = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub;
+    const headers = { authorization: `Bearer ${token}` };
+    // Three legacy SSE streams opened one after the other through the proxy (round-robin: one on each replica),
+    // and only then initialized: opening and initializing one at a time takes three requests, which would put every
+    // stream on the same replica. Which replica holds each is read from the replicas' request logs.
+    const held = new Map<string, SseStream>();
+    const holders: string[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const before = await served(lab, 'GET', '/sse');
+        const stream = await openSse(`${rsUrl}/sse`, headers);
+        const holder = onlyReplica(await servedSince(lab, before, 'GET', '/sse', 1));
+        holders.push(holder);
+        held.set(holder, stream);
+      }
+      expect(holders.toSorted(), 'the replicas holding the three streams').toEqual(['rs1', 'rs2', 'rs3']);
+      for (const stream of held.values()) {
+        expect((await postMessage(rsUrl, stream.endpoint, INITIALIZE, headers)).status).toBe(202);
+        expect((await responseTo(stream, 1)).result?.serverInfo).toBeDefined();
+        expect((await postMessage(rsUrl, stream.endpoint, INITIALIZED, headers)).status).toBe(202);
+      }
+      const killed = (async () => {
+        await new Promise((r) => setTimeout(r, 500));
+        const kill = await composeRun(['kill', 'rs2']);
+        expect(kill.code, kill.stderr).toBe(0);
+        await new Promise((r) => setTimeout(r, 2_500));
+      })();
+      const result = await sessionLessLoad(rsUrl, token, killed, { sub, workers: 2, retries: 2, pauseMs: 40 });
+      await killed;
+      expect(result.sent).toBeGreaterThan(50);
+      expect(result.failures, `retried ${result.retried} of ${result.sent}`).toEqual([]);
+      // rs2's stream is cut and unknown to every replica now; the others still answer, relayed to their holders.
+      const victim = held.get('rs2')!;
+      await expect(nextEvent(victim, 10_000)).rejects.toThrow(/ended|terminated/);
+      expect((await postMessage(rsUrl, victim.endpoint, whoami(9), headers)).status).toBe(404);
+      let id = 10;
+      for (const [name, stream] of held) {
+        if (name === 'rs2') continue;
+        expect((await postMessage(rsUrl, stream.endpoint, whoami(++id), headers)).status, name).toBe(202);
+        expect(whoamiSub(await responseTo(stream, id))).toBe(sub);
+      }
+    } finally {
+      for (const stream of held.values()) stream.close();
+    }
+    // Back in for the tests after this one.
+    const start = await composeRun(['start', 'rs2']);
+    expect(start.code, start.stderr).toBe(0);
+    await waitForServer(proxyServers, 'rs2', (status) => status === 'UP', 60_000, 250);
+  }, 180_000);
 
   it('with one replica stopped the proxy routes around it and new sessions still complete', async () => {
     const stop = await composeRun(['stop', 'rs1']);
