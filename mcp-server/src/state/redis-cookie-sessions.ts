@@ -55,7 +55,43 @@ function parseCookieEnd(message: string): { readonly id: string; readonly why: C
   return { id, why };
 }
 
-/** A Redis-backed store; `bus` carries the ends to every replica's listeners . */
+/**
+ * `create` of the store: one atomic script call (the caps, the user's own oldest replaced, expired ones swept when
+ * full), then the ends it caused announced by this replica — the script took them out of the index, so this is
+ * the one place they are announced, once, as `forget` does for the others.
+ */
+function sessionCreator(
+  createAtomically: ReturnType<typeof defineCreateCookieSession>,
+  announce: (id: string, why: CookieSessionEnd) => Promise<void>,
+  now: () => number,
+  limits: CookieSessionLimits,
+): CookieSessionStore['create'] {
+  return async function create(principal) {
+    const owner = principalKey(principal);
+    const id = randomBytes(32).toString('base64url');
+    const nowMs = now();
+    const expiresAtMs = Math.min(principal.exp * 1000, nowMs + limits.cookieSessionMaxLifetimeMs);
+    const stored: StoredSession = { principal, owner, expiresAtMs };
+    const outcome = await createAtomically({
+      id,
+      owner,
+      json: JSON.stringify(stored),
+      nowMs,
+      expiresAtMs,
+      maxPerSubject: limits.cookieSessionsMaxPerSubject,
+      maxSessions: limits.cookieSessionsMax,
+      ownerTtlMs: limits.cookieSessionMaxLifetimeMs,
+    });
+    for (const old of outcome.replaced) await announce(old, 'replaced');
+    for (const old of outcome.expired) await announce(old, 'expired');
+    if (!outcome.written) {
+      throw new HttpError('cookie_sessions_full', 'too many browser sessions on this server; use a bearer token or retry later');
+    }
+    return { id, expiresAtMs };
+  };
+}
+
+/** A Redis-backed store; `bus` carries the ends to every replica's listeners. */
 export async function createRedisCookieSessionStore(
   redis: Redis,
   bus: EventBus,
@@ -97,30 +133,7 @@ export async function createRedisCookieSessionStore(
   }
 
   return {
-    async create(principal) {
-      const owner = principalKey(principal);
-      const id = randomBytes(32).toString('base64url');
-      const nowMs = now();
-      const expiresAtMs = Math.min(principal.exp * 1000, nowMs + limits.cookieSessionMaxLifetimeMs);
-      const stored: StoredSession = { principal, owner, expiresAtMs };
-      const outcome = await createAtomically({
-        id,
-        owner,
-        json: JSON.stringify(stored),
-        nowMs,
-        expiresAtMs,
-        maxPerSubject: limits.cookieSessionsMaxPerSubject,
-        maxSessions: limits.cookieSessionsMax,
-        ownerTtlMs: limits.cookieSessionMaxLifetimeMs,
-      });
-      // The script took them out of the index, so this replica announces their ends (once, as forget does).
-      for (const old of outcome.replaced) await announce(old, 'replaced');
-      for (const old of outcome.expired) await announce(old, 'expired');
-      if (!outcome.written) {
-        throw new HttpError('cookie_sessions_full', 'too many browser sessions on this server; use a bearer token or retry later');
-      }
-      return { id, expiresAtMs };
-    },
+    create: sessionCreator(createAtomically, announce, now, limits),
     async get(id) {
       const entry = await read(id);
       if (!entry) return undefined;
