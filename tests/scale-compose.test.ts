@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliOnHost, toolText } from '@mcp-lab/test-kit/cli-run';
 import { composeCommand, dockerStatus, labImages, PORT_TAKEN, run, type CommandResult } from '@mcp-lab/test-kit/docker';
-import { freePort } from '@mcp-lab/test-kit/free-port';
+import { freePorts } from '@mcp-lab/test-kit/free-port';
 import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import { ComposeLab } from './scale-compose-lab.ts';
 import { replicaLossTests } from './scale-compose-replicas.ts';
@@ -75,7 +75,7 @@ const LOGIN = ['--login', 'alice:alice-password', '--login-driver', 'embedded'];
 describe.runIf(ready)('docker/scale/compose.yml: three replicas behind HAProxy, Redis, the embedded IdP', () => {
   beforeAll(async () => {
     for (let attempt = 1; ; attempt++) {
-      const [rsPort, idpPort] = [await freePort(), await freePort()];
+      const [rsPort, idpPort] = (await freePorts(2)) as [number, number];
       rsUrl = `http://127.0.0.1:${rsPort}`;
       idpIssuer = `http://127.0.0.1:${idpPort}`;
       // Log level info: the replicas log every request, which is how the tests tell which replica answered.

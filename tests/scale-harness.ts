@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { freePort } from '@mcp-lab/test-kit/free-port';
+import { freePort, freePorts } from '@mcp-lab/test-kit/free-port';
 import { requirePrereq } from '@mcp-lab/test-kit/prereq';
 import { makeKeys, nowS, signJwt, type Keys } from '@mcp-lab/test-kit/keys';
 import { startProcess, type RunningProcess } from '@mcp-lab/test-kit/processes';
@@ -168,7 +168,7 @@ export async function scalePrereqs(options: { readonly proxy?: boolean } = {}): 
  */
 export async function startProxy(targets: readonly string[], port?: number): Promise<Proxy> {
   port ??= await freePort();
-  const statsPort = await freePort();
+  const [statsPort] = (await freePorts(1, [port])) as [number];
   const hostPorts = targets.map((t) => new URL(t).host);
   const at = (i: number) => hostPorts[Math.min(i, hostPorts.length - 1)]!;
   const url = `http://127.0.0.1:${port}`;

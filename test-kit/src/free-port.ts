@@ -1,1 +1,1 @@
-export { freePort } from '@mcp-lab/launcher';
+export { freePort, freePorts } from '@mcp-lab/launcher';

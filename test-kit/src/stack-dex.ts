@@ -15,7 +15,7 @@ import * as oauth from 'oauth4webapi';
 import { captureSink, loadProfile, profileRsEnv, startLab } from '@mcp-lab/launcher';
 import { authorizationRequest, type AuthorizationRequest } from './authorization.ts';
 import type { DexStack } from './dex-stack.ts';
-import { freePort } from './free-port.ts';
+import { freePort, freePorts } from './free-port.ts';
 import { startProcess, type RunningProcess } from './processes.ts';
 import { obtainToken } from './tokens.ts';
 
@@ -75,7 +75,7 @@ export interface DexLab {
 /** Starts Dex, authz-metadata and the RS; resolves once all three answer HTTP. */
 export async function startDexLab(opts: DexLabOptions = {}): Promise<DexLab> {
   const sink = captureSink();
-  const [idpPort, dexPort] = await Promise.all([freePort(), freePort()]);
+  const [idpPort, dexPort] = (await freePorts(2)) as [number, number];
   try {
     const lab = await startLab(DEX_PROFILE, {
       idpPort,
