@@ -92,6 +92,30 @@ async function labState(page: Page): Promise<LabWindow['__mcpLab']> {
   return page.evaluate(() => (window as unknown as LabWindow).__mcpLab);
 }
 
+/**
+ * Clicks "Connect" once the page has wired it (the button is disabled in the HTML until its script has loaded the
+ * configuration and drawn the diagram). On a machine busy with other suites that can take a while; when it never
+ * happens, the failure says what the page reported (uncaught errors and console errors since it was opened).
+ */
+async function clickRun(page: Page, problems: readonly string[]): Promise<void> {
+  try {
+    await page.locator('#run:enabled').waitFor({ timeout: 90_000 });
+  } catch (err) {
+    throw new Error(`the page never enabled #run; it reported: ${JSON.stringify(problems)}; state ${JSON.stringify(await labState(page).catch(() => undefined))}`, { cause: err });
+  }
+  await page.click('#run');
+}
+
+/** Collects what `page` reports as going wrong: uncaught errors and console errors. */
+function pageProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+  });
+  return problems;
+}
+
 async function waitForState(page: Page, state: string, timeoutMs: number): Promise<void> {
   try {
     await page.waitForFunction((s) => ['failed', s].includes((window as unknown as LabWindow).__mcpLab?.state), state, { timeout: timeoutMs });
@@ -152,8 +176,9 @@ for (const { name, available } of PROFILES) {
 function connectedFlowTests(suite: BrowserSuite): void {
   it('runs the whole flow in the page to a tool result over cookie SSE and over bearer Streamable HTTP', { timeout: 120_000 }, async () => {
     const user = suite.profile.login.users[0]!;
+    const problems = pageProblems(suite.page);
     await suite.page.goto(suite.lab.webUrl!);
-    await suite.page.click('#run');
+    await clickRun(suite.page, problems);
     await signIn(suite.page, suite.profile.login.driver as 'embedded' | 'dex' | 'keycloak', user.username, user.password).catch(async (err: unknown) => {
       const state = await labState(suite.page).catch(() => undefined);
       throw new Error(`no login form at ${suite.page.url()}; page state ${JSON.stringify(state)}\n--- output ---\n${suite.sink.text()}`, { cause: err });
@@ -260,9 +285,10 @@ function originTests(suite: BrowserSuite): void {
     const web = await buildWebApp(loadWebConfig({ WEB_PORT: '0', WEB_RS_URL: suite.lab.rsUrl, WEB_IDP_NAME: suite.name, WEB_LOG_LEVEL: 'silent' }), { bundle: await buildBundle() });
     const address = await web.listen({ host: '127.0.0.1', port: 0 });
     const other = await suite.browser.context.newPage();
+    const problems = pageProblems(other);
     try {
       await other.goto(address);
-      await other.click('#run');
+      await clickRun(other, problems);
       await waitForState(other, 'failed', 30_000);
       const state = await labState(other);
       expect(state.state).toBe('failed');
