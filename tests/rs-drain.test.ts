@@ -21,17 +21,21 @@ function modern(method: string, params: Record<string, unknown>, id: number, tok
   return { headers: { ...req.headers, authorization: `Bearer ${token}` }, body: JSON.stringify(req.payload) };
 }
 
-/** The pino messages the process logged, in order. */
+/**
+ * The pino messages the process logged, in the order they were logged: by pino's `time` (ms), ties in output order.
+ * pino writes to stdout asynchronously (sonic-boom), so the output alone is not proof of order.
+ */
 function logMessages(output: string): string[] {
-  return output.split('\n').flatMap((line) => {
+  const entries = output.split('\n').flatMap((line, index) => {
     const json = line.slice(line.indexOf('{'));
     try {
-      const msg = (JSON.parse(json) as { msg?: unknown }).msg;
-      return typeof msg === 'string' ? [msg] : [];
+      const { msg, time } = JSON.parse(json) as { msg?: unknown; time?: unknown };
+      return typeof msg === 'string' && typeof time === 'number' ? [{ msg, time, index }] : [];
     } catch {
       return []; // not a log line (a Node warning)
     }
   });
+  return entries.sort((a, b) => a.time - b.time || a.index - b.index).map((e) => e.msg);
 }
 
 describe.runIf(ok)('SIGTERM to the resource server process', () => {
@@ -86,7 +90,7 @@ describe.runIf(ok)('SIGTERM to the resource server process', () => {
     expect(await exited).toEqual([0, null]);
     expect(await accepts(url)).toBe(false);
     const phases = logMessages(proc.output()).filter((m) => /^(shutting down|draining|second signal|drain delay|stopped listening|requests in flight done|closed)/.test(m));
-    expect(phases.map((m) => m.split(/[:;]/)[0])).toEqual([
+    expect(phases.map((m) => m.split(/[:;]/)[0]), `the process's log:\n${proc.output().slice(-6_000)}`).toEqual([
       'shutting down',
       'draining',
       'second signal',
