@@ -35,6 +35,7 @@ import { SERVER_INFO } from './server-info.ts';
 import { assertPermissions } from './tool-permissions.ts';
 import { toolNamed } from './tools.ts';
 import type { NotesTool } from './tools.ts';
+import { isPlainObject } from '../plain-object.ts';
 
 /** A tools/call request the lean path may answer. */
 export interface LeanToolCall {
@@ -52,9 +53,6 @@ export interface LeanToolCall {
 
 const REQUEST_KEYS = new Set(['jsonrpc', 'id', 'method', 'params']);
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 const ENVELOPE_KEYS = new Set([PROTOCOL_VERSION_META_KEY, CLIENT_INFO_META_KEY, CLIENT_CAPABILITIES_META_KEY]);
 

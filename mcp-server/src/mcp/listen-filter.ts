@@ -11,10 +11,8 @@
  */
 import type { Principal } from '../auth/principal.ts';
 import { notesResourceUri } from './notes-resource.ts';
+import { isPlainObject } from '../plain-object.ts';
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** The `notifications.resourceSubscriptions` of a listen request, when it is a list of strings (else undefined). */
 export function listenResourceSubscriptions(body: unknown): readonly string[] | undefined {

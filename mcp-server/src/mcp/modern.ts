@@ -134,13 +134,14 @@ export function createModernEra(options: ModernEraOptions): ModernEra {
       // The exchange ends when the client goes away; a listen stream also when its token expires (a stream
       // must not outlive the authorization it was opened with — the client listens again with a fresh token).
       // A listen stream takes one of the subject's places (429 when none is left) until the exchange ends.
-      const release = isListen(body) ? listenQuota.acquire(principal) : undefined;
+      const listening = isListen(body);
+      const release = listening ? listenQuota.acquire(principal) : undefined;
       const ended = new AbortController();
       const end = () => ended.abort();
       if (release) ended.signal.addEventListener('abort', release, { once: true });
       reply.raw.once('close', end);
       let expiry: NodeJS.Timeout | undefined;
-      if (isListen(body)) {
+      if (listening) {
         // Ended by the server at shutdown (the SDK's graceful close), so the drain does not wait for it.
         request.server.drain.hold(reply.raw);
         expiry = setTimeout(end, Math.max(0, principal.exp * 1000 - now()));
@@ -155,7 +156,7 @@ export function createModernEra(options: ModernEraOptions): ModernEra {
         extra: { principal },
       };
       // A listen filter names only the caller's own resources by the time the SDK reads it (mcp/listen-filter.ts).
-      const parsedBody = isListen(body) ? narrowListenRequest(body, principal) : body;
+      const parsedBody = listening ? narrowListenRequest(body, principal) : body;
       let response: Response;
       try {
         response = await handler.fetch(webRequest(request, ended.signal), { authInfo, parsedBody });

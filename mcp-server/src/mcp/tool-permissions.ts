@@ -8,15 +8,13 @@ import { missingPermissions } from '../auth/permissions.ts';
 import { listenResourceSubscriptions } from './listen-filter.ts';
 import { isNotesUri, NOTES_RESOURCE_PERMISSIONS } from './notes-resource.ts';
 import { TOOLS } from './tools.ts';
+import { isPlainObject } from '../plain-object.ts';
 
 /** Each tool's permissions, from the one tool table. */
 export const TOOL_PERMISSIONS: Readonly<Record<string, readonly string[]>> = Object.freeze(
   Object.fromEntries(Object.entries(TOOLS).map(([name, tool]) => [name, tool.permissions])),
 );
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** What a tool needs (unknown tools need nothing here: the SDK answers them). */
 export function toolPermissions(name: unknown): readonly string[] {
@@ -33,7 +31,7 @@ export function resourcePermissions(uri: unknown): readonly string[] {
 
 /** What one JSON-RPC message needs: its tool's permissions, or those of the resources it reads or watches. */
 function messagePermissions(m: unknown): readonly string[] {
-  if (!isRecord(m) || !isRecord(m.params)) return [];
+  if (!isPlainObject(m) || !isPlainObject(m.params)) return [];
   switch (m.method) {
     case 'tools/call':
       return toolPermissions(m.params.name);

@@ -14,6 +14,7 @@
  */
 import type { ServerEvent, ServerEventBus } from '@modelcontextprotocol/server';
 import type { EventBus } from './types.ts';
+import { isPlainObject } from '../plain-object.ts';
 
 /** The events the SDK defines, and whether each carries a URI. */
 const KINDS: Readonly<Record<ServerEvent['kind'], boolean>> = {
@@ -23,9 +24,6 @@ const KINDS: Readonly<Record<ServerEvent['kind'], boolean>> = {
   resource_updated: true,
 };
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * The event a bus message holds, or undefined when it holds none: the bus is trusted infrastructure, but nothing
